@@ -1,0 +1,57 @@
+"""topiclab: topic models of Vietnamese political news.
+
+The public names are imported lazily so that ``import topiclab`` stays fast and a
+command such as ``topiclab --help`` does not pay for gensim, pyvi and matplotlib.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # corpus
+    "load_corpus": "topiclab.corpus",
+    "Corpus": "topiclab.corpus",
+    "make_units": "topiclab.corpus",
+    # preprocess
+    "normalize_text": "topiclab.preprocess",
+    "Preprocessor": "topiclab.preprocess",
+    "tokenize": "topiclab.preprocess",
+    # vectorize
+    "Vocabulary": "topiclab.vectorize",
+    "build_vocabulary": "topiclab.vectorize",
+    # models
+    "LDA": "topiclab.models",
+    "NMF": "topiclab.models",
+    "TopicResult": "topiclab.models",
+    # themes
+    "load_lexicon": "topiclab.themes",
+    "label_topics": "topiclab.themes",
+    "theme_shares": "topiclab.themes",
+    "lexicon_shares": "topiclab.themes",
+    "compare": "topiclab.themes",
+    "exemplars": "topiclab.themes",
+    "agreement": "topiclab.themes",
+    # config and pipeline
+    "load_config": "topiclab.config",
+    "run": "topiclab.pipeline",
+}
+
+__all__ = ["__version__", *_EXPORTS]
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'topiclab' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(__all__)
