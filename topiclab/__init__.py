@@ -22,8 +22,8 @@ _EXPORTS: dict[str, str] = {
     "Preprocessor": "topiclab.preprocess",
     "tokenize": "topiclab.preprocess",
     # vectorize
-    "Vocabulary": "topiclab.vectorize",
-    "build_vocabulary": "topiclab.vectorize",
+    "vectorize": "topiclab.vectorize",
+    "VectorizedCorpus": "topiclab.vectorize",
     # models
     "LDA": "topiclab.models",
     "NMF": "topiclab.models",
