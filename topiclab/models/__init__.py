@@ -1,5 +1,8 @@
 """Topic models behind one interface, all producing :class:`TopicResult`."""
 
+from topiclab.models._base import SeedWordsWarning
+from topiclab.models.lda import LDA
+from topiclab.models.nmf import NMF
 from topiclab.models.result import TopicResult
 
-__all__ = ["TopicResult"]
+__all__ = ["LDA", "NMF", "SeedWordsWarning", "TopicResult"]
