@@ -71,10 +71,10 @@ class LDA(TopicModelBase):
         ignored with a :class:`SeedWordsWarning` naming them.
     seed_weight : float, default=1.0
         Strength of the seeding. In the anchored topic, each seed word gets a prior
-        pseudo-count of ``seed_weight`` times its count in the corpus (gensim), or a
-        word prior of ``seed_weight`` (tomotopy); in the other topics its prior is
-        almost zero. The topic also starts from the seed words' counts, so the first
-        pass already gathers the units that use them.
+        pseudo-count of ``seed_weight`` times its count in the corpus (gensim's eta,
+        tomotopy's word prior); in the other topics its prior is almost zero. With
+        gensim the topic also starts from the seed words' counts, so the first pass
+        already gathers the units that use them.
     backend : {"gensim", "tomotopy"}, default="gensim"
         ``"tomotopy"`` fits tomotopy's collapsed Gibbs ``LDAModel`` with one worker.
     chunksize : int, default=2000
@@ -345,12 +345,14 @@ class LDA(TopicModelBase):
             # Empty units get their shares from transform (uniform), not from training.
             if words:
                 model.add_doc(words)
+        prior = np.full((self.n_topics, len(vocab)), eta)
         if plan is not None:
+            corpus_counts = np.asarray(X.sum(axis=0)).ravel()
             for topic, ids in zip(plan.topics, plan.term_ids, strict=True):
-                prior = [eta * _SEED_OTHER_TOPICS] * self.n_topics
-                prior[topic] = float(self.seed_weight)
                 for j in ids:
-                    model.set_word_prior(vocab[j], prior)
+                    prior[:, j] = eta * _SEED_OTHER_TOPICS
+                    prior[topic, j] = eta + self.seed_weight * corpus_counts[j]
+                    model.set_word_prior(vocab[j], prior[:, j].tolist())
         model.train(self.iterations * self.passes, workers=1, show_progress=False)
         index = {term: j for j, term in enumerate(vocab)}
         columns = np.asarray([index[w] for w in model.used_vocabs])
@@ -360,7 +362,7 @@ class LDA(TopicModelBase):
             counts[topic, columns] = dist
         self.model_ = model
         self.topic_term_counts_ = counts
-        self.components_ = counts + eta
+        self.components_ = counts + prior
 
     def _transform_tomotopy(self, X: sp.csr_matrix) -> np.ndarray:
         model = self.model_

@@ -168,7 +168,8 @@ class NMF(TopicModelBase):
             ids = np.asarray(ids)
             H[topic] *= 0.01
             H[topic, ids] = self.seed_weight * top
-            H[np.arange(self.n_topics) != topic][:, ids] *= 0.01
+            others = np.flatnonzero(np.arange(self.n_topics) != topic)
+            H[np.ix_(others, ids)] *= 0.01
             use = np.asarray(X[:, ids].sum(axis=1)).ravel()
             W[:, topic] = avg * 0.01 + use / max(use.max(), 1e-12) * avg
         return W, H

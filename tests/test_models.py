@@ -1,0 +1,277 @@
+"""LDA and NMF on the shipped paragraphs: conventions, determinism, seeds, errors."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from gensim.models import LdaModel
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.utils.estimator_checks import parametrize_with_checks
+from test_models_corpus import shipped_paragraphs
+
+from topiclab import LDA, NMF, TopicResult
+from topiclab.models import SeedWordsWarning
+from topiclab.vectorize import EmptyUnitsWarning, vectorize
+
+TESTS_DIR = Path(__file__).resolve().parent
+
+# Themes that the five articles really discuss (party discipline barely appears in them).
+SEED_WORDS = {
+    "cadre_planning": ["quy_hoạch", "nguồn", "trẻ", "kế_cận"],
+    "training": ["đào_tạo", "bồi_dưỡng", "lý_luận", "trình_độ", "chuyên_môn"],
+    "political_education": ["học_tập", "tư_tưởng", "nghị_quyết", "đạo_đức", "quán_triệt"],
+}
+
+
+@pytest.fixture(scope="module")
+def unit_ids() -> list[str]:
+    return list(shipped_paragraphs()[0])
+
+
+@pytest.fixture(scope="module")
+def vc():
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EmptyUnitsWarning)
+        return vectorize([list(unit) for unit in shipped_paragraphs()[1]])
+
+
+def small_lda(**params) -> LDA:
+    return LDA(4, random_state=7, passes=4, iterations=50, **params)
+
+
+# scikit-learn conformance --------------------------------------------------------------
+
+
+def _expected_failed_checks(estimator) -> dict[str, str]:
+    # Every applicable check passes for both estimators; nothing is excluded. (The
+    # array-API check is skipped by scikit-learn itself unless SCIPY_ARRAY_API is set.)
+    return {}
+
+
+@parametrize_with_checks(
+    [LDA(2, random_state=0, passes=2, iterations=20), NMF(2, random_state=0, max_iter=200)],
+    expected_failed_checks=_expected_failed_checks,
+)
+def test_scikit_learn_estimator_checks(estimator, check):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        check(estimator)
+
+
+def test_hyper_parameters_are_stored_verbatim_and_fitted_attributes_end_in_underscore(vc):
+    seeds = {"training": ["đào_tạo"]}
+    lda = LDA(3, random_state=np.random.RandomState(1), alpha="auto", seed_words=seeds)
+    assert lda.get_params()["seed_words"] is seeds
+    assert isinstance(lda.get_params()["random_state"], np.random.RandomState)
+    with pytest.raises(NotFittedError):
+        lda.transform(vc.bow)
+    fitted = LDA(3, random_state=1, passes=2).fit(vc.bow, vocab=vc.vocab)
+    for name in ("result_", "components_", "topic_term_counts_", "seed_", "model_"):
+        assert hasattr(fitted, name)
+    assert fitted.get_params() == LDA(3, random_state=1, passes=2).get_params()
+    with pytest.raises(ValueError, match="backend"):
+        LDA(3, backend="multicore").fit(vc.bow)
+
+
+# results -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("kind", ["lda", "nmf", "lda-tomotopy"])
+def test_result_matrices_are_distributions_aligned_with_units(kind, vc, unit_ids):
+    model = _fit(kind, vc, unit_ids, seed=3)
+    result = model.result_
+    assert isinstance(result, TopicResult)
+    assert result.model == kind.split("-")[0]
+    assert result.topic_word.shape == (4, vc.n_terms)
+    assert result.doc_topic.shape == (vc.n_units, 4)
+    np.testing.assert_allclose(result.topic_word.sum(axis=1), 1.0)
+    np.testing.assert_allclose(result.doc_topic.sum(axis=1), 1.0)
+    assert result.unit_ids == unit_ids and result.vocab == vc.vocab
+    assert result.seed == 3 and result.params["random_state"] == 3
+    # empty units get uniform shares instead of NaN
+    for row in vc.empty_units:
+        np.testing.assert_allclose(result.doc_topic[row], 0.25)
+
+
+def test_lda_is_gensims_own_fit(vc):
+    """With no seed words the wrapper adds nothing to LdaModel's numbers."""
+    lda = small_lda().fit(vc.bow, vocab=vc.vocab)
+    bare = LdaModel(
+        vc.corpus(),
+        num_topics=4,
+        id2word=dict(enumerate(vc.vocab)),
+        passes=4,
+        iterations=50,
+        random_state=7,
+        eval_every=None,
+    )
+    np.testing.assert_array_equal(lda.model_.get_topics(), bare.get_topics())
+    np.testing.assert_array_equal(lda.components_, bare.state.get_lambda())
+
+
+def test_transform_is_deterministic_and_independent_of_batch(vc):
+    lda = small_lda().fit(vc.bow, vocab=vc.vocab)
+    first = lda.transform(vc.bow)
+    np.testing.assert_array_equal(first, lda.transform(vc.bow))
+    np.testing.assert_array_equal(first, lda.result_.doc_topic)
+    order = np.arange(vc.n_units)[::-1]
+    np.testing.assert_array_equal(lda.transform(vc.bow[order]), first[order])
+    np.testing.assert_array_equal(lda.transform(vc.bow[5:9]), first[5:9])
+
+
+# determinism ---------------------------------------------------------------------------
+
+
+def _fit(kind: str, vc, unit_ids=None, seed: int = 11):
+    if kind == "nmf":
+        return NMF(4, random_state=seed).fit(vc.tfidf, vocab=vc.vocab, unit_ids=unit_ids)
+    backend = "tomotopy" if kind == "lda-tomotopy" else "gensim"
+    lda = LDA(4, random_state=seed, passes=4, iterations=50, backend=backend)
+    return lda.fit(vc.bow, vocab=vc.vocab, unit_ids=unit_ids)
+
+
+def _digest(result: TopicResult) -> str:
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(result.topic_word).tobytes())
+    digest.update(np.ascontiguousarray(result.doc_topic).tobytes())
+    return digest.hexdigest()
+
+
+@pytest.mark.parametrize("kind", ["lda", "nmf", "lda-tomotopy"])
+def test_same_seed_gives_identical_matrices(kind, vc):
+    a, b = _fit(kind, vc).result_, _fit(kind, vc).result_
+    np.testing.assert_array_equal(a.topic_word, b.topic_word)
+    np.testing.assert_array_equal(a.doc_topic, b.doc_topic)
+    c = _fit(kind, vc, seed=12).result_
+    assert not np.array_equal(a.topic_word, c.topic_word)
+
+
+_SUBPROCESS = """
+import sys, warnings
+warnings.simplefilter("ignore")
+sys.path.insert(0, {tests!r})
+import test_models
+from topiclab.vectorize import vectorize
+from test_models_corpus import shipped_paragraphs
+vc = vectorize([list(u) for u in shipped_paragraphs()[1]])
+for kind in ("lda", "nmf", "lda-tomotopy"):
+    print(kind, test_models._digest(test_models._fit(kind, vc).result_))
+"""
+
+
+def test_same_seed_gives_identical_matrices_in_separate_processes(vc):
+    code = _SUBPROCESS.format(tests=str(TESTS_DIR))
+    env = {**os.environ, "PYTHONHASHSEED": "random"}
+    outputs = [
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
+        ).stdout
+        for _ in range(2)
+    ]
+    here = "".join(f"{k} {_digest(_fit(k, vc).result_)}\n" for k in ("lda", "nmf", "lda-tomotopy"))
+    assert outputs[0] == outputs[1] == here
+
+
+@pytest.mark.parametrize("kind", ["lda", "nmf"])
+def test_save_load_round_trip(kind, vc, unit_ids, tmp_path):
+    result = _fit(kind, vc, unit_ids).result_
+    result.save(tmp_path / kind)
+    assert sorted(p.name for p in (tmp_path / kind).iterdir()) == ["arrays.npz", "result.json"]
+    loaded = TopicResult.load(tmp_path / kind)
+    np.testing.assert_array_equal(loaded.topic_word, result.topic_word)
+    np.testing.assert_array_equal(loaded.doc_topic, result.doc_topic)
+    assert loaded.vocab == result.vocab and loaded.unit_ids == result.unit_ids
+    assert loaded.params == result.params and loaded.seed == result.seed
+    assert loaded.top_terms(5) == result.top_terms(5)
+
+
+# seeded topics -------------------------------------------------------------------------
+
+
+def _anchoring(model, vocab) -> list[tuple[str, float, float]]:
+    """Per theme: share of its seeds in the top 10 terms, share of its seed tokens that
+    the data (not the prior) assigns to the anchored topic."""
+    rows = []
+    for theme, topic in model.seed_topics_.items():
+        ids = [vocab.index(w) for w in SEED_WORDS[theme] if w in vocab]
+        top = set(model.result_.top_terms(10)[topic])
+        counts = model.topic_term_counts_[:, ids]
+        rows.append(
+            (
+                theme,
+                np.mean([vocab[j] in top for j in ids]),
+                counts[topic].sum() / counts.sum(),
+            )
+        )
+    return rows
+
+
+@pytest.mark.parametrize("backend", ["gensim", "tomotopy"])
+def test_seeded_lda_holds_its_seed_words_in_the_anchored_topic(backend, vc):
+    with pytest.warns(SeedWordsWarning, match="kế_cận"):
+        lda = LDA(
+            6, random_state=5, passes=10, iterations=50, seed_words=SEED_WORDS, backend=backend
+        ).fit(vc.bow, vocab=vc.vocab)
+    assert lda.seed_topics_ == {"cadre_planning": 0, "training": 1, "political_education": 2}
+    rows = _anchoring(lda, vc.vocab)
+    for theme, in_top, data_share in rows:
+        assert in_top >= 0.6, (theme, in_top)
+        assert data_share >= 0.6, (theme, data_share)
+    # the free topics stay free: without seeds, the same topics hold few of these words
+    free = LDA(6, random_state=5, passes=10, iterations=50, backend=backend)
+    free.fit(vc.bow, vocab=vc.vocab)
+    free.seed_topics_ = lda.seed_topics_
+    assert np.mean([r[1] for r in _anchoring(free, vc.vocab)]) < 0.4
+
+
+def test_seed_words_initialise_nmf(vc):
+    with pytest.warns(SeedWordsWarning):
+        nmf = NMF(6, random_state=5, seed_words=SEED_WORDS).fit(vc.tfidf, vocab=vc.vocab)
+    assert nmf.seed_topics_ == {"cadre_planning": 0, "training": 1, "political_education": 2}
+    np.testing.assert_allclose(nmf.result_.doc_topic.sum(axis=1), 1.0)
+
+
+def test_seed_word_errors(vc):
+    with pytest.raises(ValueError, match="none of the seed words of theme 'party_discipline'"):
+        LDA(4, seed_words={"party_discipline": ["khiển_trách", "cảnh_cáo"]}).fit(
+            vc.bow, vocab=vc.vocab
+        )
+    with pytest.raises(ValueError, match="4 themes but n_topics=3"):
+        LDA(3, seed_words={f"t{i}": ["cán_bộ"] for i in range(4)}).fit(vc.bow, vocab=vc.vocab)
+    with pytest.raises(ValueError, match="eta='auto'"):
+        LDA(4, eta="auto", seed_words={"t": ["cán_bộ"]}).fit(vc.bow, vocab=vc.vocab)
+    with pytest.raises(TypeError, match="not a string"):
+        LDA(4, seed_words={"t": "cán_bộ"}).fit(vc.bow, vocab=vc.vocab)
+
+
+# impossible requests -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("model", [LDA(4), NMF(4)])
+def test_impossible_requests_are_clear_errors(model, vc):
+    model = clone(model)
+    X = vc.bow if isinstance(model, LDA) else vc.tfidf
+    with pytest.raises(ValueError, match=r"n_topics=60 is larger than the number of units"):
+        clone(model).set_params(n_topics=60).fit(X)
+    with pytest.raises(ValueError, match=r"larger than the vocabulary \(n_features=3\)"):
+        clone(model).fit(X[:, :3])
+    dense = X.toarray().astype(float)
+    dense[0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        model.fit(dense)
+    dense[0, 0] = -1.0
+    with pytest.raises(ValueError, match="Negative values"):
+        model.fit(dense)
+    with pytest.raises(ValueError, match="all zeros"):
+        model.fit(sp.csr_matrix(X.shape))
+    with pytest.raises(ValueError, match="vocab has 2 terms"):
+        model.fit(X, vocab=["a", "b"])
