@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from topiclab.corpus._normalize import fallback_normalize
+from topiclab.corpus._normalize import fallback_normalize, normalize
 from topiclab.corpus.gazetteer import load_gazetteer, place_names
 
 
@@ -39,4 +39,4 @@ def test_place_names_have_no_prefix_and_one_tone_convention():
     assert not any(name.lower().startswith(("huyện ", "thị trấn ", "tỉnh ")) for name in names)
     # the package writes "Hoà Bình"; text and names meet on one convention
     assert fallback_normalize("Hoà Bình") in names
-    assert all(fallback_normalize(name) == name for name in names)
+    assert all(normalize(name) == name for name in names)

@@ -1,15 +1,69 @@
-"""Read a folder of articles into documents and a manifest of every input file."""
+"""Read a folder or table of articles into documents, and account for every input.
+
+Which files are inputs
+----------------------
+A folder is read recursively in sorted path order. Article files are ``.txt``, ``.html``,
+``.htm`` and ``.md``; each becomes one row of the manifest, included or excluded with a
+reason. Every other file is listed too, excluded: corpus documentation (``README*``,
+``LICENSE*``, ``SHA256SUMS``, ``MD5SUMS``, ``CHANGELOG*``) with the reason "corpus
+documentation, not an article", the curated metadata table with "curated metadata
+table, not an article", tables with "table file inside a folder (pass it as PATH to
+read its rows)", and anything else as "unsupported file type". Hidden files and folders
+(names starting with ".") are not inputs and are not listed.
+
+A table file (``.csv``, ``.jsonl``, ``.jsonl.gz``, ``.parquet``) given as ``path`` is
+read row by row; each row is one manifest entry named ``<table>#<row>`` (0-based data
+row; for JSON lines the 0-based line). Its other columns are curated metadata.
+
+What can exclude an input
+-------------------------
+Empty or binary files, text that cannot be decoded, TCVN3/VNI font encodings, pages
+with no article text once the chrome is removed, articles shorter than ``min_words``,
+text that is not Vietnamese (``language="vi"``), files over ``max_bytes``, malformed
+table rows, and duplicates ("duplicate of <doc_id>": the first in path order is kept).
+
+Metadata
+--------
+Curated values (``metadata.csv`` beside the articles, a ``metadata`` table, or a
+table's own columns) always win. Empty curated fields are inferred from the page
+(title, date, author, credit, source, locality from the gazetteer) and named in the
+``inferred`` column. The document ``text`` is the article body; the title, captions
+and credits are separate columns.
+"""
 
 from __future__ import annotations
 
+import csv
+import gzip
+import io
+import json
 import unicodedata
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
+from topiclab.corpus.chrome import clean_article
+from topiclab.corpus.decode import decode_bytes, vietnamese_share
+from topiclab.corpus.dedup import find_duplicates
+from topiclab.corpus.htmltext import html_to_text, looks_like_html, markdown_to_text
+from topiclab.corpus.places import infer_place, source_tags
 from topiclab.io import sha256_bytes, write_table
 
+METADATA_FIELDS = [
+    "title",
+    "date",
+    "year",
+    "locality",
+    "locality_level",
+    "district",
+    "province",
+    "source",
+    "author",
+    "credit",
+]
 DOCUMENT_COLUMNS = [
     "doc_id",
     "file",
@@ -17,13 +71,25 @@ DOCUMENT_COLUMNS = [
     "date",
     "year",
     "locality",
+    "locality_level",
     "district",
     "province",
     "source",
+    "author",
+    "credit",
+    "captions",
     "text",
+    "inferred",
 ]
-MANIFEST_COLUMNS = ["file", "status", "reason", "doc_id", "sha256"]
-TEXT_SUFFIXES = {".txt"}
+MANIFEST_COLUMNS = ["file", "status", "reason", "doc_id", "sha256", "encoding", "note"]
+TEXT_SUFFIXES = {".txt", ".html", ".htm", ".md"}
+TABLE_SUFFIXES = (".csv", ".jsonl", ".jsonl.gz", ".parquet")
+DOC_PREFIXES = ("readme", "license", "licence", "changelog", "sha256sums", "md5sums", "sha1sums")
+DOCUMENTATION = "corpus documentation, not an article"
+
+
+class CorpusError(ValueError):
+    """Raised when a corpus has no usable document."""
 
 
 @dataclass
@@ -33,27 +99,51 @@ class Corpus:
     Attributes
     ----------
     documents : DataFrame
-        One row per included document.
+        One row per included document: ``doc_id, file, title, date, year, locality,
+        locality_level, district, province, source, author, credit, captions, text,
+        inferred`` and any extra curated columns.
     manifest : DataFrame
-        One row per input file: ``file, status, reason, doc_id, sha256``.
+        One row per input file or table row: ``file, status, reason, doc_id, sha256,
+        encoding, note``.
     root : Path
         The folder or table the corpus was read from.
+    provenance : DataFrame
+        ``doc_id, field, origin`` with origin ``curated``, ``inferred`` or ``missing``.
     """
 
     documents: pd.DataFrame
     manifest: pd.DataFrame
     root: Path
+    provenance: pd.DataFrame = field(default_factory=pd.DataFrame)
 
     def summary(self) -> str:
-        """A short human-readable account of what was read, kept and excluded."""
-        n_in = int((self.manifest["status"] == "included").sum())
+        """What was read, kept and excluded (by reason), and where metadata came from."""
+        manifest = self.manifest
+        n_in = int((manifest["status"] == "included").sum())
         lines = [
-            f"{self.root}: {len(self.manifest)} inputs read, {n_in} included, "
-            f"{len(self.manifest) - n_in} excluded"
+            f"corpus {self.root}",
+            f"  files read:  {len(manifest)}",
+            f"  included:    {n_in}",
+            f"  excluded:    {len(manifest) - n_in}",
         ]
-        excluded = self.manifest[self.manifest["status"] == "excluded"]
-        for reason, count in excluded["reason"].value_counts().sort_index().items():
-            lines.append(f"  excluded ({reason}): {count}")
+        excluded = manifest[manifest["status"] == "excluded"]
+        reasons = Counter(
+            "duplicate of an included document" if r.startswith("duplicate of ") else r
+            for r in excluded["reason"]
+        )
+        for reason, count in sorted(reasons.items()):
+            lines.append(f"    {count:>5}  {reason}")
+        if len(self.provenance):
+            lines.append("  metadata        curated  inferred  missing")
+            table = self.provenance.groupby(["field", "origin"]).size().unstack(fill_value=0)
+            for name in METADATA_FIELDS:
+                if name not in table.index:
+                    continue
+                row = table.loc[name]
+                lines.append(
+                    f"    {name:<14}{int(row.get('curated', 0)):>7}"
+                    f"{int(row.get('inferred', 0)):>10}{int(row.get('missing', 0)):>9}"
+                )
         return "\n".join(lines)
 
     def write_tables(self, directory: str | Path) -> list[Path]:
@@ -65,46 +155,396 @@ class Corpus:
         ]
 
 
-def load_corpus(path: str | Path, metadata: str | Path | None = None) -> Corpus:
-    """Read every ``.txt`` article under ``path`` (UTF-8) and merge curated metadata."""
-    root = Path(path)
-    if not root.is_dir():
-        raise FileNotFoundError(f"corpus folder not found: {root}")
-    files = sorted(p for p in root.rglob("*") if p.is_file() and p.suffix.lower() in TEXT_SUFFIXES)
-    documents, manifest = [], []
-    for file_path in files:
-        rel = file_path.relative_to(root).as_posix()
-        data = file_path.read_bytes()
-        row = {
-            "file": rel,
-            "status": "excluded",
-            "reason": "",
-            "doc_id": "",
-            "sha256": sha256_bytes(data),
-        }
-        try:
-            text = unicodedata.normalize("NFC", data.decode("utf-8-sig"))
-        except UnicodeDecodeError:
-            row["reason"] = "not UTF-8"
+@dataclass
+class _Input:
+    file: str
+    sha256: str
+    status: str = "excluded"
+    reason: str = ""
+    encoding: str = ""
+    note: str = ""
+    doc: dict[str, Any] | None = None
+    curated: dict[str, str] = field(default_factory=dict)
+    doc_id: str = ""
+
+
+def _nfc(value: str) -> str:
+    return unicodedata.normalize("NFC", value)
+
+
+def _article(
+    entry: _Input,
+    text: str,
+    *,
+    kind: str,
+    min_words: int,
+    language: str | None,
+    known_title: str = "",
+) -> None:
+    """Clean ``text`` into a document on ``entry``, or set the exclusion reason."""
+    title = date = ""
+    notes = [entry.note] if entry.note else []
+    if kind == "html" or (kind == "text" and looks_like_html(text)):
+        text, title, date = html_to_text(text)
+        notes.append("HTML reduced to article text")
+    elif kind == "markdown":
+        text, title = markdown_to_text(text)
+    article = clean_article(text, title=known_title or title, date=date)
+    entry.note = "; ".join(notes)
+    n_words = len(article.text.split())
+    if n_words == 0:
+        entry.reason = "no article text after removing web chrome"
+        return
+    if n_words < min_words:
+        entry.reason = f"too short ({n_words} words, minimum {min_words})"
+        return
+    if language == "vi":
+        share = vietnamese_share(article.text)
+        if share < 0.05:
+            entry.reason = f"not Vietnamese text ({share:.0%} Vietnamese letters)"
+            return
+    tag_source = source_tags().get(article.source_tag, (article.source_tag, ""))[0]
+    source = article.source or tag_source
+    place = infer_place(
+        article.title, article.text, source_tag=article.source_tag, domains=[article.source]
+    )
+    entry.status = "included"
+    entry.doc = {
+        "title": article.title,
+        "date": article.date,
+        "year": article.date[:4] if article.date else "",
+        "locality": place.locality,
+        "locality_level": place.locality_level,
+        "district": place.district,
+        "province": place.province,
+        "source": source,
+        "author": article.author,
+        "credit": article.credit,
+        "captions": " | ".join(article.captions),
+        "text": article.text,
+    }
+
+
+def _is_table(path: Path) -> bool:
+    return path.name.lower().endswith(TABLE_SUFFIXES)
+
+
+def _read_file(path: Path, rel: str, options: dict[str, Any]) -> _Input:
+    if path.stat().st_size > options["max_bytes"]:
+        size = path.stat().st_size
+        return _Input(
+            rel, "", reason=f"file too large ({size:,} bytes, max_bytes={options['max_bytes']:,})"
+        )
+    data = path.read_bytes()
+    entry = _Input(rel, sha256_bytes(data))
+    decoded = decode_bytes(data)
+    entry.encoding, entry.note = decoded.encoding, decoded.note
+    if decoded.text is None:
+        entry.reason = decoded.reason
+        return entry
+    suffix = path.suffix.lower()
+    kind = {".html": "html", ".htm": "html", ".md": "markdown"}.get(suffix, "text")
+    _article(
+        entry,
+        decoded.text,
+        kind=kind,
+        min_words=options["min_words"],
+        language=options["language"],
+    )
+    return entry
+
+
+def _classify(path: Path, rel: str, metadata_path: Path | None) -> str:
+    """Exclusion reason of a non-article file, or "" for an article file."""
+    name = path.name.lower()
+    if metadata_path is not None and path.resolve() == metadata_path.resolve():
+        return "curated metadata table, not an article"
+    if name.startswith(DOC_PREFIXES):
+        return DOCUMENTATION
+    if _is_table(path):
+        return "table file inside a folder (pass it as PATH to read its rows)"
+    if path.suffix.lower() not in TEXT_SUFFIXES:
+        return f"unsupported file type ({path.suffix.lower() or 'no extension'})"
+    return ""
+
+
+def _folder_inputs(root: Path, metadata_path: Path | None, options: dict[str, Any]) -> list[_Input]:
+    entries = []
+    paths = sorted(
+        (p for p in root.rglob("*") if p.is_file()),
+        key=lambda p: p.relative_to(root).as_posix(),
+    )
+    for path in paths:
+        rel_parts = path.relative_to(root).parts
+        if any(part.startswith(".") for part in rel_parts):
+            continue
+        rel = _nfc(path.relative_to(root).as_posix())
+        reason = _classify(path, rel, metadata_path)
+        if reason:
+            entries.append(_Input(rel, sha256_bytes(path.read_bytes()), reason=reason))
+            continue
+        entries.append(_read_file(path, rel, options))
+    return entries
+
+
+def _table_records(path: Path) -> tuple[list[tuple[int, Any]], list[str]]:
+    """``(row_number, record_or_error_message)`` pairs and the column names."""
+    name = path.name.lower()
+    if name.endswith(".parquet"):
+        import pyarrow.parquet as pq
+
+        table = pq.read_table(path)
+        return list(enumerate(table.to_pylist())), list(table.column_names)
+    if name.endswith((".jsonl", ".jsonl.gz")):
+        opener = gzip.open if name.endswith(".gz") else open
+        records: list[tuple[int, Any]] = []
+        columns: dict[str, None] = {}
+        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as handle:
+            for number, line in enumerate(handle):
+                if not line.strip():
+                    records.append((number, "blank line"))
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    records.append((number, f"invalid JSON ({error.msg})"))
+                    continue
+                if not isinstance(record, dict):
+                    records.append((number, "JSON line is not an object"))
+                    continue
+                columns.update(dict.fromkeys(record))
+                records.append((number, record))
+        return records, list(columns)
+    decoded = decode_bytes(path.read_bytes())
+    if decoded.text is None:
+        raise CorpusError(f"cannot read table {path}: {decoded.reason}")
+    reader = csv.reader(io.StringIO(decoded.text, newline=""))
+    header = next(reader, [])
+    records = []
+    for number, row in enumerate(reader):
+        if len(row) != len(header):
+            records.append((number, f"malformed row ({len(row)} fields, header has {len(header)})"))
         else:
-            if not text.strip():
-                row["reason"] = "empty"
-            else:
-                doc_id = Path(rel).stem
-                row.update(status="included", doc_id=doc_id)
-                documents.append({"doc_id": doc_id, "file": rel, "text": text})
-        manifest.append(row)
-    docs = pd.DataFrame(documents, columns=["doc_id", "file", "text"])
-    meta_path = Path(metadata) if metadata is not None else root / "metadata.csv"
-    if meta_path.is_file():
-        meta = pd.read_csv(meta_path, dtype=str, keep_default_na=False)
-        docs = docs.merge(meta, on="file", how="left")
-    for column in DOCUMENT_COLUMNS:
-        if column not in docs.columns:
-            docs[column] = ""
-    ordered = DOCUMENT_COLUMNS + [c for c in docs.columns if c not in DOCUMENT_COLUMNS]
+            records.append((number, dict(zip(header, row, strict=True))))
+    return records, header
+
+
+def _table_inputs(path: Path, options: dict[str, Any]) -> list[_Input]:
+    records, columns = _table_records(path)
+    text_column = options["text_column"]
+    if text_column not in columns:
+        raise CorpusError(
+            f"table {path} has no text column {text_column!r}; its columns are {columns}"
+        )
+    id_column = next((c for c in ("doc_id", "id") if c in columns), None)
+    entries = []
+    for number, record in records:
+        name = f"{path.name}#{number}"
+        if isinstance(record, str):
+            entries.append(_Input(name, "", reason=record))
+            continue
+        text = record.get(text_column)
+        entry = _Input(name, sha256_bytes(str(text).encode("utf-8")) if text is not None else "")
+        curated = {
+            key: "" if value is None else str(value)
+            for key, value in record.items()
+            if key not in (text_column, id_column)
+        }
+        curated = {k: v for k, v in curated.items() if v.lower() not in ("nan", "none")}
+        entry.curated = curated
+        if id_column and record.get(id_column) not in (None, ""):
+            entry.doc_id = str(record[id_column])
+        if not isinstance(text, str) or not text.strip():
+            entry.reason = "missing text" if not isinstance(text, str) else "empty text"
+            entries.append(entry)
+            continue
+        _article(
+            entry,
+            _nfc(text),
+            kind="text",
+            min_words=options["min_words"],
+            language=options["language"],
+            known_title=curated.get("title", ""),
+        )
+        entries.append(entry)
+    return entries
+
+
+def _read_metadata(path: Path) -> dict[str, dict[str, str]]:
+    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if "file" not in frame.columns:
+        raise CorpusError(f"metadata table {path} has no 'file' column; columns: {list(frame)}")
+    rows = {}
+    for record in frame.to_dict("records"):
+        key = _nfc(str(record.pop("file")).replace("\\", "/").lstrip("./"))
+        rows[key] = {k: _nfc(str(v)).strip() for k, v in record.items()}
+    return rows
+
+
+def _unique_ids(entries: list[_Input]) -> None:
+    seen: Counter[str] = Counter()
+    for entry in entries:
+        if entry.status != "included":
+            continue
+        base = entry.doc_id or _nfc(Path(entry.file.split("#")[0]).stem)
+        if "#" in entry.file and not entry.doc_id:
+            base = f"{base}-{int(entry.file.rsplit('#', 1)[1]):06d}"
+        seen[base] += 1
+        entry.doc_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
+
+
+def _merge(entry: _Input) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    doc = dict(entry.doc or {})
+    curated = entry.curated
+    inferred, origins = [], []
+    for name in METADATA_FIELDS:
+        if curated.get(name, ""):
+            doc[name] = curated[name]
+            origins.append((name, "curated"))
+        elif name == "year" and curated.get("date", ""):
+            doc[name] = curated["date"][:4]
+            origins.append((name, "curated"))
+        elif doc.get(name, ""):
+            inferred.append(name)
+            origins.append((name, "inferred"))
+        else:
+            doc[name] = ""
+            origins.append((name, "missing"))
+    for key, value in curated.items():
+        if key not in doc:
+            doc[key] = value
+    doc["inferred"] = ";".join(inferred)
+    return doc, origins
+
+
+def load_corpus(
+    path: str | Path,
+    metadata: str | Path | None = None,
+    *,
+    text_column: str = "text",
+    near_duplicate_threshold: float = 0.9,
+    min_words: int = 30,
+    language: str | None = "vi",
+    max_bytes: int = 50_000_000,
+) -> Corpus:
+    """Read a folder of articles or a table into a :class:`Corpus`.
+
+    Parameters
+    ----------
+    path : str or Path
+        A folder (read recursively: ``.txt``, ``.html``, ``.htm``, ``.md``) or a table
+        file (``.csv``, ``.jsonl``, ``.jsonl.gz``, ``.parquet``) with a text column.
+    metadata : str or Path, optional
+        Curated metadata with a ``file`` column (paths relative to the folder). Default:
+        ``<folder>/metadata.csv`` when it exists.
+    text_column : str, default="text"
+        Column holding the article text in a table input.
+    near_duplicate_threshold : float, default=0.9
+        Jaccard similarity of word 5-shingles from which a later article is a duplicate.
+    min_words : int, default=30
+        Articles with fewer words after cleaning are excluded as too short.
+    language : {"vi", None}, default="vi"
+        ``"vi"`` excludes texts without Vietnamese letters; ``None`` keeps any language.
+    max_bytes : int, default=50_000_000
+        Larger files are excluded without being read.
+
+    Returns
+    -------
+    Corpus
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    CorpusError
+        If no input gives a usable document (the message lists the reasons), or a
+        table lacks its text column.
+
+    Examples
+    --------
+    >>> corpus = load_corpus("corpus")  # doctest: +SKIP
+    >>> print(corpus.summary())  # doctest: +SKIP
+    """
+    root = Path(path)
+    if not root.exists():
+        raise FileNotFoundError(f"corpus not found: {root}")
+    options = {
+        "text_column": text_column,
+        "min_words": min_words,
+        "language": language,
+        "max_bytes": max_bytes,
+    }
+    metadata_path = Path(metadata) if metadata is not None else None
+    if root.is_dir():
+        if metadata_path is None and (root / "metadata.csv").is_file():
+            metadata_path = root / "metadata.csv"
+        entries = _folder_inputs(root, metadata_path, options)
+    elif _is_table(root):
+        entries = _table_inputs(root, options)
+    else:
+        reason = _classify(root, root.name, None)
+        entries = [_Input(root.name, "", reason=reason)] if reason else []
+        if not reason:
+            entries = [_read_file(root, root.name, options)]
+    if metadata_path is not None:
+        curated_rows = _read_metadata(metadata_path)
+        for entry in entries:
+            if entry.file in curated_rows:
+                entry.curated = {**curated_rows[entry.file], **entry.curated}
+
+    included = [e for e in entries if e.status == "included"]
+    duplicates = find_duplicates(
+        [e.doc["text"] for e in included], threshold=near_duplicate_threshold
+    )
+    _unique_ids(entries)
+    for position, (original, kind) in sorted(duplicates.items()):
+        entry = included[position]
+        entry.status = "excluded"
+        entry.reason = f"duplicate of {included[original].doc_id}"
+        entry.note = "; ".join(filter(None, [entry.note, f"{kind} duplicate"]))
+        entry.doc_id = ""
+
+    if not any(e.status == "included" for e in entries):
+        reasons = Counter(e.reason for e in entries)
+        listed = "; ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items()))
+        raise CorpusError(
+            f"no usable document in {root}: {len(entries)} inputs read, none included"
+            + (f" ({listed})" if listed else " (no files found)")
+        )
+
+    docs, provenance = [], []
+    for entry in entries:
+        if entry.status != "included":
+            continue
+        doc, origins = _merge(entry)
+        doc.update(doc_id=entry.doc_id, file=entry.file)
+        docs.append(doc)
+        provenance += [(entry.doc_id, name, origin) for name, origin in origins]
+    documents = pd.DataFrame(docs)
+    extra = sorted(c for c in documents.columns if c not in DOCUMENT_COLUMNS)
+    documents = documents[DOCUMENT_COLUMNS + extra]
+    for column in DOCUMENT_COLUMNS + extra:
+        if column != "year":
+            documents[column] = documents[column].fillna("").astype(str)
+    documents["year"] = pd.to_numeric(documents["year"], errors="coerce").astype("Int64")
+    manifest = pd.DataFrame(
+        [
+            {
+                "file": e.file,
+                "status": e.status,
+                "reason": e.reason,
+                "doc_id": e.doc_id if e.status == "included" else "",
+                "sha256": e.sha256,
+                "encoding": e.encoding,
+                "note": e.note,
+            }
+            for e in entries
+        ],
+        columns=MANIFEST_COLUMNS,
+    )
     return Corpus(
-        documents=docs[ordered],
-        manifest=pd.DataFrame(manifest, columns=MANIFEST_COLUMNS),
+        documents=documents.reset_index(drop=True),
+        manifest=manifest,
         root=root,
+        provenance=pd.DataFrame(provenance, columns=["doc_id", "field", "origin"]),
     )
