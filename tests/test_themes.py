@@ -1,0 +1,341 @@
+"""Theme lexicon, topic labels, shares, comparisons, exemplars and agreement on plain data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from topiclab.models.result import TopicResult
+from topiclab.themes import (
+    OTHER,
+    LexiconError,
+    agreement,
+    compare,
+    document_shares,
+    exemplars,
+    find_terms_in_text,
+    label_topics,
+    lexicon_from_mapping,
+    lexicon_shares,
+    load_lexicon,
+    match_terms,
+    theme_shares,
+)
+
+REQUIRED_IDS = {
+    "cadre_planning",
+    "cadre_rotation",
+    "political_education",
+    "party_discipline",
+    "training",
+    "grassroots_organisation",
+    "party_congress",
+    "socioeconomic_development",
+    "mass_mobilisation",
+}
+
+
+def _theme(theme_id: str = "a", **changes) -> dict:
+    entry = {
+        "id": theme_id,
+        "label_vi": "Chủ đề",
+        "label_en": "Theme",
+        "definition": "A theme.",
+        "terms": {"kỷ_luật": 2, "khiển_trách": 1},
+    }
+    entry.update(changes)
+    return entry
+
+
+# ---------------------------------------------------------------- lexicon
+
+
+def test_shipped_lexicon_has_the_required_themes_in_token_form():
+    lexicon = load_lexicon()
+    assert REQUIRED_IDS <= set(lexicon.ids)
+    for theme in lexicon:
+        assert theme.label_vi and theme.label_en and theme.definition
+        for term, weight in theme.terms.items():
+            assert term == term.lower() and " " not in term
+            assert weight > 0
+    assert "tự_phê_bình" in lexicon["party_discipline"].terms
+    assert "quy_hoạch" in lexicon["cadre_planning"].terms
+    assert "luân_chuyển" in lexicon["cadre_rotation"].terms
+    assert "lý_luận_chính_trị" in lexicon["political_education"].terms
+    assert "tổ_chức_cơ_sở_đảng" in lexicon["grassroots_organisation"].terms
+
+
+def test_lexicon_terms_follow_the_old_tone_mark_convention():
+    from topiclab.preprocess.normalize import normalize_text
+
+    for theme in load_lexicon():
+        for term in theme.terms:
+            assert normalize_text(term) == term, term
+
+
+def test_lexicon_loads_from_a_researchers_yaml(tmp_path):
+    path = tmp_path / "mine.yaml"
+    path.write_text(
+        "themes:\n"
+        "  - id: discipline\n    label_vi: Kỷ luật\n    label_en: Discipline\n"
+        "    definition: Sanctions.\n    terms: {kỷ luật: 2, Khiển_Trách: 1}\n"
+        "  - id: rotation\n    label_vi: Luân chuyển\n    label_en: Rotation\n"
+        "    definition: Moving cadres.\n    terms: [luân_chuyển, điều_động]\n",
+        encoding="utf-8",
+    )
+    lexicon = load_lexicon(path)
+    assert lexicon.ids == ["discipline", "rotation"]
+    assert lexicon["discipline"].terms == {"kỷ_luật": 2.0, "khiển_trách": 1.0}
+    assert lexicon["rotation"].terms == {"luân_chuyển": 1.0, "điều_động": 1.0}
+
+
+@pytest.mark.parametrize(
+    ("entries", "message"),
+    [
+        ([{k: v for k, v in _theme().items() if k != "label_en"}], "missing field.*label_en"),
+        ([_theme("a"), _theme("a")], "duplicate theme id 'a'"),
+        ([_theme(terms={"kỷ_luật": 0})], "weight of 'kỷ_luật' must be positive"),
+        ([_theme(terms={"kỷ_luật": -1.5})], "must be positive"),
+        ([_theme(terms={"kỷ_luật": "high"})], "must be a number"),
+        ([_theme(terms={})], "terms must be a non-empty"),
+        ([_theme("Bad Id")], "snake_case"),
+        ([_theme(OTHER)], "reserved"),
+        ([_theme(colour="red")], "unknown field.*colour"),
+        ([], "non-empty list"),
+    ],
+)
+def test_bad_lexicons_get_clear_errors(entries, message):
+    with pytest.raises(LexiconError, match=message):
+        lexicon_from_mapping({"themes": entries}, source="test.yaml")
+
+
+def test_missing_lexicon_file_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_lexicon(tmp_path / "absent.yaml")
+
+
+# ---------------------------------------------------------------- matching
+
+
+def test_phrases_match_as_one_token_or_as_adjacent_tokens_once():
+    terms = {"tự_phê_bình": 3, "phê_bình": 2, "kỷ_luật": 1}
+    assert match_terms(["tự", "phê_bình", "và", "phê_bình"], terms) == ["tự_phê_bình", "phê_bình"]
+    assert match_terms(["tự_phê_bình", "kỷ_luật"], terms) == ["tự_phê_bình", "kỷ_luật"]
+    assert match_terms(["cán_bộ"], terms) == []
+
+
+def test_text_matching_respects_syllable_boundaries_and_tone_convention():
+    assert find_terms_in_text("Xử lý KỶ LUẬT khiển trách", ["kỷ_luật", "khiển_trách"]) == [
+        "kỷ_luật",
+        "khiển_trách",
+    ]
+    assert find_terms_in_text("hướng dẫn", ["dân"]) == []
+    # new-style tone placement in the text still matches the old-style term
+    assert find_terms_in_text("Đảng uỷ huyện", ["ủy"]) == ["ủy"]
+
+
+# ---------------------------------------------------------------- topics -> themes
+
+
+def _lexicon():
+    return lexicon_from_mapping(
+        {
+            "themes": [
+                _theme("discipline", terms={"kỷ_luật": 2, "khiển_trách": 1}),
+                _theme("rotation", terms={"luân_chuyển": 2, "bổ_nhiệm": 1}),
+            ]
+        }
+    )
+
+
+VOCAB = ["bổ_nhiệm", "cán_bộ", "khiển_trách", "kinh_tế", "kỷ_luật", "luân_chuyển"]
+
+
+def _result(model: str = "lda") -> TopicResult:
+    topic_word = np.array(
+        [
+            [0.00, 0.30, 0.30, 0.00, 0.40, 0.00],  # discipline
+            [0.30, 0.30, 0.00, 0.00, 0.00, 0.40],  # rotation
+            [0.00, 0.40, 0.00, 0.60, 0.00, 0.00],  # economy: no theme
+        ]
+    )
+    doc_topic = np.array(
+        [[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8], [0.4, 0.4, 0.2]],
+    )
+    return TopicResult(
+        topic_word, doc_topic, VOCAB, ["d1:p0", "d1:p1", "d2:p0", "d3:p0"], model, seed=0
+    )
+
+
+UNITS = pd.DataFrame(
+    {
+        "unit_id": ["d1:p0", "d1:p1", "d2:p0", "d3:p0"],
+        "doc_id": ["d1", "d1", "d2", "d3"],
+        "unit_index": [0, 1, 0, 0],
+        "locality": ["A", "A", "B", "B"],
+        "year": pd.array([2019, 2019, 2020, pd.NA], dtype="Int64"),
+        "n_tokens": [30, 10, 20, 20],
+        "text": [
+            "xử lý kỷ luật khiển trách",
+            "luân chuyển cán bộ",
+            "phát triển kinh tế",
+            "kỷ luật và luân chuyển",
+        ],
+    }
+)
+
+
+def test_label_topics_scores_every_theme_and_leaves_unmatched_topics_as_other():
+    labels = label_topics(_result(), _lexicon())
+    assert list(labels.columns[:7]) == [
+        "model",
+        "topic",
+        "top_terms",
+        "theme",
+        "theme_score",
+        "lift",
+        "confidence",
+    ]
+    assert labels["theme"].tolist() == ["discipline", "rotation", OTHER]
+    assert labels.loc[0, "discipline"] == pytest.approx(2 * 0.4 + 1 * 0.3)
+    assert labels.loc[2, "confidence"] == 0.0
+    assert labels.loc[0, "top_terms"].split()[0] == "kỷ_luật"
+    assert labels["confidence"].between(0, 1).all()
+
+
+def test_theme_shares_per_unit_and_per_document():
+    units = theme_shares(_result(), _lexicon(), UNITS)
+    assert units[["discipline", "rotation", OTHER]].sum(axis=1).to_numpy() == pytest.approx(1.0)
+    assert units.loc[0, "discipline"] == pytest.approx(0.8)
+    assert {"unit_id", "doc_id", "locality", "year", "model", "n_tokens", "weight"} <= set(
+        units.columns
+    )
+    docs = theme_shares(_result(), _lexicon(), UNITS, level="document")
+    d1 = docs.set_index("doc_id").loc["d1"]
+    # token-weighted: 30 tokens at 0.8 and 10 tokens at 0.1
+    assert d1["discipline"] == pytest.approx((30 * 0.8 + 10 * 0.1) / 40)
+    assert d1["n_units"] == 2 and d1["n_tokens"] == 40
+
+
+def test_lexicon_shares_weigh_units_by_their_indicator_mass():
+    tokens = [["xử_lý", "kỷ_luật", "khiển_trách"], ["luân_chuyển", "cán_bộ"], ["kinh_tế"], []]
+    units = lexicon_shares(tokens, _lexicon(), UNITS)
+    assert units["n_hits"].tolist() == [2, 1, 0, 0]
+    assert units.loc[2, OTHER] == 1.0 and units.loc[2, "discipline"] == 0.0
+    docs = document_shares(units).set_index("doc_id")
+    # d1: discipline mass 3, rotation mass 2
+    assert docs.loc["d1", "discipline"] == pytest.approx(3 / 5)
+    assert docs.loc["d2", OTHER] == 1.0
+    with pytest.raises(ValueError, match="token lists"):
+        lexicon_shares(tokens[:2], _lexicon(), UNITS)
+
+
+# ---------------------------------------------------------------- compare
+
+
+def _synthetic_documents(n_per_group: dict[str, int], seed: int = 0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    rows = []
+    for group, n in n_per_group.items():
+        for i in range(n):
+            value = rng.beta(2, 5)
+            rows.append(
+                {
+                    "doc_id": f"{group}{i}",
+                    "locality": group,
+                    "year": 2015 + i % 3,
+                    "model": "lda",
+                    "weight": 1.0,
+                    "x": value,
+                    OTHER: 1 - value,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_compare_intervals_contain_the_mean_and_widen_as_groups_shrink():
+    shares = _synthetic_documents({"big": 200, "mid": 30, "small": 8, "one": 1})
+    table = compare(shares, by="locality", n_boot=500, random_state=3)
+    assert list(table.columns) == [
+        "model",
+        "locality",
+        "theme",
+        "mean",
+        "lower",
+        "upper",
+        "n",
+        "too_small",
+    ]
+    x = table[table["theme"] == "x"].set_index("locality")
+    observed = shares.groupby("locality")["x"].mean()
+    for group in ("big", "mid", "small"):
+        assert x.loc[group, "lower"] <= x.loc[group, "mean"] <= x.loc[group, "upper"]
+        assert x.loc[group, "mean"] == pytest.approx(observed[group])
+    width = x["upper"] - x["lower"]
+    assert width["big"] < width["mid"] < width["small"]
+    assert x.loc["one", "too_small"] and np.isnan(x.loc["one", "lower"])
+    assert not x.loc["big", "too_small"]
+    assert x.loc["big", "n"] == 200
+
+
+def test_compare_is_seeded_and_takes_several_columns():
+    shares = _synthetic_documents({"a": 20, "b": 20})
+    first = compare(shares, by=["locality", "year"], n_boot=200, random_state=7)
+    second = compare(shares, by=["locality", "year"], n_boot=200, random_state=7)
+    pd.testing.assert_frame_equal(first, second)
+    assert {"locality", "year"} <= set(first.columns)
+    # a group's interval does not depend on which other groups are present
+    alone = compare(shares[shares["locality"] == "a"], by="locality", n_boot=200, random_state=7)
+    both = compare(shares, by="locality", n_boot=200, random_state=7)
+    pd.testing.assert_frame_equal(alone, both[both["locality"] == "a"].reset_index(drop=True))
+
+
+def test_compare_aggregates_units_to_documents_and_reports_missing_groups(caplog):
+    units = theme_shares(_result(), _lexicon(), UNITS)
+    table = compare(units, by="year", n_boot=100, random_state=0)
+    # d3 has no year: left out, and the log says so
+    assert set(table["year"].astype(int)) == {2019, 2020}
+    assert "left out" in caplog.text
+    assert table["n"].max() == 1
+    with pytest.raises(KeyError, match="no column"):
+        compare(units, by="district")
+
+
+def test_compare_with_refits_resamples_over_them():
+    shares = _synthetic_documents({"a": 15})
+    shifted = shares.assign(x=shares["x"] + 0.2, replicate=1)
+    stacked = pd.concat([shares.assign(replicate=0), shifted], ignore_index=True)
+    single = compare(shares, by="locality", n_boot=400, random_state=1)
+    refits = compare(stacked, by="locality", n_boot=400, random_state=1)
+    x1 = single[single["theme"] == "x"].iloc[0]
+    x2 = refits[refits["theme"] == "x"].iloc[0]
+    assert x2["mean"] == pytest.approx(x1["mean"] + 0.1)
+    assert x2["n"] == 15
+    assert (x2["upper"] - x2["lower"]) > (x1["upper"] - x1["lower"])
+
+
+# ---------------------------------------------------------------- exemplars, agreement
+
+
+def test_exemplars_contain_an_indicator_term_and_rank_by_share():
+    shares = theme_shares(_result(), _lexicon(), UNITS)
+    best = exemplars(shares, UNITS, "discipline", n=5, lexicon=_lexicon())
+    # d2:p0 has no discipline term and is never shown, whatever its share
+    assert "d2:p0" not in best["unit_id"].tolist()
+    assert best["unit_id"].tolist() == ["d1:p0", "d3:p0"]
+    assert best["rank"].tolist() == [1, 2]
+    assert (best["indicator_terms"] != "").all()
+    per_group = exemplars(shares, UNITS, "rotation", by="locality", n=1, lexicon=_lexicon())
+    assert per_group["locality"].tolist() == ["A", "B"]
+    assert list(per_group.columns[:3]) == ["model", "theme", "locality"]
+
+
+def test_agreement_correlates_measures_per_theme():
+    lda = theme_shares(_result("lda"), _lexicon(), UNITS)
+    nmf = theme_shares(_result("nmf"), _lexicon(), UNITS)
+    table = agreement(pd.concat([lda, nmf], ignore_index=True), on="unit_id")
+    assert list(table.columns) == ["theme", "model_a", "model_b", "n", "pearson", "spearman"]
+    row = table[table["theme"] == "discipline"].iloc[0]
+    assert (row["model_a"], row["model_b"], row["n"]) == ("lda", "nmf", 4)
+    assert row["pearson"] == pytest.approx(1.0)
