@@ -1,0 +1,324 @@
+"""Plot functions: drawn from small tables shaped like the analysis tables.
+
+The tests look at the figure objects (panels, bars, labels, theme order, colours), not
+at pixels.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import colors as mcolors
+
+from topiclab.plotting import (
+    OTHER,
+    THEME_COLORS,
+    THEME_ORDER,
+    order_themes,
+    paper_style,
+    plot_agreement,
+    plot_alignment,
+    plot_corpus_overview,
+    plot_model_selection,
+    plot_prevalence_by_locality,
+    plot_prevalence_by_year,
+    plot_top_terms,
+    theme_color,
+    theme_labels,
+)
+
+LOCALITIES = ["Thái Thụy", "Nam Đông", "Hát Lót", "Đồng Mỏ", "Thường Tín"]
+THEMES = ["party_discipline", "cadre_planning", "cadre_rotation", OTHER]
+
+
+@pytest.fixture(autouse=True)
+def _close_figures():
+    yield
+    plt.close("all")
+
+
+def _prevalence(by: str, groups: list, models=("lda", "nmf", "lexicon")) -> pd.DataFrame:
+    rng = np.random.default_rng(0)
+    rows = []
+    for model in models:
+        for group in groups:
+            for theme in THEMES:
+                mean = float(rng.uniform(0.05, 0.4))
+                n = 1 if group == groups[-1] else 12
+                rows.append(
+                    {
+                        "model": model,
+                        by: group,
+                        "theme": theme,
+                        "mean": mean,
+                        "lower": mean - 0.03,
+                        "upper": mean + 0.05,
+                        "n": n,
+                        "too_small": n < 3,
+                    }
+                )
+    return pd.DataFrame(rows)
+
+
+def _terms(model: str, k: int = 5, n: int = 10) -> pd.DataFrame:
+    vocab = ["cán_bộ", "kỷ_luật", "quy_hoạch", "luân_chuyển", "đảng_viên", "chi_bộ"]
+    rows = [
+        {"model": model, "topic": t, "rank": r, "term": f"{vocab[r % 6]}_{t}", "weight": 1 / r}
+        for t in range(k)
+        for r in range(1, n + 1)
+    ]
+    return pd.DataFrame(rows)
+
+
+def _topics(model: str, k: int = 5) -> pd.DataFrame:
+    themes = ["party_discipline", "cadre_planning", "cadre_rotation", OTHER, "training"]
+    return pd.DataFrame(
+        {"model": model, "topic": range(k), "theme": [themes[t % 5] for t in range(k)]}
+    )
+
+
+def _draw_without_missing_glyphs(fig) -> None:
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message=".*[Gg]lyph.*missing.*")
+        fig.canvas.draw()
+
+
+def test_palette_gives_every_shipped_theme_its_own_colour():
+    assert set(THEME_ORDER) | {OTHER} == set(THEME_COLORS)
+    assert len(set(THEME_COLORS.values())) == len(THEME_COLORS)
+    assert theme_color("my_new_theme") == theme_color("my_new_theme")
+    assert order_themes(["zeta", OTHER, "party_discipline", "cadre_planning"]) == [
+        "cadre_planning",
+        "party_discipline",
+        "zeta",
+        OTHER,
+    ]
+
+
+def test_labels_are_english_by_default_and_vietnamese_on_request():
+    assert theme_labels()["party_discipline"] == "Party discipline"
+    assert theme_labels("vi")["party_discipline"] == "Kỷ luật đảng"
+    assert theme_labels("en", {"party_discipline": "Discipline"})["party_discipline"] == (
+        "Discipline"
+    )
+    with pytest.raises(ValueError, match="language"):
+        theme_labels("fr")
+
+
+def test_locality_heatmap_has_groups_as_rows_and_themes_in_lexicon_order():
+    table = _prevalence("locality", LOCALITIES)
+    with paper_style():
+        fig, ax = plt.subplots()
+        returned = plot_prevalence_by_locality(table, ax, model="lda")
+    assert returned is ax
+    xlabels = [t.get_text() for t in ax.get_xticklabels()]
+    assert xlabels == ["Cadre planning", "Cadre rotation", "Party discipline", "Other"]
+    assert [t.get_text() for t in ax.get_yticklabels()] == sorted(LOCALITIES)
+    image = ax.get_images()[0].get_array()
+    assert image.shape == (5, 4)
+    lda = table[table["model"] == "lda"].set_index(["locality", "theme"])
+    assert image[0, 2] == pytest.approx(
+        lda.loc[(sorted(LOCALITIES)[0], "party_discipline"), "mean"]
+    )
+    # every cell carries its interval; the too-small group says how small it is
+    texts = [t.get_text() for t in ax.texts]
+    assert len(texts) == 20
+    assert all("[" in t for t in texts)
+    assert sum("n=1" in t for t in texts) == 4
+    strip = [p.get_facecolor() for p in ax.patches if not p.get_clip_on()]
+    assert [mcolors.to_hex(c) for c in strip] == [
+        theme_color(t) for t in ["cadre_planning", "cadre_rotation", "party_discipline", OTHER]
+    ]
+    _draw_without_missing_glyphs(fig)
+
+
+def test_locality_heatmap_asks_for_a_model_when_the_table_has_several():
+    with pytest.raises(ValueError, match="model="):
+        plot_prevalence_by_locality(_prevalence("locality", LOCALITIES))
+    with pytest.raises(ValueError, match="needs columns"):
+        plot_prevalence_by_locality(pd.DataFrame({"locality": ["x"]}))
+
+
+def test_locality_heatmap_renders_vietnamese_labels():
+    with paper_style():
+        fig, ax = plt.subplots()
+        plot_prevalence_by_locality(
+            _prevalence("locality", LOCALITIES), ax, model="nmf", language="vi"
+        )
+    labels = [t.get_text() for t in ax.get_xticklabels()]
+    assert labels[2] == "Kỷ luật đảng"
+    assert "Đồng Mỏ" in [t.get_text() for t in ax.get_yticklabels()]
+    _draw_without_missing_glyphs(fig)
+
+
+def test_year_panels_one_per_theme_with_a_line_per_model():
+    table = _prevalence("year", [2015, 2018, 2019, 2020])
+    with paper_style():
+        fig = plt.figure(figsize=(7, 5))
+        axes = plot_prevalence_by_year(table, fig)
+    assert len(axes) == len(THEMES)
+    assert len(fig.axes) == len(THEMES)
+    assert [ax.get_title() for ax in axes] == [
+        "Cadre planning",
+        "Cadre rotation",
+        "Party discipline",
+        "Other",
+    ]
+    first = axes[0]
+    lines = [line for line in first.get_lines() if line.get_linestyle() != "None"]
+    assert len(lines) == 3
+    assert all(mcolors.to_hex(line.get_color()) == theme_color("cadre_planning") for line in lines)
+    bottom = axes[-1]
+    assert [t.get_text() for t in bottom.get_xticklabels()] == ["2015", "2018", "2019", "2020"]
+    assert bottom.get_xlabel() == "Year"
+    legend_texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend_texts == ["LDA", "NMF", "Dictionary"]
+    _draw_without_missing_glyphs(fig)
+
+
+def test_year_panels_keep_rows_without_a_year_out_and_say_when_nothing_is_left():
+    table = _prevalence("year", [2019, 2020]).astype({"year": "Int64"})
+    table.loc[0, "year"] = pd.NA
+    axes = plot_prevalence_by_year(table, plt.figure(), models=["lda"])
+    assert len(axes) == 4
+    empty = table.assign(year=pd.array([pd.NA] * len(table), dtype="Int64"))
+    with pytest.raises(ValueError, match="known year"):
+        plot_prevalence_by_year(empty, plt.figure())
+
+
+def test_top_terms_one_panel_per_topic_titled_with_theme_labels():
+    terms = pd.concat([_terms("lda"), _terms("nmf", k=3)])
+    topics = pd.concat([_topics("lda"), _topics("nmf", k=3)])
+    with paper_style():
+        fig = plt.figure(figsize=(8, 5))
+        axes = plot_top_terms(terms, fig, topics=topics, model="lda", n_terms=6, language="vi")
+    assert len(axes) == 5
+    assert [ax.get_title() for ax in axes] == [
+        "0: Kỷ luật đảng",
+        "1: Quy hoạch cán bộ",
+        "2: Luân chuyển cán bộ",
+        "3: Khác",
+        "4: Đào tạo, bồi dưỡng",
+    ]
+    bars = axes[0].patches
+    assert len(bars) == 6
+    assert mcolors.to_hex(bars[0].get_facecolor()) == theme_color("party_discipline")
+    # best term on top, shown as words rather than underscore-joined tokens
+    assert axes[0].get_yticklabels()[0].get_text() == "kỷ luật 0"
+    assert axes[0].yaxis_inverted()
+    _draw_without_missing_glyphs(fig)
+
+
+def test_model_selection_one_panel_per_metric_and_a_line_per_model():
+    rows = [
+        {
+            "model": model,
+            "k": k,
+            "c_v": 0.4 + k / 100,
+            "c_npmi": 0.01 * k,
+            "u_mass": -1.0,
+            "diversity": 0.9 - k / 50,
+            "stability": np.nan if model == "nmf" and k == 10 else 0.7,
+        }
+        for model in ("lda", "nmf")
+        for k in (4, 6, 8, 10)
+    ]
+    table = pd.DataFrame(rows)
+    with paper_style():
+        fig = plt.figure()
+        axes = plot_model_selection(table, fig, chosen={"lda": 6})
+    assert len(axes) == 4
+    assert axes[0].get_ylabel() == "Coherence $C_V$"
+    lines = axes[0].get_lines()
+    assert len(lines) == 3  # two models and the ring on LDA's chosen K
+    assert list(lines[0].get_xdata()) == [4, 6, 8, 10]
+    assert [t.get_text() for t in axes[0].get_legend().get_texts()] == ["LDA", "NMF"]
+
+
+def test_model_selection_says_when_a_metric_was_not_computed():
+    table = pd.DataFrame(
+        {"model": "lda", "k": [4, 6], "c_v": [0.3, 0.4], "c_npmi": [0.0, 0.1]}
+        | {"diversity": [0.9, 0.8], "stability": [np.nan, np.nan]}
+    )
+    axes = plot_model_selection(table, plt.figure())
+    assert [t.get_text() for t in axes[3].texts] == ["not computed"]
+
+
+def test_alignment_matrix_outlines_matches_and_labels_topics():
+    pairs = [
+        {"topic_a": a, "topic_b": b, "similarity": 0.9 if a == b else 0.1, "matched": a == b}
+        for a in range(5)
+        for b in range(3)
+    ]
+    table = pd.DataFrame(pairs)
+    topics = pd.concat([_topics("lda"), _topics("nmf", k=3)])
+    with paper_style():
+        fig, ax = plt.subplots()
+        plot_alignment(table, ax, topics=topics)
+    assert ax.get_images()[0].get_array().shape == (5, 3)
+    outlined = [p for p in ax.patches if not p.get_fill()]
+    assert len(outlined) == 3
+    assert ax.get_yticklabels()[0].get_text() == "0 · Party discipline"
+    assert ax.get_xlabel() == "NMF topic"
+    assert len(ax.texts) == 15
+    _draw_without_missing_glyphs(fig)
+
+
+def test_agreement_rows_are_themes_and_markers_are_pairs():
+    rows = [
+        {"theme": theme, "measure_a": a, "measure_b": b, "r": 0.5}
+        for theme in ("party_discipline", "cadre_planning", "training")
+        for a, b in (("lda", "lexicon"), ("nmf", "lexicon"), ("lda", "nmf"))
+    ]
+    with paper_style():
+        fig, ax = plt.subplots()
+        plot_agreement(pd.DataFrame(rows), ax)
+    _draw_without_missing_glyphs(fig)
+    assert [t.get_text() for t in ax.get_yticklabels()] == [
+        "Cadre planning",
+        "Party discipline",
+        "Training",
+    ]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "LDA – Dictionary",
+        "LDA – NMF",
+        "NMF – Dictionary",
+    ]
+    with pytest.raises(ValueError, match="correlation column"):
+        plot_agreement(pd.DataFrame(rows).drop(columns="r"))
+
+
+def test_corpus_overview_counts_documents_and_units_and_keeps_unknown_years():
+    documents = pd.DataFrame(
+        {
+            "doc_id": ["a", "b", "c"],
+            "locality": ["Nam Đông", "Thái Thụy", "Nam Đông"],
+            "year": pd.array([2015, pd.NA, 2020], dtype="Int64"),
+        }
+    )
+    units = pd.DataFrame(
+        {
+            "unit_id": ["a:p1", "a:p2", "b:p1", "c:p1", "c:p2", "c:p3"],
+            "doc_id": ["a", "a", "b", "c", "c", "c"],
+            "text": ["một hai ba", "bốn năm", "sáu", "bảy tám chín mười", "x", "y z"],
+        }
+    )
+    with paper_style():
+        fig = plt.figure(figsize=(8, 3))
+        axes = plot_corpus_overview(documents, units, fig)
+    assert len(axes) == 3
+    by_locality, by_year, lengths = axes
+    assert [t.get_text() for t in by_locality.get_yticklabels()] == ["Nam Đông", "Thái Thụy"]
+    widths = [p.get_width() for p in by_locality.patches]
+    assert widths == [2, 1, 5, 1]  # documents then units, per locality
+    assert [t.get_text() for t in by_year.get_yticklabels()] == ["2015", "2020", "unknown"]
+    assert sum(p.get_height() for p in lengths.patches) == 6
+    _draw_without_missing_glyphs(fig)

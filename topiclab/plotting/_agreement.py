@@ -1,0 +1,104 @@
+"""Agreement of topic-based and dictionary-based theme shares."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+
+from topiclab.plotting._style import (
+    label_of,
+    model_style,
+    order_themes,
+    readable_color,
+    require_columns,
+    theme_color,
+    theme_labels,
+)
+
+# Columns a correlation may be stored under, tried in this order.
+_VALUE_COLUMNS = ("r", "correlation", "pearson", "spearman")
+_PAIR_MARKERS = ("o", "s", "^", "D", "v", "P")
+
+
+def plot_agreement(
+    table: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    value: str | None = None,
+    language: str = "en",
+    labels: Mapping[str, str] | None = None,
+) -> Axes:
+    """Dot plot: per theme, the correlation between each pair of share measures.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`topiclab.themes.agreement` (``agreement.csv``): one row per theme
+        and pair of measures, columns ``theme, measure_a, measure_b`` and a correlation
+        column (``value``).
+    ax : Axes, optional
+        Where to draw; a new figure when omitted.
+    value : str, optional
+        The correlation column; the first of ``r, correlation, pearson, spearman`` present
+        by default.
+    language : {"en", "vi"}, default="en"
+        Language of the theme labels.
+    labels : mapping, optional
+        Theme id to label, overriding the shipped labels.
+
+    Returns
+    -------
+    Axes
+        Rows are themes in lexicon order (tick labels in the theme colour), one marker per
+        pair of measures; a vertical line marks zero.
+    """
+    require_columns(table, ("theme", "measure_a", "measure_b"), "plot_agreement")
+    if value is None:
+        value = next((c for c in _VALUE_COLUMNS if c in table.columns), None)
+        if value is None:
+            raise ValueError(
+                f"plot_agreement needs a correlation column, one of {list(_VALUE_COLUMNS)}"
+            )
+    require_columns(table, (value,), "plot_agreement")
+    if table.empty:
+        raise ValueError("plot_agreement: the table has no rows")
+    if ax is None:
+        _, ax = plt.subplots()
+    themes = order_themes(table["theme"].astype(str))
+    names = theme_labels(language, labels, themes)
+    pairs = sorted(
+        {(str(a), str(b)) for a, b in zip(table["measure_a"], table["measure_b"], strict=True)}
+    )
+    row_of = {theme: i for i, theme in enumerate(themes)}
+    offsets = np.linspace(-0.25, 0.25, len(pairs)) if len(pairs) > 1 else [0.0]
+    for k, (pair, offset) in enumerate(zip(pairs, offsets, strict=True)):
+        rows = table[
+            (table["measure_a"].astype(str) == pair[0])
+            & (table["measure_b"].astype(str) == pair[1])
+        ]
+        y = np.array([row_of[str(t)] for t in rows["theme"]], dtype=float) + offset
+        x = pd.to_numeric(rows[value], errors="coerce").to_numpy(dtype=float)
+        grey = 0.15 + 0.5 * k / max(1, len(pairs) - 1)
+        ax.plot(
+            x,
+            y,
+            linestyle="none",
+            marker=_PAIR_MARKERS[k % len(_PAIR_MARKERS)],
+            color=(grey, grey, grey),
+            label=f"{model_style(pair[0])['label']} – {model_style(pair[1])['label']}",
+        )
+    ax.axvline(0.0, color="#888888", linewidth=0.6)
+    ax.set_yticks(range(len(themes)), [label_of(t, names) for t in themes])
+    for tick, theme in zip(ax.get_yticklabels(), themes, strict=True):
+        tick.set_color(readable_color(theme_color(theme)))
+    ax.invert_yaxis()
+    ax.set_xlim(-1.05, 1.05)
+    ax.set_xlabel(f"Correlation of theme shares ({value})")
+    ax.grid(axis="x")
+    ax.legend(loc="lower left")
+    ax.set_title("Agreement of topic-based and dictionary-based shares")
+    return ax

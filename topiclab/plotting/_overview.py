@@ -1,0 +1,134 @@
+"""Corpus overview: documents and units per locality and year, and unit lengths."""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+
+from topiclab.plotting._style import require_columns
+
+_DOC_COLOR = "#332288"
+_UNIT_COLOR = "#88ccee"
+UNKNOWN = "unknown"
+
+
+def plot_corpus_overview(
+    documents: pd.DataFrame,
+    units: pd.DataFrame,
+    fig: Figure | None = None,
+    *,
+    length: str | None = None,
+) -> np.ndarray:
+    """Three panels: counts per locality, counts per year, the distribution of unit lengths.
+
+    Parameters
+    ----------
+    documents : DataFrame
+        The corpus documents (``documents.csv``): ``doc_id, locality, year``.
+    units : DataFrame
+        The analysis units (``units.csv``): ``unit_id, doc_id`` and either a length column
+        or ``text``.
+    fig : Figure, optional
+        Where to draw; a new figure when omitted.
+    length : str, optional
+        Column holding each unit's length in tokens (e.g. ``n_tokens``); when omitted the
+        first of ``n_tokens, n_words`` present is used, else words are counted in ``text``.
+
+    Returns
+    -------
+    ndarray of Axes
+        ``[per locality, per year, unit lengths]``. Documents with an unknown year are shown
+        as ``unknown``, never dropped.
+    """
+    require_columns(documents, ("doc_id", "locality", "year"), "plot_corpus_overview(documents)")
+    require_columns(units, ("doc_id",), "plot_corpus_overview(units)")
+    if documents.empty:
+        raise ValueError("plot_corpus_overview: there are no documents")
+    docs = documents.assign(
+        locality=documents["locality"].astype("string").fillna(UNKNOWN).replace("", UNKNOWN),
+        year=_year_labels(documents["year"]),
+    )
+    unit_groups = units[["doc_id"]].merge(
+        docs[["doc_id", "locality", "year"]], on="doc_id", how="left", validate="many_to_one"
+    )
+    unit_groups = unit_groups.fillna({"locality": UNKNOWN, "year": UNKNOWN})
+
+    if fig is None:
+        fig = plt.figure()
+    axes = fig.subplots(1, 3, width_ratios=[1.2, 1.0, 1.0], squeeze=True)
+    _grouped_counts(axes[0], docs, unit_groups, "locality", sort_by_name=True)
+    axes[0].set_title("Per locality")
+    _grouped_counts(axes[1], docs, unit_groups, "year", sort_by_name=True)
+    axes[1].set_title("Per year")
+
+    lengths, what = _unit_lengths(units, length)
+    ax = axes[2]
+    if len(lengths):
+        bins = np.histogram_bin_edges(lengths, bins=min(20, max(5, len(lengths) // 3)))
+        ax.hist(lengths, bins=bins, color=_UNIT_COLOR, edgecolor="white")
+        median = float(np.median(lengths))
+        ax.axvline(median, color=_DOC_COLOR, linewidth=0.8, linestyle="--")
+        ax.annotate(
+            f"median {median:g}",
+            xy=(median, 1.0),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -8),
+            textcoords="offset points",
+            fontsize=6,
+        )
+    else:
+        ax.text(0.5, 0.5, "no units", ha="center", va="center", transform=ax.transAxes)
+    ax.set_xlabel(f"Unit length ({what})")
+    ax.set_ylabel("Units")
+    ax.set_title("Unit lengths")
+    return np.asarray(axes, dtype=object)
+
+
+def _grouped_counts(
+    ax: Axes, docs: pd.DataFrame, units: pd.DataFrame, by: str, *, sort_by_name: bool
+) -> None:
+    doc_counts = docs.groupby(by, sort=True).size()
+    unit_counts = units.groupby(by, sort=True).size()
+    groups = sorted(set(doc_counts.index) | set(unit_counts.index), key=_group_key)
+    doc_values = np.array([int(doc_counts.get(g, 0)) for g in groups])
+    unit_values = np.array([int(unit_counts.get(g, 0)) for g in groups])
+    positions = np.arange(len(groups))
+    height = 0.38
+    ax.barh(positions - height / 2, doc_values, height, color=_DOC_COLOR, label="Documents")
+    ax.barh(positions + height / 2, unit_values, height, color=_UNIT_COLOR, label="Units")
+    for y, count in zip(positions - height / 2, doc_values, strict=True):
+        ax.text(count, y, f" {count}", va="center", fontsize=6)
+    for y, count in zip(positions + height / 2, unit_values, strict=True):
+        ax.text(count, y, f" {count}", va="center", fontsize=6)
+    ax.set_yticks(positions, [str(g) for g in groups])
+    ax.invert_yaxis()
+    ax.tick_params(axis="y", length=0)
+    ax.set_xlabel("Count")
+    ax.margins(x=0.15)
+    ax.legend(loc="lower right")
+
+
+def _group_key(group: str) -> tuple[int, str]:
+    # Unknown last, everything else by name (years sort as text, all four digits).
+    return (1 if group == UNKNOWN else 0, str(group))
+
+
+def _year_labels(years: pd.Series) -> pd.Series:
+    numeric = pd.to_numeric(years, errors="coerce")
+    labels = numeric.map(lambda y: UNKNOWN if pd.isna(y) else str(int(y)))
+    return labels.astype(str)
+
+
+def _unit_lengths(units: pd.DataFrame, length: str | None) -> tuple[np.ndarray, str]:
+    if length is None:
+        length = next((c for c in ("n_tokens", "n_words") if c in units.columns), None)
+    if length is not None:
+        require_columns(units, (length,), "plot_corpus_overview(units)")
+        values = pd.to_numeric(units[length], errors="coerce").dropna().to_numpy(dtype=float)
+        return values, "tokens" if "token" in length else length
+    require_columns(units, ("text",), "plot_corpus_overview(units)")
+    counts = units["text"].astype("string").fillna("").str.split().str.len()
+    return counts.to_numpy(dtype=float), "words"

@@ -1,0 +1,301 @@
+"""Theme prevalence by group: a heatmap by locality, small multiples over the years."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib import colors as mcolors
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
+from matplotlib.transforms import blended_transform_factory
+
+from topiclab.plotting._style import (
+    label_of,
+    model_style,
+    order_models,
+    order_themes,
+    require_columns,
+    select_model,
+    theme_color,
+    theme_labels,
+)
+
+PREVALENCE_COLUMNS = ("theme", "mean", "lower", "upper", "n")
+
+
+def plot_prevalence_by_locality(
+    table: pd.DataFrame,
+    ax: Axes | None = None,
+    *,
+    by: str = "locality",
+    model: str | None = None,
+    language: str = "en",
+    labels: Mapping[str, str] | None = None,
+    group_order: Sequence[str] | None = None,
+    annotate: bool = True,
+    cmap: str = "cividis",
+) -> Axes:
+    """Heatmap of each group's mean theme share, every cell annotated with its interval.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`topiclab.themes.compare` (``theme_prevalence_by_locality.csv``):
+        columns ``<by>, theme, mean, lower, upper, n`` and optionally ``model`` and
+        ``too_small``.
+    ax : Axes, optional
+        Where to draw; a new figure when omitted.
+    by : str, default="locality"
+        The grouping column (rows of the heatmap).
+    model : str, optional
+        Which measure to draw (``lda``, ``nmf`` or ``lexicon``) when the table holds several.
+    language : {"en", "vi"}, default="en"
+        Language of the theme labels.
+    labels : mapping, optional
+        Theme id to label, overriding the shipped labels (e.g. from a lexicon).
+    group_order : sequence of str, optional
+        Row order; groups are sorted by name otherwise.
+    annotate : bool, default=True
+        Write ``mean`` and ``[lower, upper]`` in each cell.
+    cmap : str, default="cividis"
+        A perceptually uniform, colour-blind-safe colour map.
+
+    Returns
+    -------
+    Axes
+        Rows are groups, columns themes in lexicon order; the column tops carry the theme
+        colours. Groups flagged ``too_small`` are hatched.
+    """
+    require_columns(table, (by, *PREVALENCE_COLUMNS), "plot_prevalence_by_locality")
+    data = select_model(table, model, "plot_prevalence_by_locality")
+    if data.empty:
+        raise ValueError("plot_prevalence_by_locality: the table has no rows")
+    if ax is None:
+        _, ax = plt.subplots()
+    themes = order_themes(data["theme"].astype(str))
+    groups = list(group_order) if group_order is not None else sorted(data[by].astype(str).unique())
+    names = theme_labels(language, labels, themes)
+    keyed = data.assign(_group=data[by].astype(str), _theme=data["theme"].astype(str))
+    keyed = keyed.set_index(["_group", "_theme"])
+
+    values = np.full((len(groups), len(themes)), np.nan)
+    for i, group in enumerate(groups):
+        for j, theme in enumerate(themes):
+            if (group, theme) in keyed.index:
+                values[i, j] = float(keyed.loc[(group, theme), "mean"])
+    vmax = float(np.nanmax(values)) if np.isfinite(values).any() else 1.0
+    norm = mcolors.Normalize(vmin=0.0, vmax=max(vmax, 1e-9))
+    image = ax.imshow(values, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
+    ax.figure.colorbar(image, ax=ax, label="Mean share", shrink=0.8, pad=0.02)
+
+    colormap = plt.get_cmap(cmap)
+    for i, group in enumerate(groups):
+        for j, theme in enumerate(themes):
+            if (group, theme) not in keyed.index:
+                continue
+            row = keyed.loc[(group, theme)]
+            too_small = bool(row["too_small"]) if "too_small" in keyed.columns else False
+            if too_small:
+                ax.add_patch(
+                    Rectangle(
+                        (j - 0.5, i - 0.5),
+                        1,
+                        1,
+                        fill=False,
+                        hatch="//",
+                        edgecolor=(1.0, 1.0, 1.0, 0.45),
+                        linewidth=0,
+                    )
+                )
+            if annotate:
+                shade = colormap(norm(values[i, j]))
+                ink = "black" if _luminance(shade) > 0.5 else "white"
+                text = f"{row['mean']:.2f}\n[{row['lower']:.2f}, {row['upper']:.2f}]"
+                if too_small:
+                    text += f"\nn={int(row['n'])}"
+                ax.text(j, i, text, ha="center", va="center", fontsize=5, color=ink)
+
+    ax.set_xticks(range(len(themes)), [label_of(t, names) for t in themes])
+    ax.set_yticks(range(len(groups)), groups)
+    ax.tick_params(axis="x", labelrotation=40, length=0)
+    for tick in ax.get_xticklabels():
+        tick.set_horizontalalignment("right")
+        tick.set_rotation_mode("anchor")
+    ax.tick_params(axis="y", length=0)
+    ax.set_ylabel(by.capitalize())
+    for spine in ax.spines.values():
+        spine.set_visible(False)
+    # A strip of theme colours above the columns ties the heatmap to every other figure.
+    strip = blended_transform_factory(ax.transData, ax.transAxes)
+    for j, theme in enumerate(themes):
+        ax.add_patch(
+            Rectangle(
+                (j - 0.5, 1.01),
+                1,
+                0.035,
+                transform=strip,
+                clip_on=False,
+                facecolor=theme_color(theme),
+                edgecolor="white",
+                linewidth=0.5,
+            )
+        )
+    title = "Theme prevalence by " + by
+    if model is not None:
+        title += f" ({model_style(model)['label']})"
+    ax.set_title(title, pad=8)
+    return ax
+
+
+def plot_prevalence_by_year(
+    table: pd.DataFrame,
+    fig: Figure | None = None,
+    *,
+    by: str = "year",
+    models: Sequence[str] | None = None,
+    themes: Sequence[str] | None = None,
+    language: str = "en",
+    labels: Mapping[str, str] | None = None,
+    ncols: int = 3,
+) -> np.ndarray:
+    """Small multiples, one panel per theme: mean share per year with bootstrap intervals.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Output of :func:`topiclab.themes.compare` by year (``theme_prevalence_by_year.csv``):
+        columns ``year, theme, mean, lower, upper, n`` and optionally ``model`` and
+        ``too_small``.
+    fig : Figure, optional
+        Where to draw; a new figure when omitted.
+    by : str, default="year"
+        The time column (x axis).
+    models : sequence of str, optional
+        Measures to overlay (``lda``, ``nmf``, ``lexicon``); all in the table by default.
+    themes : sequence of str, optional
+        Themes to draw; all in the table, in lexicon order, by default.
+    language : {"en", "vi"}, default="en"
+        Language of the panel titles.
+    labels : mapping, optional
+        Theme id to label, overriding the shipped labels.
+    ncols : int, default=3
+        Panels per row.
+
+    Returns
+    -------
+    ndarray of Axes
+        One Axes per theme, in theme order (unused grid cells are removed). Lines take the
+        theme's colour; measures differ by marker and line style; hollow markers flag groups
+        too small to say anything.
+    """
+    require_columns(table, (by, *PREVALENCE_COLUMNS), "plot_prevalence_by_year")
+    data = table.copy()
+    if "model" not in data.columns:
+        data["model"] = "lda"
+    data["model"] = data["model"].astype(str)
+    model_list = list(models) if models is not None else order_models(data["model"])
+    unknown = sorted(set(model_list) - set(data["model"]))
+    if unknown:
+        raise ValueError(f"plot_prevalence_by_year: no rows for models {unknown}")
+    data = data[data["model"].isin(model_list)]
+    data = data[data[by].notna()]
+    if data.empty:
+        raise ValueError("plot_prevalence_by_year: the table has no rows with a known " + by)
+    theme_list = list(themes) if themes is not None else order_themes(data["theme"].astype(str))
+    names = theme_labels(language, labels, theme_list)
+    if fig is None:
+        fig = plt.figure()
+    ncols = max(1, min(ncols, len(theme_list)))
+    nrows = math.ceil(len(theme_list) / ncols)
+    grid = fig.subplots(nrows, ncols, sharex=True, sharey=True, squeeze=False)
+    for extra in grid.flat[len(theme_list) :]:
+        extra.remove()
+    axes = grid.flat[: len(theme_list)]
+
+    years = sorted(int(year) for year in data[by].unique())
+    offsets = np.linspace(-0.12, 0.12, len(model_list)) if len(model_list) > 1 else [0.0]
+    for ax, theme in zip(axes, theme_list, strict=True):
+        color = theme_color(theme)
+        for offset, model in zip(offsets, model_list, strict=True):
+            style = model_style(model)
+            rows = data[(data["model"] == model) & (data["theme"].astype(str) == theme)]
+            rows = rows.assign(_x=rows[by].astype(int)).sort_values("_x")
+            if rows.empty:
+                continue
+            x = rows["_x"].to_numpy(dtype=float) + offset
+            mean = rows["mean"].to_numpy(dtype=float)
+            err = np.vstack(
+                [
+                    mean - rows["lower"].to_numpy(dtype=float),
+                    rows["upper"].to_numpy(dtype=float) - mean,
+                ]
+            )
+            small = (
+                rows["too_small"].astype(bool).to_numpy()
+                if "too_small" in rows.columns
+                else np.zeros(len(rows), dtype=bool)
+            )
+            ax.errorbar(
+                x,
+                mean,
+                yerr=np.clip(err, 0, None),
+                color=color,
+                linestyle=style["linestyle"],
+                marker=style["marker"],
+                markerfacecolor=color,
+                markeredgecolor=color,
+                elinewidth=0.7,
+                label=style["label"],
+            )
+            if small.any():
+                ax.plot(
+                    x[small],
+                    mean[small],
+                    linestyle="none",
+                    marker=style["marker"],
+                    markerfacecolor="white",
+                    markeredgecolor=color,
+                )
+        ax.set_title(label_of(theme, names), color="black")
+        ax.set_xticks(years, [str(year) for year in years])
+        ax.grid(axis="y")
+        ax.set_ylim(bottom=0)
+    for ax in grid[:, 0]:
+        ax.set_ylabel("Mean share")
+    for index, ax in enumerate(axes):
+        # The bottom panel of each column carries the years, even in a short last row.
+        if index + ncols >= len(axes):
+            ax.set_xlabel(by.capitalize())
+            ax.tick_params(axis="x", labelbottom=True, labelrotation=45)
+    handles = [
+        plt.Line2D(
+            [],
+            [],
+            color="#555555",
+            marker=model_style(m)["marker"],
+            linestyle=model_style(m)["linestyle"],
+            label=model_style(m)["label"],
+        )
+        for m in model_list
+    ]
+    # "outside" placement needs the constrained layout of the paper style.
+    constrained = (
+        fig.get_layout_engine() is not None
+        and "Constrained" in type(fig.get_layout_engine()).__name__
+    )
+    fig.legend(
+        handles=handles,
+        loc="outside lower center" if constrained else "lower center",
+        ncols=len(model_list),
+    )
+    return np.asarray(axes, dtype=object)
+
+
+def _luminance(rgba: tuple[float, float, float, float]) -> float:
+    red, green, blue = rgba[:3]
+    return 0.2126 * red + 0.7152 * green + 0.0722 * blue

@@ -1,0 +1,226 @@
+"""The paper style, the theme palette and the theme labels shared by every figure.
+
+A theme keeps one colour in every figure of the paper, so a reader who learns that
+wine is party discipline in the heatmap finds it wine in the year trends too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import matplotlib as mpl
+from matplotlib import colors as mcolors
+
+#: The paper style file shipped with topiclab (``plt.style.use(PAPER_STYLE)``).
+PAPER_STYLE: Path = Path(str(resources.files("topiclab.plotting").joinpath("paper.mplstyle")))
+
+#: Theme ids in the order the shipped lexicon lists them; figures draw themes in this order.
+THEME_ORDER: tuple[str, ...] = (
+    "cadre_planning",
+    "cadre_rotation",
+    "political_education",
+    "party_discipline",
+    "training",
+    "grassroots_organisation",
+    "party_congress",
+    "socioeconomic_development",
+    "mass_mobilisation",
+)
+
+#: Label of units or topics that match no theme; always drawn last, always grey.
+OTHER = "other"
+
+# Paul Tol's "muted" scheme (https://personal.sron.nl/~pault/): nine colours told apart
+# under deuteranopia, protanopia and tritanopia, plus his grey for "no theme".
+THEME_COLORS: dict[str, str] = {
+    "cadre_planning": "#332288",
+    "cadre_rotation": "#88ccee",
+    "political_education": "#44aa99",
+    "party_discipline": "#882255",
+    "training": "#117733",
+    "grassroots_organisation": "#999933",
+    "party_congress": "#ddcc77",
+    "socioeconomic_development": "#cc6677",
+    "mass_mobilisation": "#aa4499",
+    OTHER: "#bbbbbb",
+}
+
+# Okabe and Ito's colour-blind-safe set, for theme ids a researcher's own lexicon adds.
+_EXTRA_COLORS: tuple[str, ...] = (
+    "#e69f00",
+    "#56b4e9",
+    "#009e73",
+    "#f0e442",
+    "#0072b2",
+    "#d55e00",
+    "#cc79a7",
+    "#000000",
+)
+
+# Fallback labels of the shipped theme ids; a lexicon passed to a plot overrides them.
+_LABELS: dict[str, dict[str, str]] = {
+    "en": {
+        "cadre_planning": "Cadre planning",
+        "cadre_rotation": "Cadre rotation",
+        "political_education": "Political education",
+        "party_discipline": "Party discipline",
+        "training": "Training",
+        "grassroots_organisation": "Grassroots organisation",
+        "party_congress": "Party congress",
+        "socioeconomic_development": "Socio-economic development",
+        "mass_mobilisation": "Mass mobilisation",
+        OTHER: "Other",
+    },
+    "vi": {
+        "cadre_planning": "Quy hoạch cán bộ",
+        "cadre_rotation": "Luân chuyển cán bộ",
+        "political_education": "Giáo dục chính trị tư tưởng",
+        "party_discipline": "Kỷ luật đảng",
+        "training": "Đào tạo, bồi dưỡng",
+        "grassroots_organisation": "Tổ chức cơ sở đảng",
+        "party_congress": "Đại hội đảng",
+        "socioeconomic_development": "Phát triển kinh tế - xã hội",
+        "mass_mobilisation": "Dân vận",
+        OTHER: "Khác",
+    },
+}
+
+LANGUAGES: tuple[str, ...] = ("en", "vi")
+
+#: One colour, marker and line style per measure of theme shares.
+MODEL_STYLES: dict[str, dict[str, str]] = {
+    "lda": {"color": "#0072b2", "marker": "o", "linestyle": "-", "label": "LDA"},
+    "nmf": {"color": "#d55e00", "marker": "s", "linestyle": "--", "label": "NMF"},
+    "lexicon": {"color": "#000000", "marker": "^", "linestyle": ":", "label": "Dictionary"},
+}
+
+
+@contextmanager
+def paper_style(rc: Mapping[str, Any] | None = None) -> Iterator[None]:
+    """Draw inside the paper style: ``with paper_style(): fig, ax = plt.subplots()``.
+
+    Parameters
+    ----------
+    rc : mapping, optional
+        rcParams applied on top of the style, e.g. ``{"font.size": 9}``.
+    """
+    with mpl.style.context(str(PAPER_STYLE)), mpl.rc_context(dict(rc or {})):
+        yield
+
+
+def theme_color(theme: str) -> str:
+    """The fixed colour of a theme id (hex string).
+
+    Shipped themes take their colour from :data:`THEME_COLORS`; an id from a researcher's
+    own lexicon takes a colour chosen from its name, so it never changes between figures.
+    """
+    if theme in THEME_COLORS:
+        return THEME_COLORS[theme]
+    digest = hashlib.sha256(str(theme).encode("utf-8")).digest()
+    return _EXTRA_COLORS[digest[0] % len(_EXTRA_COLORS)]
+
+
+def order_themes(themes: Iterable[str]) -> list[str]:
+    """Sort theme ids: shipped order first, then other ids alphabetically, ``other`` last."""
+    unique = {str(theme) for theme in themes}
+    shipped = [theme for theme in THEME_ORDER if theme in unique]
+    extra = sorted(unique - set(THEME_ORDER) - {OTHER})
+    tail = [OTHER] if OTHER in unique else []
+    return shipped + extra + tail
+
+
+def theme_labels(
+    language: str = "en", lexicon: Any = None, themes: Iterable[str] | None = None
+) -> dict[str, str]:
+    """Map theme ids to display labels in ``language`` (``"en"`` or ``"vi"``).
+
+    Parameters
+    ----------
+    language : {"en", "vi"}, default="en"
+        English glosses or the Vietnamese labels.
+    lexicon : Lexicon or mapping, optional
+        Labels from a loaded lexicon: an object with a ``labels(language)`` method, or a
+        mapping ``theme id -> label``. Ids it lacks fall back to the shipped labels.
+    themes : iterable of str, optional
+        Extra ids to label (unknown ids become their id in sentence case).
+    """
+    if language not in LANGUAGES:
+        raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
+    labels = dict(_LABELS[language])
+    if lexicon is not None:
+        if isinstance(lexicon, Mapping):
+            labels.update({str(k): str(v) for k, v in lexicon.items()})
+        elif hasattr(lexicon, "labels"):
+            labels.update({str(k): str(v) for k, v in lexicon.labels(language).items()})
+        else:
+            raise TypeError("lexicon must be a mapping or have a labels(language) method")
+    for theme in themes or ():
+        labels.setdefault(str(theme), _sentence_case(str(theme)))
+    return labels
+
+
+def label_of(theme: str, labels: Mapping[str, str]) -> str:
+    """The display label of one theme id, falling back to the id in sentence case."""
+    return labels.get(theme, _sentence_case(theme))
+
+
+def display_term(term: str) -> str:
+    """Show a segmented token as words: ``"cán_bộ"`` becomes ``"cán bộ"``."""
+    return term.replace("_", " ")
+
+
+def order_models(models: Iterable[str]) -> list[str]:
+    """Sort measures: ``lda``, ``nmf``, ``lexicon``, then any other alphabetically."""
+    unique = {str(model) for model in models}
+    known = [model for model in MODEL_STYLES if model in unique]
+    return known + sorted(unique - set(MODEL_STYLES))
+
+
+def readable_color(color: str) -> str:
+    """A darker shade of pale palette colours (sand, cyan), which vanish as text on white."""
+    red, green, blue = mcolors.to_rgb(color)
+    if 0.2126 * red + 0.7152 * green + 0.0722 * blue > 0.6:
+        return mcolors.to_hex((red * 0.6, green * 0.6, blue * 0.6))
+    return color
+
+
+def model_style(model: str) -> dict[str, str]:
+    """Colour, marker, line style and label of a measure (``lda``, ``nmf``, ``lexicon``)."""
+    if model in MODEL_STYLES:
+        return dict(MODEL_STYLES[model])
+    color = theme_color(f"model:{model}")
+    return {"color": color, "marker": "D", "linestyle": "-.", "label": model}
+
+
+def require_columns(table: Any, columns: Iterable[str], what: str) -> None:
+    """Raise a clear error naming the missing columns of a table a figure needs."""
+    missing = [column for column in columns if column not in table.columns]
+    if missing:
+        raise ValueError(
+            f"{what} needs columns {missing}; the table has {list(map(str, table.columns))}"
+        )
+
+
+def select_model(table: Any, model: str | None, what: str) -> Any:
+    """Rows of one model, or the whole table when it holds one model only."""
+    if "model" not in table.columns:
+        return table
+    models = sorted(table["model"].astype(str).unique())
+    if model is None:
+        if len(models) > 1:
+            raise ValueError(f"{what}: the table holds models {models}; pass model=")
+        return table
+    if model not in models:
+        raise ValueError(f"{what}: no rows for model {model!r}; the table has {models}")
+    return table[table["model"].astype(str) == model]
+
+
+def _sentence_case(theme: str) -> str:
+    text = re.sub(r"[_\s]+", " ", theme).strip()
+    return text[:1].upper() + text[1:]
