@@ -1,4 +1,4 @@
-"""Vietnamese preprocessing: normalization, segmentation, token filters, phrases.
+"""Vietnamese preprocessing: normalization, segmentation, phrases, token filters.
 
 Nothing from :mod:`topiclab.corpus` is imported here at import time: the corpus reader
 imports :func:`normalize_text`, and the gazetteer is loaded lazily when a
@@ -8,5 +8,7 @@ imports :func:`normalize_text`, and the gazetteer is loaded lazily when a
 from __future__ import annotations
 
 from topiclab.preprocess.normalize import normalize_text
+from topiclab.preprocess.preprocessor import Preprocessor, preprocessor_from_config, tokenize
+from topiclab.preprocess.segment import segment
 
-__all__ = ["normalize_text"]
+__all__ = ["Preprocessor", "normalize_text", "preprocessor_from_config", "segment", "tokenize"]

@@ -1,0 +1,121 @@
+"""Person names: found by surname and honorific rules on capitalised syllables.
+
+Names identify people, not themes, and a topic built on "nguyễn_văn_vinh" tells a researcher
+nothing, so the preprocessor removes them by default. The rules work on the case the writer
+used, which is why segmentation happens before lower-casing:
+
+* a run of 2-4 capitalised syllables that begins with a common Vietnamese surname
+  ("Nguyễn Văn Vinh", "Lò Văn Mừng");
+* 1-4 capitalised syllables after a form of address or a photo credit ("ông Long Văn Nhân",
+  "đồng chí Vinh", "Ảnh: Khải Hoàn").
+
+Protected terms and place names are matched first, so "Hồ Chí Minh" (an ideology term here),
+"Hà Nội" and "Mai Sơn" are never taken for people.
+"""
+
+from __future__ import annotations
+
+from topiclab.preprocess.phrases import NAME, PLACE, Span
+from topiclab.preprocess.segment import bigrams
+
+__all__ = ["ADMIN_PREFIXES", "HONORIFICS", "SURNAMES", "find_names"]
+
+# The most frequent Kinh surnames (covering well over 90% of the population) and the common
+# surnames of the Thái, Tày, Mường, H'Mông and Dao peoples of the northern provinces.
+SURNAMES: frozenset[str] = frozenset(
+    """
+    nguyễn trần lê phạm hoàng huỳnh phan vũ võ đặng bùi đỗ hồ ngô dương lý lương lưu trương
+    đinh đoàn đào cao lâm mai tô trịnh tạ hà chu kiều vương phùng thái tăng triệu quách lại
+    la mạc tống từ giang diệp hứa lục nông lò cầm quàng tòng lường lù giàng vàng sùng thào
+    mùa hờ ma sầm đèo bế nghiêm khổng khúc âu doãn đàm thân ninh chử bạch tiêu tôn trình
+    phí lã lạc nhữ kim khương hầu hàn tưởng văn đồng thạch điêu lộc
+    """.split()
+)
+# Words after which capitalised syllables are a person's name.
+HONORIFICS: frozenset[str] = frozenset("ông bà anh chị cô chú bác cụ thầy em cháu ngài".split())
+_CREDITS = frozenset("ảnh nguồn tin bài".split())
+# Administrative prefixes: capitalised syllables after them name a place, even one the
+# gazetteer lacks (villages, hamlets, renamed communes).
+ADMIN_PREFIXES: frozenset[tuple[str, ...]] = frozenset(
+    tuple(prefix.split())
+    for prefix in [
+        "tỉnh",
+        "thành phố",
+        "huyện",
+        "quận",
+        "thị xã",
+        "xã",
+        "phường",
+        "thị trấn",
+        "thôn",
+        "bản",
+        "xóm",
+        "ấp",
+        "làng",
+        "tiểu khu",
+        "tổ dân phố",
+    ]
+)
+_MAX_NAME = 4
+
+
+def _name_like(syllable: str) -> bool:
+    return syllable.isalpha() and syllable.istitle()
+
+
+def _honorific_before(lower: list[str], begin: int) -> bool:
+    if begin >= 1 and lower[begin - 1] in HONORIFICS:
+        return True
+    if begin >= 2 and lower[begin - 2] == "đồng" and lower[begin - 1] == "chí":
+        return True
+    return begin >= 2 and lower[begin - 1] == ":" and lower[begin - 2] in _CREDITS
+
+
+def _after_prefix(lower: list[str], begin: int) -> bool:
+    if any(tuple(lower[max(0, begin - k) : begin]) in ADMIN_PREFIXES for k in (1, 2, 3)):
+        # "huyện Ủy", "xã Hội" written with a capital are words, not places.
+        return f"{lower[begin - 1]} {lower[begin]}" not in bigrams()
+    return False
+
+
+def find_names(syllables: list[str], lower: list[str], claimed: list[bool]) -> list[Span]:
+    """Spans of person names, and of places named after a prefix ("xã Hương Hòa").
+
+    Only syllables not already ``claimed`` by a protected span are considered.
+    """
+    spans: list[Span] = []
+    n = len(syllables)
+    i = 0
+    while i < n:
+        if claimed[i] or not _name_like(syllables[i]):
+            i += 1
+            continue
+        end = i
+        while end < n and not claimed[end] and _name_like(syllables[end]):
+            end += 1
+        begin = i
+        if _after_prefix(lower, begin):
+            stop = min(end, begin + _MAX_NAME)
+            # "xã Hương Hòa Trần Ngọc Thân": the place ends where a surname begins a name.
+            cut = next((k for k in range(begin + 2, stop) if lower[k] in SURNAMES), stop)
+            spans.append(Span(begin, cut, "_".join(lower[begin:cut]), PLACE))
+            i = begin = cut
+            if begin >= end:
+                continue
+        # A capitalised form of address opens the run: "Ông Long Văn Nhân cho biết".
+        if lower[begin] in HONORIFICS and end - begin >= 2:
+            begin += 1
+            span = (begin, min(end, begin + _MAX_NAME))
+        elif _honorific_before(lower, begin):
+            span = (begin, min(end, begin + _MAX_NAME))
+        else:
+            span = None
+            for k in range(begin, end - 1):
+                if lower[k] in SURNAMES:
+                    span = (k, min(end, k + _MAX_NAME))
+                    break
+        if span is not None:
+            a, b = span
+            spans.append(Span(a, b, "_".join(lower[a:b]), NAME))
+        i = end
+    return spans
