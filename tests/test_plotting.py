@@ -34,6 +34,7 @@ from topiclab.plotting import (
     theme_color,
     theme_labels,
 )
+from topiclab.themes import load_lexicon
 
 LOCALITIES = ["Thái Thụy", "Nam Đông", "Hát Lót", "Đồng Mỏ", "Thường Tín"]
 THEMES = ["party_discipline", "cadre_planning", "cadre_rotation", OTHER]
@@ -103,9 +104,14 @@ def test_palette_gives_every_shipped_theme_its_own_colour():
     ]
 
 
+EN = load_lexicon().labels("en")
+VI = load_lexicon().labels("vi")
+
+
 def test_labels_are_english_by_default_and_vietnamese_on_request():
-    assert theme_labels()["party_discipline"] == "Party discipline"
-    assert theme_labels("vi")["party_discipline"] == "Kỷ luật đảng"
+    assert theme_labels()["party_discipline"] == EN["party_discipline"]
+    assert theme_labels("vi")["party_discipline"] == VI["party_discipline"]
+    assert theme_labels("vi")[OTHER] == "Khác"
     assert theme_labels("en", {"party_discipline": "Discipline"})["party_discipline"] == (
         "Discipline"
     )
@@ -120,7 +126,7 @@ def test_locality_heatmap_has_groups_as_rows_and_themes_in_lexicon_order():
         returned = plot_prevalence_by_locality(table, ax, model="lda")
     assert returned is ax
     xlabels = [t.get_text() for t in ax.get_xticklabels()]
-    assert xlabels == ["Cadre planning", "Cadre rotation", "Party discipline", "Other"]
+    assert xlabels == [EN["cadre_planning"], EN["cadre_rotation"], EN["party_discipline"], "Other"]
     assert [t.get_text() for t in ax.get_yticklabels()] == sorted(LOCALITIES)
     image = ax.get_images()[0].get_array()
     assert image.shape == (5, 4)
@@ -154,7 +160,7 @@ def test_locality_heatmap_renders_vietnamese_labels():
             _prevalence("locality", LOCALITIES), ax, model="nmf", language="vi"
         )
     labels = [t.get_text() for t in ax.get_xticklabels()]
-    assert labels[2] == "Kỷ luật đảng"
+    assert labels[2] == VI["party_discipline"]
     assert "Đồng Mỏ" in [t.get_text() for t in ax.get_yticklabels()]
     _draw_without_missing_glyphs(fig)
 
@@ -167,9 +173,9 @@ def test_year_panels_one_per_theme_with_a_line_per_model():
     assert len(axes) == len(THEMES)
     assert len(fig.axes) == len(THEMES)
     assert [ax.get_title() for ax in axes] == [
-        "Cadre planning",
-        "Cadre rotation",
-        "Party discipline",
+        EN["cadre_planning"],
+        EN["cadre_rotation"],
+        EN["party_discipline"],
         "Other",
     ]
     first = axes[0]
@@ -202,11 +208,11 @@ def test_top_terms_one_panel_per_topic_titled_with_theme_labels():
         axes = plot_top_terms(terms, fig, topics=topics, model="lda", n_terms=6, language="vi")
     assert len(axes) == 5
     assert [ax.get_title() for ax in axes] == [
-        "0: Kỷ luật đảng",
-        "1: Quy hoạch cán bộ",
-        "2: Luân chuyển cán bộ",
+        f"0: {VI['party_discipline']}",
+        f"1: {VI['cadre_planning']}",
+        f"2: {VI['cadre_rotation']}",
         "3: Khác",
-        "4: Đào tạo, bồi dưỡng",
+        f"4: {VI['training']}",
     ]
     bars = axes[0].patches
     assert len(bars) == 6
@@ -266,7 +272,7 @@ def test_alignment_matrix_outlines_matches_and_labels_topics():
     assert ax.get_images()[0].get_array().shape == (5, 3)
     outlined = [p for p in ax.patches if not p.get_fill()]
     assert len(outlined) == 3
-    assert ax.get_yticklabels()[0].get_text() == "0 · Party discipline"
+    assert ax.get_yticklabels()[0].get_text() == f"0 · {EN['party_discipline']}"
     assert ax.get_xlabel() == "NMF topic"
     assert len(ax.texts) == 15
     _draw_without_missing_glyphs(fig)
@@ -274,7 +280,7 @@ def test_alignment_matrix_outlines_matches_and_labels_topics():
 
 def test_agreement_rows_are_themes_and_markers_are_pairs():
     rows = [
-        {"theme": theme, "measure_a": a, "measure_b": b, "r": 0.5}
+        {"theme": theme, "model_a": a, "model_b": b, "n": 5, "pearson": 0.5, "spearman": 0.4}
         for theme in ("party_discipline", "cadre_planning", "training")
         for a, b in (("lda", "lexicon"), ("nmf", "lexicon"), ("lda", "nmf"))
     ]
@@ -283,9 +289,9 @@ def test_agreement_rows_are_themes_and_markers_are_pairs():
         plot_agreement(pd.DataFrame(rows), ax)
     _draw_without_missing_glyphs(fig)
     assert [t.get_text() for t in ax.get_yticklabels()] == [
-        "Cadre planning",
-        "Party discipline",
-        "Training",
+        EN["cadre_planning"],
+        EN["party_discipline"],
+        EN["training"],
     ]
     assert [t.get_text() for t in ax.get_legend().get_texts()] == [
         "LDA – Dictionary",
@@ -293,7 +299,7 @@ def test_agreement_rows_are_themes_and_markers_are_pairs():
         "NMF – Dictionary",
     ]
     with pytest.raises(ValueError, match="correlation column"):
-        plot_agreement(pd.DataFrame(rows).drop(columns="r"))
+        plot_agreement(pd.DataFrame(rows).drop(columns=["pearson", "spearman"]))
 
 
 def test_corpus_overview_counts_documents_and_units_and_keeps_unknown_years():
@@ -322,3 +328,21 @@ def test_corpus_overview_counts_documents_and_units_and_keeps_unknown_years():
     assert [t.get_text() for t in by_year.get_yticklabels()] == ["2015", "2020", "unknown"]
     assert sum(p.get_height() for p in lengths.patches) == 6
     _draw_without_missing_glyphs(fig)
+
+
+def test_agreement_shows_an_uncomputable_correlation_instead_of_dropping_it():
+    table = pd.DataFrame(
+        {
+            "theme": ["party_discipline", "training"],
+            "model_a": "lda",
+            "model_b": "lexicon",
+            "n": 5,
+            "pearson": [0.8, np.nan],
+            "spearman": [0.7, np.nan],
+        }
+    )
+    ax = plot_agreement(table)
+    hollow = [line for line in ax.get_lines() if line.get_markerfacecolor() == "white"]
+    assert len(hollow) == 1
+    assert list(hollow[0].get_xdata()) == [0.0]
+    assert any("not computable" in t.get_text() for t in ax.texts)

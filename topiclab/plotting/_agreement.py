@@ -20,7 +20,7 @@ from topiclab.plotting._style import (
 )
 
 # Columns a correlation may be stored under, tried in this order.
-_VALUE_COLUMNS = ("r", "correlation", "pearson", "spearman")
+_VALUE_COLUMNS = ("pearson", "spearman", "r", "correlation")
 _PAIR_MARKERS = ("o", "s", "^", "D", "v", "P")
 
 
@@ -38,12 +38,13 @@ def plot_agreement(
     ----------
     table : DataFrame
         Output of :func:`topiclab.themes.agreement` (``agreement.csv``): one row per theme
-        and pair of measures, columns ``theme, measure_a, measure_b`` and a correlation
-        column (``value``).
+        and pair of measures, columns ``theme, model_a, model_b`` and a correlation
+        column (``value``). A NaN correlation (a measure that does not vary) is drawn as
+        a hollow marker at zero, so the reader sees it was not computable.
     ax : Axes, optional
         Where to draw; a new figure when omitted.
     value : str, optional
-        The correlation column; the first of ``r, correlation, pearson, spearman`` present
+        The correlation column; the first of ``pearson, spearman, r, correlation`` present
         by default.
     language : {"en", "vi"}, default="en"
         Language of the theme labels.
@@ -56,7 +57,7 @@ def plot_agreement(
         Rows are themes in lexicon order (tick labels in the theme colour), one marker per
         pair of measures; a vertical line marks zero.
     """
-    require_columns(table, ("theme", "measure_a", "measure_b"), "plot_agreement")
+    require_columns(table, ("theme", "model_a", "model_b"), "plot_agreement")
     if value is None:
         value = next((c for c in _VALUE_COLUMNS if c in table.columns), None)
         if value is None:
@@ -71,26 +72,36 @@ def plot_agreement(
     themes = order_themes(table["theme"].astype(str))
     names = theme_labels(language, labels, themes)
     pairs = sorted(
-        {(str(a), str(b)) for a, b in zip(table["measure_a"], table["measure_b"], strict=True)}
+        {(str(a), str(b)) for a, b in zip(table["model_a"], table["model_b"], strict=True)}
     )
     row_of = {theme: i for i, theme in enumerate(themes)}
     offsets = np.linspace(-0.25, 0.25, len(pairs)) if len(pairs) > 1 else [0.0]
     for k, (pair, offset) in enumerate(zip(pairs, offsets, strict=True)):
         rows = table[
-            (table["measure_a"].astype(str) == pair[0])
-            & (table["measure_b"].astype(str) == pair[1])
+            (table["model_a"].astype(str) == pair[0]) & (table["model_b"].astype(str) == pair[1])
         ]
         y = np.array([row_of[str(t)] for t in rows["theme"]], dtype=float) + offset
         x = pd.to_numeric(rows[value], errors="coerce").to_numpy(dtype=float)
         grey = 0.15 + 0.5 * k / max(1, len(pairs) - 1)
+        marker = _PAIR_MARKERS[k % len(_PAIR_MARKERS)]
+        finite = np.isfinite(x)
         ax.plot(
-            x,
-            y,
+            x[finite],
+            y[finite],
             linestyle="none",
-            marker=_PAIR_MARKERS[k % len(_PAIR_MARKERS)],
+            marker=marker,
             color=(grey, grey, grey),
             label=f"{model_style(pair[0])['label']} – {model_style(pair[1])['label']}",
         )
+        if not finite.all():
+            ax.plot(
+                np.zeros(int((~finite).sum())),
+                y[~finite],
+                linestyle="none",
+                marker=marker,
+                markerfacecolor="white",
+                markeredgecolor=(grey, grey, grey),
+            )
     ax.axvline(0.0, color="#888888", linewidth=0.6)
     ax.set_yticks(range(len(themes)), [label_of(t, names) for t in themes])
     for tick, theme in zip(ax.get_yticklabels(), themes, strict=True):
@@ -99,6 +110,15 @@ def plot_agreement(
     ax.set_xlim(-1.05, 1.05)
     ax.set_xlabel(f"Correlation of theme shares ({value})")
     ax.grid(axis="x")
-    ax.legend(loc="lower left")
+    handles, names_ = ax.get_legend_handles_labels()
+    ax.legend(handles, names_, loc="lower left")
+    if not np.isfinite(pd.to_numeric(table[value], errors="coerce")).all():
+        ax.annotate(
+            "hollow: not computable (a measure does not vary)",
+            xy=(1.0, -0.12),
+            xycoords="axes fraction",
+            ha="right",
+            fontsize=5,
+        )
     ax.set_title("Agreement of topic-based and dictionary-based shares")
     return ax

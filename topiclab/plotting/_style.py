@@ -10,6 +10,7 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -63,33 +64,8 @@ _EXTRA_COLORS: tuple[str, ...] = (
     "#000000",
 )
 
-# Fallback labels of the shipped theme ids; a lexicon passed to a plot overrides them.
-_LABELS: dict[str, dict[str, str]] = {
-    "en": {
-        "cadre_planning": "Cadre planning",
-        "cadre_rotation": "Cadre rotation",
-        "political_education": "Political education",
-        "party_discipline": "Party discipline",
-        "training": "Training",
-        "grassroots_organisation": "Grassroots organisation",
-        "party_congress": "Party congress",
-        "socioeconomic_development": "Socio-economic development",
-        "mass_mobilisation": "Mass mobilisation",
-        OTHER: "Other",
-    },
-    "vi": {
-        "cadre_planning": "Quy hoạch cán bộ",
-        "cadre_rotation": "Luân chuyển cán bộ",
-        "political_education": "Giáo dục chính trị tư tưởng",
-        "party_discipline": "Kỷ luật đảng",
-        "training": "Đào tạo, bồi dưỡng",
-        "grassroots_organisation": "Tổ chức cơ sở đảng",
-        "party_congress": "Đại hội đảng",
-        "socioeconomic_development": "Phát triển kinh tế - xã hội",
-        "mass_mobilisation": "Dân vận",
-        OTHER: "Khác",
-    },
-}
+# Label of "other" in each language; every theme label comes from a lexicon.
+_OTHER_LABELS: dict[str, str] = {"en": "Other", "vi": "Khác"}
 
 LANGUAGES: tuple[str, ...] = ("en", "vi")
 
@@ -146,13 +122,14 @@ def theme_labels(
         English glosses or the Vietnamese labels.
     lexicon : Lexicon or mapping, optional
         Labels from a loaded lexicon: an object with a ``labels(language)`` method, or a
-        mapping ``theme id -> label``. Ids it lacks fall back to the shipped labels.
+        mapping ``theme id -> label``. Ids it lacks take the labels of the shipped lexicon
+        (``topiclab/resources/themes.yaml``), the one source of theme labels.
     themes : iterable of str, optional
         Extra ids to label (unknown ids become their id in sentence case).
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
-    labels = dict(_LABELS[language])
+    labels = {OTHER: _OTHER_LABELS[language], **_shipped_labels(language)}
     if lexicon is not None:
         if isinstance(lexicon, Mapping):
             labels.update({str(k): str(v) for k, v in lexicon.items()})
@@ -163,6 +140,14 @@ def theme_labels(
     for theme in themes or ():
         labels.setdefault(str(theme), _sentence_case(str(theme)))
     return labels
+
+
+@lru_cache(maxsize=2)
+def _shipped_labels(language: str) -> dict[str, str]:
+    # Imported here: plotting must not pull the themes module in at import time.
+    from topiclab.themes import load_lexicon
+
+    return dict(load_lexicon().labels(language))
 
 
 def label_of(theme: str, labels: Mapping[str, str]) -> str:
