@@ -28,6 +28,12 @@ _EXPORTS: dict[str, str] = {
     "LDA": "topiclab.models",
     "NMF": "topiclab.models",
     "TopicResult": "topiclab.models",
+    # evaluate
+    "coherence": "topiclab.evaluate",
+    "diversity": "topiclab.evaluate",
+    "stability": "topiclab.evaluate",
+    "select_k": "topiclab.evaluate",
+    "align": "topiclab.evaluate",
     # themes
     "load_lexicon": "topiclab.themes",
     "label_topics": "topiclab.themes",
