@@ -1,0 +1,406 @@
+"""Topic quality and model selection: coherence, diversity, seed stability, K grids,
+and the alignment of one model's topics with another's.
+
+Coherence is computed from each topic's top terms with gensim's ``CoherenceModel``, so
+LDA and NMF topics are scored the same way. The word co-occurrence statistics of a
+corpus are gathered once (:class:`CoherenceScorer`) and reused for every model and K.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from itertools import combinations
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from gensim.corpora import Dictionary
+from gensim.models import CoherenceModel
+from scipy.optimize import linear_sum_assignment
+from scipy.spatial.distance import jensenshannon
+from tqdm.auto import tqdm
+
+from topiclab.models import LDA, NMF, TopicResult
+from topiclab.models._base import MAX_SEED
+
+__all__ = [
+    "MEASURES",
+    "CoherenceScorer",
+    "align",
+    "coherence",
+    "diversity",
+    "match_topics",
+    "select_k",
+    "stability",
+]
+
+#: Coherence measures, each named as in Röder, Both & Hinneburg (2015).
+MEASURES = ("c_v", "c_npmi", "u_mass")
+
+Topics = Sequence[Sequence[str]]
+
+
+def _as_topics(topics: TopicResult | Topics, n: int) -> list[list[str]]:
+    if isinstance(topics, TopicResult):
+        return topics.top_terms(n)
+    return [list(topic)[:n] for topic in topics]
+
+
+class CoherenceScorer:
+    """Word co-occurrence statistics of one corpus, shared by every topic set scored.
+
+    gensim gathers the statistics only for the words of the topics it is given; this
+    object gathers them once for the union of all topic sets handed to :meth:`prepare`
+    and then scores any topic set within that union without reading the corpus again.
+    The scores equal those of a fresh ``CoherenceModel`` per topic set.
+
+    Parameters
+    ----------
+    texts : sequence of sequence of str
+        The tokenized units (sliding windows for ``c_v`` and ``c_npmi`` run over them).
+    dictionary : gensim.corpora.Dictionary
+        The vocabulary of the topics (``VectorizedCorpus.dictionary``).
+    measures : sequence of str, default=("c_v", "c_npmi", "u_mass")
+        Coherence measures to compute.
+    topn : int, default=10
+        Number of top terms per topic that are scored.
+
+    Attributes
+    ----------
+    n_estimations : int
+        How many times the corpus statistics were gathered (one per measure per
+        :meth:`prepare` that brought new words).
+    """
+
+    def __init__(
+        self,
+        texts: Sequence[Sequence[str]],
+        dictionary: Dictionary,
+        *,
+        measures: Sequence[str] = MEASURES,
+        topn: int = 10,
+    ) -> None:
+        unknown = set(measures) - set(MEASURES)
+        if unknown:
+            raise ValueError(f"unknown coherence measures {sorted(unknown)}; use {MEASURES}")
+        self.texts = [list(text) for text in texts]
+        self.dictionary = dictionary
+        self.measures = tuple(measures)
+        self.topn = topn
+        self.corpus = [dictionary.doc2bow(text) for text in self.texts]
+        self.n_estimations = 0
+        self._words: set[str] = set()
+        self._models: dict[str, CoherenceModel] = {}
+
+    def prepare(self, topic_sets: Iterable[TopicResult | Topics]) -> CoherenceScorer:
+        """Gather the statistics for every word of the given topic sets at once."""
+        words = {
+            w for topics in topic_sets for topic in _as_topics(topics, self.topn) for w in topic
+        }
+        absent = sorted(w for w in words if w not in self.dictionary.token2id)
+        if absent:
+            raise ValueError(f"topic words not in the dictionary: {', '.join(absent[:20])}")
+        if words <= self._words:
+            return self
+        self._words |= words
+        super_topic = sorted(self._words)
+        for measure in self.measures:
+            model = CoherenceModel(
+                topics=[super_topic],
+                texts=self.texts,
+                corpus=self.corpus,
+                dictionary=self.dictionary,
+                coherence=measure,
+                topn=len(super_topic),
+                processes=1,
+            )
+            model.estimate_probabilities()
+            self._models[measure] = model
+            self.n_estimations += 1
+        return self
+
+    def score(self, topics: TopicResult | Topics) -> pd.DataFrame:
+        """Coherence of each topic: one row per topic, one column per measure."""
+        topics = _as_topics(topics, self.topn)
+        if any(len(topic) < 2 for topic in topics):
+            raise ValueError("coherence needs at least 2 terms per topic")
+        self.prepare([topics])
+        frame = pd.DataFrame({"topic": np.arange(len(topics))})
+        for measure in self.measures:
+            model = self._models[measure]
+            # The accumulator holds a superset of these words, so gensim keeps it.
+            model.topics = topics
+            frame[measure] = np.asarray(model.get_coherence_per_topic(), dtype=float)
+        return frame
+
+
+def coherence(
+    results: TopicResult | Sequence[TopicResult],
+    texts: Sequence[Sequence[str]] | None = None,
+    dictionary: Dictionary | None = None,
+    *,
+    topn: int = 10,
+    measures: Sequence[str] = MEASURES,
+    scorer: CoherenceScorer | None = None,
+) -> pd.DataFrame:
+    """Per-topic coherence of one or more results, from one set of corpus statistics.
+
+    Parameters
+    ----------
+    results : TopicResult or sequence of TopicResult
+        Models to score (LDA and NMF alike: only their top terms count).
+    texts, dictionary : optional
+        Tokenized units and their dictionary; not needed when ``scorer`` is given.
+    topn : int, default=10
+        Top terms per topic.
+    measures : sequence of str, default=("c_v", "c_npmi", "u_mass")
+    scorer : CoherenceScorer, optional
+        Statistics already gathered for this corpus.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``model, k, topic`` and one column per measure.
+    """
+    if isinstance(results, TopicResult):
+        results = [results]
+    if scorer is None:
+        if texts is None or dictionary is None:
+            raise ValueError("give texts and dictionary, or a prepared scorer")
+        scorer = CoherenceScorer(texts, dictionary, measures=measures, topn=topn)
+    scorer.prepare(results)
+    frames = []
+    for result in results:
+        frame = scorer.score(result)
+        frame.insert(0, "k", result.n_topics)
+        frame.insert(0, "model", result.model)
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def diversity(topics: TopicResult | Topics, n: int = 25) -> float:
+    """Share of unique words among the top ``n`` words of all topics (1 = no overlap).
+
+    References
+    ----------
+    Dieng, A. B., Ruiz, F. J. R., & Blei, D. M. (2020). Topic modeling in embedding
+    spaces. TACL 8, 439-453. https://doi.org/10.1162/tacl_a_00325
+    """
+    topics = _as_topics(topics, n)
+    total = sum(len(topic) for topic in topics)
+    if total == 0:
+        raise ValueError("no topic terms to measure diversity on")
+    return len({w for topic in topics for w in topic}) / total
+
+
+def _jaccard_matrix(a: list[list[str]], b: list[list[str]]) -> np.ndarray:
+    sets_a, sets_b = [set(t) for t in a], [set(t) for t in b]
+    return np.array([[len(x & y) / len(x | y) for y in sets_b] for x in sets_a])
+
+
+def match_topics(a: TopicResult | Topics, b: TopicResult | Topics, n: int = 10) -> pd.DataFrame:
+    """Pair the topics of two fits one-to-one (Hungarian algorithm on top-term Jaccard).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``topic_a, topic_b, jaccard`` for the matched pairs.
+    """
+    jaccard = _jaccard_matrix(_as_topics(a, n), _as_topics(b, n))
+    rows, cols = linear_sum_assignment(jaccard, maximize=True)
+    return pd.DataFrame({"topic_a": rows, "topic_b": cols, "jaccard": jaccard[rows, cols]})
+
+
+def stability(results: Sequence[TopicResult | Topics], n: int = 10) -> float:
+    """Mean matched top-term Jaccard over every pair of fits (1 = the same topics).
+
+    Fit the same model with several seeds, then pass the results here: each pair of
+    fits is matched with the Hungarian algorithm and the matched Jaccard similarities
+    are averaged, then averaged over pairs.
+
+    References
+    ----------
+    Greene, D., O'Callaghan, D., & Cunningham, P. (2014). How many topics? Stability
+    analysis for topic models. ECML PKDD, 498-513.
+    https://doi.org/10.1007/978-3-662-44848-9_32
+    """
+    if len(results) < 2:
+        raise ValueError("stability needs at least two fits")
+    scores = [match_topics(a, b, n)["jaccard"].mean() for a, b in combinations(results, 2)]
+    return float(np.mean(scores))
+
+
+def _seeds(random_state: int, n_seeds: int) -> list[int]:
+    """The first seed is ``random_state`` itself, so the reported fit is the user's own."""
+    extra = np.random.SeedSequence(random_state).generate_state(max(n_seeds - 1, 0))
+    return [int(random_state)] + [int(s) % (MAX_SEED + 1) for s in extra]
+
+
+def select_k(
+    vectorized,
+    tokens: Sequence[Sequence[str]],
+    *,
+    k_grid: Sequence[int] = (4, 6, 8, 10),
+    models: Sequence[str] = ("lda", "nmf"),
+    random_state: int = 0,
+    n_seeds: int = 3,
+    topn: int = 10,
+    diversity_n: int = 25,
+    lda_params: Mapping[str, Any] | None = None,
+    nmf_params: Mapping[str, Any] | None = None,
+    scorer: CoherenceScorer | None = None,
+    progress: bool | None = None,
+    return_results: bool = False,
+):
+    """Fit every model at every K and tabulate every diagnostic side by side.
+
+    Parameters
+    ----------
+    vectorized : VectorizedCorpus
+        BoW (for LDA), TF-IDF (for NMF), vocabulary and dictionary.
+    tokens : sequence of sequence of str
+        The tokenized units, for coherence.
+    k_grid : sequence of int, default=(4, 6, 8, 10)
+    models : sequence of {"lda", "nmf"}, default=("lda", "nmf")
+    random_state : int, default=0
+        The one seed; the stability fits use seeds derived from it.
+    n_seeds : int, default=3
+        Fits per (model, K) for stability (1 = no stability column values).
+    topn : int, default=10
+        Top terms for coherence and stability.
+    diversity_n : int, default=25
+        Top terms for diversity.
+    lda_params, nmf_params : dict, optional
+        Extra hyper-parameters of :class:`topiclab.LDA` / :class:`topiclab.NMF`.
+    scorer : CoherenceScorer, optional
+        Corpus statistics to reuse; built here (once for the whole grid) if absent.
+    progress : bool or None, default=None
+        Show a progress bar; None shows it only on a terminal.
+    return_results : bool, default=False
+        Also return ``{(model, k): TopicResult}`` of the first seed.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (model, k): ``model, k, c_v, c_npmi, u_mass, diversity, stability``.
+    """
+    k_grid = [int(k) for k in k_grid]
+    unknown = set(models) - {"lda", "nmf"}
+    if unknown:
+        raise ValueError(f"unknown models {sorted(unknown)}; use 'lda' and/or 'nmf'")
+    too_big = [k for k in k_grid if k > min(vectorized.n_units, vectorized.n_terms)]
+    if too_big:
+        raise ValueError(
+            f"K={too_big} larger than the number of units ({vectorized.n_units}) "
+            f"or the vocabulary ({vectorized.n_terms})"
+        )
+    seeds = _seeds(random_state, n_seeds)
+    fits: dict[tuple[str, int], list[TopicResult]] = {}
+    cells = [(model, k) for model in models for k in k_grid]
+    with tqdm(
+        total=len(cells) * len(seeds),
+        desc="select_k",
+        disable=None if progress is None else not progress,
+    ) as bar:
+        for model, k in cells:
+            fits[model, k] = []
+            for seed in seeds:
+                if model == "lda":
+                    est = LDA(k, random_state=seed, **dict(lda_params or {}))
+                    est.fit(vectorized.bow, vocab=vectorized.vocab)
+                else:
+                    est = NMF(k, random_state=seed, **dict(nmf_params or {}))
+                    est.fit(vectorized.tfidf, vocab=vectorized.vocab)
+                fits[model, k].append(est.result_)
+                bar.set_postfix_str(f"{model} k={k}")
+                bar.update()
+
+    if scorer is None:
+        scorer = CoherenceScorer(tokens, vectorized.dictionary, topn=topn)
+    first = {cell: results[0] for cell, results in fits.items()}
+    scorer.prepare(first.values())
+    rows = []
+    for (model, k), result in first.items():
+        scores = scorer.score(result)
+        rows.append(
+            {
+                "model": model,
+                "k": k,
+                **{m: float(scores[m].mean()) for m in MEASURES if m in scores},
+                "diversity": diversity(result, diversity_n),
+                "stability": stability(fits[model, k], topn) if len(seeds) > 1 else np.nan,
+            }
+        )
+    frame = pd.DataFrame(rows, columns=["model", "k", *MEASURES, "diversity", "stability"])
+    return (frame, first) if return_results else frame
+
+
+def _shared(result: TopicResult, shared: list[str]) -> np.ndarray:
+    index = {term: j for j, term in enumerate(result.vocab)}
+    matrix = result.topic_word[:, [index[t] for t in shared]]
+    sums = matrix.sum(axis=1, keepdims=True)
+    return np.divide(matrix, sums, out=np.zeros_like(matrix), where=sums > 0)
+
+
+def align(
+    result_a: TopicResult,
+    result_b: TopicResult,
+    *,
+    metric: str = "cosine",
+    n: int = 10,
+) -> pd.DataFrame:
+    """Similarity of every topic of ``result_a`` with every topic of ``result_b``.
+
+    Topic-word rows are restricted to the vocabulary both results share and
+    renormalised; the Hungarian algorithm then picks the one-to-one pairing with the
+    highest total similarity (``matched``).
+
+    Parameters
+    ----------
+    result_a, result_b : TopicResult
+        E.g. an LDA and an NMF fit on the same units.
+    metric : {"cosine", "jensen_shannon"}, default="cosine"
+        ``"jensen_shannon"`` reports ``1 - JS distance`` (base 2), in [0, 1].
+    n : int, default=10
+        Top terms shown per topic.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per (topic_a, topic_b): ``model_a, model_b, topic_a, topic_b,
+        similarity, matched, terms_a, terms_b`` (top terms space-joined), so a
+        K_a x K_b matrix figure can be drawn from it.
+    """
+    if metric not in {"cosine", "jensen_shannon"}:
+        raise ValueError(f"metric must be 'cosine' or 'jensen_shannon', got {metric!r}")
+    shared_set = set(result_a.vocab) & set(result_b.vocab)
+    if not shared_set:
+        raise ValueError("the two results share no vocabulary")
+    shared = sorted(shared_set)
+    a, b = _shared(result_a, shared), _shared(result_b, shared)
+    if metric == "cosine":
+        norm_a = np.linalg.norm(a, axis=1, keepdims=True)
+        norm_b = np.linalg.norm(b, axis=1, keepdims=True)
+        unit_a = np.divide(a, norm_a, out=np.zeros_like(a), where=norm_a > 0)
+        unit_b = np.divide(b, norm_b, out=np.zeros_like(b), where=norm_b > 0)
+        similarity = unit_a @ unit_b.T
+    else:
+        similarity = np.array([[1.0 - jensenshannon(x, y, base=2) for y in b] for x in a])
+    rows, cols = linear_sum_assignment(similarity, maximize=True)
+    matched = np.zeros_like(similarity, dtype=bool)
+    matched[rows, cols] = True
+    terms_a = [" ".join(t) for t in result_a.top_terms(n)]
+    terms_b = [" ".join(t) for t in result_b.top_terms(n)]
+    ka, kb = similarity.shape
+    return pd.DataFrame(
+        {
+            "model_a": result_a.model,
+            "model_b": result_b.model,
+            "topic_a": np.repeat(np.arange(ka), kb),
+            "topic_b": np.tile(np.arange(kb), ka),
+            "similarity": similarity.ravel(),
+            "matched": matched.ravel(),
+            "terms_a": np.repeat(terms_a, kb),
+            "terms_b": np.tile(terms_b, ka),
+        }
+    )
