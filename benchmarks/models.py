@@ -1,0 +1,255 @@
+"""LDA and NMF on the labelled VNTC sample: topic quality, wrapper overhead, shared coherence.
+
+For LDA and NMF at K=10 it prints coherence (c_v, c_npmi, u_mass), diversity, and the NMI
+and purity of each document's dominant topic against the category label; then the fit time
+of topiclab.LDA against a bare gensim LdaModel with the same parameters on the same bag of
+words (goal: at most 1.10x), and the time of the coherence part of a select_k grid with the
+co-occurrence statistics gathered once against a fresh CoherenceModel per model.
+
+Usage: python benchmarks/models.py [--data ../shared/data/vntc_20k.jsonl.gz] [--n 3000]
+       [--tokenizer auto|topiclab|pyvi] [--passes 5] [--iterations 100] [--repeats 2]
+
+--n takes a seeded sample of N articles (0 = all 19,767). Tokens are cached in
+.cache/benchmarks/ (git-ignored) so a second run skips the tokenisation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import hashlib
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from gensim.models import CoherenceModel, LdaModel  # noqa: E402
+from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
+from threadpoolctl import threadpool_limits  # noqa: E402
+
+from topiclab.evaluate import MEASURES, CoherenceScorer, diversity  # noqa: E402
+from topiclab.models import LDA, NMF  # noqa: E402
+from topiclab.vectorize import BowCorpus, vectorize  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "vntc_20k.jsonl.gz"
+SEED = 20181206
+
+
+def load_sample(path: Path, n: int, seed: int) -> pd.DataFrame:
+    with gzip.open(path, "rt", encoding="utf-8") as handle:
+        records = [json.loads(line) for line in handle]
+    frame = pd.DataFrame(records)[["id", "text", "category"]]
+    if 0 < n < len(frame):
+        rows = np.sort(np.random.RandomState(seed).choice(len(frame), size=n, replace=False))
+        frame = frame.iloc[rows].reset_index(drop=True)
+    return frame
+
+
+def pyvi_tokenizer():
+    import stopwordsiso
+    from pyvi import ViTokenizer
+
+    stop = {w.replace(" ", "_") for w in stopwordsiso.stopwords("vi")}
+
+    def tokenize(text: str) -> list[str]:
+        tokens = (t.lower() for t in ViTokenizer.tokenize(text).split())
+        return [t for t in tokens if t.replace("_", "").isalpha() and t not in stop]
+
+    return tokenize
+
+
+def choose_tokenizer(name: str):
+    if name in {"auto", "topiclab"}:
+        try:
+            from topiclab.preprocess import Preprocessor
+
+            preprocessor = Preprocessor()
+            return "topiclab.preprocess.Preprocessor()", preprocessor.transform_one
+        except (ImportError, AttributeError, TypeError) as error:
+            if name == "topiclab":
+                raise
+            print(f"topiclab preprocessing unavailable ({error}); using pyvi directly")
+    return "pyvi directly (lower-case, alphabetic, stopwords-iso vi)", pyvi_tokenizer()
+
+
+def tokenize_cached(frame: pd.DataFrame, label: str, tokenize) -> list[list[str]]:
+    key = hashlib.sha256(("\n".join(frame["id"]) + label).encode()).hexdigest()[:16]
+    cache = REPO / ".cache" / "benchmarks" / f"vntc_tokens_{key}.json.gz"
+    if cache.exists():
+        with gzip.open(cache, "rt", encoding="utf-8") as handle:
+            return json.load(handle)
+    start = time.perf_counter()
+    tokens = [tokenize(text) for text in frame["text"]]
+    print(f"tokenised {len(tokens)} articles in {time.perf_counter() - start:.1f} s")
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    tmp = cache.with_suffix(".tmp")
+    with gzip.open(tmp, "wt", encoding="utf-8") as handle:
+        json.dump(tokens, handle, ensure_ascii=False)
+    tmp.replace(cache)
+    return tokens
+
+
+def purity(labels: np.ndarray, clusters: np.ndarray) -> float:
+    table = pd.crosstab(clusters, labels)
+    return float(table.max(axis=1).sum() / len(labels))
+
+
+def timed(fn, repeats: int) -> tuple[float, object]:
+    best, value = np.inf, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        value = fn()
+        best = min(best, time.perf_counter() - start)
+    return best, value
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--n", type=int, default=3000, help="sample size (0 = all)")
+    parser.add_argument("--tokenizer", choices=["auto", "topiclab", "pyvi"], default="auto")
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--passes", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--grid", type=int, nargs="+", default=[5, 10, 15])
+    args = parser.parse_args(argv)
+
+    if not args.data.exists():
+        print(f"data not found: {args.data} (pass --data PATH to the VNTC sample); nothing run")
+        return 2
+    print(f"data: {args.data}")
+    frame = load_sample(args.data, args.n, SEED)
+    print(f"articles: {len(frame)} ({'all' if args.n <= 0 else f'seeded sample --n {args.n}'})")
+    label, tokenize = choose_tokenizer(args.tokenizer)
+    print(f"tokenizer: {label}")
+    tokens = tokenize_cached(frame, label, tokenize)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        vc = vectorize(tokens, no_below=5, no_above=0.5, keep_n=20000)
+    print(vc.summary())
+    labels = frame["category"].to_numpy()
+    K = args.k
+    params = {"passes": args.passes, "iterations": args.iterations}
+
+    # --- quality at K -------------------------------------------------------------------
+    lda_time, lda = timed(
+        lambda: LDA(K, random_state=SEED, **params).fit(vc.bow, vocab=vc.vocab), args.repeats
+    )
+    nmf_time, nmf = timed(
+        lambda: NMF(K, random_state=SEED).fit(vc.tfidf, vocab=vc.vocab), args.repeats
+    )
+    start = time.perf_counter()
+    scorer = CoherenceScorer(tokens, vc.dictionary).prepare([lda.result_, nmf.result_])
+    print(f"coherence statistics gathered in {time.perf_counter() - start:.1f} s")
+    rows = []
+    for name, est, seconds in (("lda", lda, lda_time), ("nmf", nmf, nmf_time)):
+        result = est.result_
+        scores = scorer.score(result)
+        dominant = result.doc_topic.argmax(axis=1)
+        keep = np.ones(len(dominant), dtype=bool)
+        keep[vc.empty_units] = False
+        rows.append(
+            {
+                "model": name,
+                "k": K,
+                **{m: round(float(scores[m].mean()), 4) for m in MEASURES},
+                "diversity": round(diversity(result, 25), 4),
+                "nmi": round(normalized_mutual_info_score(labels[keep], dominant[keep]), 4),
+                "purity": round(purity(labels[keep], dominant[keep]), 4),
+                "fit_s": round(seconds, 2),
+            }
+        )
+    print("\nTopic quality at K =", K)
+    print(pd.DataFrame(rows).to_string(index=False))
+    for name, est in (("lda", lda), ("nmf", nmf)):
+        print(f"\n{name} top terms:")
+        for topic, terms in enumerate(est.result_.top_terms(8)):
+            print(f"  {topic}: {' '.join(terms)}")
+
+    # --- wrapper overhead ---------------------------------------------------------------
+    corpus = BowCorpus(vc.bow)
+    id2word = dict(enumerate(vc.vocab))
+
+    def bare_fit():
+        with threadpool_limits(limits=1):
+            return LdaModel(
+                corpus,
+                num_topics=K,
+                id2word=id2word,
+                passes=args.passes,
+                iterations=args.iterations,
+                random_state=SEED,
+                eval_every=None,
+            )
+
+    def bare_fit_and_doc_topic():
+        model = bare_fit()
+        with threadpool_limits(limits=1):
+            gamma, _ = model.inference(list(corpus))
+        return model, gamma / gamma.sum(axis=1, keepdims=True)
+
+    def ours():
+        return LDA(K, random_state=SEED, **params).fit(vc.bow, vocab=vc.vocab)
+
+    # interleaved, best of --repeats, so load changes on the shared machine hit both alike
+    t_ours, t_bare, t_bare_dt = np.inf, np.inf, np.inf
+    for _ in range(args.repeats):
+        t_ours = min(t_ours, timed(ours, 1)[0])
+        t_bare = min(t_bare, timed(bare_fit, 1)[0])
+        t_bare_dt = min(t_bare_dt, timed(bare_fit_and_doc_topic, 1)[0])
+    same = np.array_equal(ours().model_.get_topics(), bare_fit().get_topics())
+    print(f"\nLDA fit, K={K}, passes={args.passes}, iterations={args.iterations}:")
+    print(f"  bare LdaModel (train only)            {t_bare:8.2f} s")
+    print(f"  bare LdaModel + doc-topic inference   {t_bare_dt:8.2f} s")
+    print(f"  topiclab.LDA.fit (result_ included)   {t_ours:8.2f} s")
+    print(f"  ratio vs train + doc-topic: {t_ours / t_bare_dt:.3f}x (goal <= 1.10x)")
+    print(f"  ratio vs train only:        {t_ours / t_bare:.3f}x")
+    print(f"  identical topic-word matrices: {same}")
+
+    # --- select_k coherence: shared statistics vs a CoherenceModel per model -----------
+    results = []
+    for k in args.grid:
+        results.append(LDA(k, random_state=SEED, **params).fit(vc.bow, vocab=vc.vocab).result_)
+        results.append(NMF(k, random_state=SEED).fit(vc.tfidf, vocab=vc.vocab).result_)
+    start = time.perf_counter()
+    shared = CoherenceScorer(tokens, vc.dictionary).prepare(results)
+    shared_scores = [shared.score(r) for r in results]
+    t_shared = time.perf_counter() - start
+    start = time.perf_counter()
+    naive_scores = []
+    for result in results:
+        per = {}
+        for measure in MEASURES:
+            cm = CoherenceModel(
+                topics=result.top_terms(10),
+                texts=tokens,
+                dictionary=vc.dictionary,
+                coherence=measure,
+                processes=1,
+            )
+            per[measure] = cm.get_coherence_per_topic()
+        naive_scores.append(per)
+    t_naive = time.perf_counter() - start
+    agree = all(
+        np.allclose(s[m].to_numpy(), np.asarray(n[m]), equal_nan=True)
+        for s, n in zip(shared_scores, naive_scores, strict=True)
+        for m in MEASURES
+    )
+    print(f"\nselect_k coherence over {len(results)} models (K in {args.grid}, lda + nmf):")
+    print(f"  shared statistics ({shared.n_estimations} accumulations) {t_shared:8.2f} s")
+    print(f"  CoherenceModel per model ({3 * len(results)} accumulations) {t_naive:8.2f} s")
+    print(f"  speed-up: {t_naive / t_shared:.2f}x; identical scores: {agree}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
