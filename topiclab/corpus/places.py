@@ -28,7 +28,7 @@ from importlib import resources
 
 import pandas as pd
 
-from topiclab.corpus._normalize import fold, normalize
+from topiclab.corpus._normalize import fold_name, normalize
 from topiclab.corpus.gazetteer import load_gazetteer, units_by_name
 
 # Words before a name -> the unit types they can announce.
@@ -106,14 +106,25 @@ def _frame() -> pd.DataFrame:
     return gaz
 
 
-def _candidates(name: str, types: tuple[str, ...] | None, levels: tuple[str, ...]) -> list[int]:
-    positions = units_by_name().get(fold(name), ())
+@lru_cache(maxsize=1)
+def _level_type() -> tuple[list[str], list[str]]:
     gaz = _frame()
-    return [
-        p
-        for p in positions
-        if gaz.at[p, "level"] in levels and (types is None or gaz.at[p, "type"] in types)
-    ]
+    return list(gaz["level"]), list(gaz["type"])
+
+
+@lru_cache(maxsize=1)
+def _districts_provinces() -> tuple[list[str], list[str]]:
+    gaz = _frame()
+    return list(gaz["district"]), list(gaz["province"])
+
+
+@lru_cache(maxsize=65_536)
+def _candidates(
+    name: str, types: tuple[str, ...] | None, levels: tuple[str, ...]
+) -> tuple[int, ...]:
+    positions = units_by_name().get(fold_name(name), ())
+    level, kind = _level_type()
+    return tuple(p for p in positions if level[p] in levels and (types is None or kind[p] in types))
 
 
 def _typed_mentions(text: str) -> list[tuple[list[int], str]]:
@@ -130,7 +141,7 @@ def _typed_mentions(text: str) -> list[tuple[list[int], str]]:
             name = " ".join(words[:size])
             rows = _candidates(name, types, ("province", "district", "commune"))
             if rows:
-                found.append((rows, name))
+                found.append((list(rows), name))
                 break
     return found
 
@@ -146,7 +157,7 @@ def _bare_mentions(text: str, pattern: re.Pattern[str]) -> list[list[int]]:
                     " ".join(words[start : start + size]), None, ("province", "district")
                 )
                 if rows:
-                    found.append(rows)
+                    found.append(list(rows))
                     hit = True
                     break
             if hit:
@@ -222,22 +233,20 @@ def infer_place(
         if len(rows) == 1:
             score[rows[0]] += weight
 
+    levels, _ = _level_type()
+    districts, provinces = _districts_provinces()
+
     def support(row: int) -> float:
-        district, province = gaz.at[row, "district"], gaz.at[row, "province"]
+        district, province = districts[row], provinces[row]
         total = 0.0
         for other, value in score.items():
-            if other == row:
+            if other == row or provinces[other] != province:
                 continue
-            if gaz.at[other, "level"] == "province" and gaz.at[other, "province"] == province:
+            if levels[other] == "province":
                 total += value
-            elif (
-                gaz.at[other, "level"] == "district"
-                and district
-                and gaz.at[other, "district"] == district
-                and gaz.at[other, "province"] == province
-            ):
+            elif levels[other] == "district" and district and districts[other] == district:
                 total += 2 * value
-            elif gaz.at[other, "province"] == province:
+            else:
                 total += 0.5 * value
         return total
 
