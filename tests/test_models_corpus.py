@@ -1,20 +1,22 @@
 """The shared fixture of the vectorize, models and evaluate tests: the shipped articles
-split into paragraphs and tokenized with pyvi.
+as paragraph units (``topiclab.corpus.make_units``), tokenized with pyvi.
 
-The preprocessing room's ``topiclab.tokenize`` and the corpus room's ``make_units`` are
-not in the tree yet, so this module segments with pyvi directly (lower-case, alphabetic
-tokens, a short stopword set); the tests only need realistic Vietnamese tokens.
+The preprocessing room's ``topiclab.tokenize`` is not in the tree yet, so the units are
+segmented with pyvi directly (lower-case, alphabetic tokens, a short stopword set); the
+tests only need realistic Vietnamese tokens.
 """
 
 from __future__ import annotations
 
 import functools
-import re
+import warnings
 from pathlib import Path
 
 from pyvi import ViTokenizer
 
-CORPUS_RAW = Path(__file__).resolve().parent.parent / "corpus" / "raw"
+from topiclab.corpus import load_corpus, make_units
+
+CORPUS_DIR = Path(__file__).resolve().parent.parent / "corpus"
 
 # Function words that would otherwise dominate every topic of such a small corpus.
 STOPWORDS = frozenset(
@@ -32,20 +34,18 @@ def tokenize_paragraph(text: str) -> list[str]:
 
 @functools.cache
 def shipped_paragraphs() -> tuple[tuple[str, ...], tuple[tuple[str, ...], ...]]:
-    """Unit ids and token lists of every non-empty paragraph of the five articles."""
-    unit_ids: list[str] = []
-    tokens: list[tuple[str, ...]] = []
-    for path in sorted(CORPUS_RAW.glob("*.txt")):
-        paragraphs = re.split(r"\n\s*\n", path.read_text(encoding="utf-8"))
-        for index, paragraph in enumerate(p for p in paragraphs if p.strip()):
-            unit_ids.append(f"{path.stem}:p{index:03d}")
-            tokens.append(tuple(tokenize_paragraph(paragraph)))
-    return tuple(unit_ids), tuple(tokens)
+    """Unit ids and token lists of the paragraph units of the five articles."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        units = make_units(load_corpus(CORPUS_DIR).documents, unit="paragraph")
+    unit_ids = tuple(str(u) for u in units["unit_id"])
+    tokens = tuple(tuple(tokenize_paragraph(text)) for text in units["text"])
+    return unit_ids, tokens
 
 
 def test_shipped_paragraphs_are_real_units() -> None:
     unit_ids, tokens = shipped_paragraphs()
-    assert 40 <= len(unit_ids) <= 70
+    assert 30 <= len(unit_ids) <= 70
     assert len(set(unit_ids)) == len(unit_ids)
     words = {t for unit in tokens for t in unit}
     assert {"cán_bộ", "đảng_viên", "quy_hoạch", "bồi_dưỡng"} <= words

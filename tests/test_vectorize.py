@@ -17,8 +17,7 @@ def tokens() -> list[list[str]]:
 
 @pytest.fixture(scope="module")
 def vc(tokens) -> VectorizedCorpus:
-    with pytest.warns(EmptyUnitsWarning):
-        return vectorize(tokens, no_below=2, no_above=0.5)
+    return vectorize(tokens, no_below=2, no_above=0.5)
 
 
 def test_vocabulary_is_sorted_and_matches_dictionary_ids(vc):
@@ -70,8 +69,7 @@ def test_a_term_in_most_units_is_reported_as_too_common():
 
 
 def test_keep_n_keeps_the_most_frequent_and_reports_the_rest(tokens):
-    with pytest.warns(EmptyUnitsWarning):
-        vc = vectorize(tokens, no_below=2, no_above=1.0, keep_n=30)
+    vc = vectorize(tokens, no_below=2, no_above=1.0, keep_n=30)
     assert vc.n_terms == 30
     beyond = vc.removed[vc.removed["reason"] == "keep_n"]
     assert len(beyond) > 0
@@ -79,12 +77,19 @@ def test_keep_n_keeps_the_most_frequent_and_reports_the_rest(tokens):
     assert beyond["doc_freq"].max() <= kept_min
 
 
-def test_empty_units_are_reported_not_dropped(tokens, vc):
-    assert vc.empty_units, "the shipped paragraphs include captions that lose every token"
+def test_empty_units_are_reported_not_dropped(tokens):
+    # a photo caption and a unit of words found nowhere else lose every token
+    units = [*tokens[:10], [], ["ảnh", "khải_hoàn"], *tokens[10:]]
+    with pytest.warns(EmptyUnitsWarning, match="2 of"):
+        vc = vectorize(units, no_below=2)
+    assert vc.empty_units == [10, 11]
+    assert vc.n_units == len(units)
     for row in vc.empty_units:
-        assert vc.bow[row].nnz == 0
-    assert vc.n_units == len(tokens)
-    assert "units left empty" in vc.summary()
+        assert vc.bow[row].nnz == 0 and vc.tfidf[row].nnz == 0
+    np.testing.assert_array_equal(
+        vc.bow[12:].toarray(), vectorize(tokens, no_below=2).bow[10:].toarray()
+    )
+    assert "2 units left empty" in vc.summary()
 
 
 def test_empty_vocabulary_is_a_clear_error():
