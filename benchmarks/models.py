@@ -8,6 +8,14 @@ co-occurrence statistics gathered once against a fresh CoherenceModel per model.
 
 Usage: python benchmarks/models.py [--data ../shared/data/vntc_20k.jsonl.gz] [--n 3000]
        [--tokenizer auto|topiclab|pyvi] [--passes 5] [--iterations 100] [--repeats 2]
+       [--sections quality overhead coherence seeded]
+
+The "seeded" section measures whether seeded LDA holds its themes: for a few VNTC
+categories it seeds one topic each with words of the category and reports, for a naive
+gensim eta (+1 on the seeds), topiclab's gensim prior, tomotopy with word priors and an
+unseeded fit, the share of seed words in the anchored topic's top 10 terms, the share of
+the seed words' tokens the data assigns to it, and the precision and recall of "dominant
+topic = anchored topic" against the category.
 
 --n takes a seeded sample of N articles (0 = all 19,767). Tokens are cached in
 .cache/benchmarks/ (git-ignored) so a second run skips the tokenisation.
@@ -121,6 +129,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--iterations", type=int, default=100)
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--grid", type=int, nargs="+", default=[5, 10, 15])
+    parser.add_argument(
+        "--sections",
+        nargs="+",
+        choices=["quality", "overhead", "coherence", "seeded"],
+        default=["quality", "overhead", "coherence", "seeded"],
+    )
     args = parser.parse_args(argv)
 
     if not args.data.exists():
@@ -140,13 +154,23 @@ def main(argv: list[str] | None = None) -> int:
     K = args.k
     params = {"passes": args.passes, "iterations": args.iterations}
 
-    # --- quality at K -------------------------------------------------------------------
+    if "quality" in args.sections:
+        quality(vc, tokens, labels, K, params, args.repeats)
+    if "overhead" in args.sections:
+        overhead(vc, K, args)
+    if "coherence" in args.sections:
+        shared_coherence(vc, tokens, params, args.grid)
+    if "seeded" in args.sections:
+        seeded(vc, labels, K, params)
+    return 0
+
+
+def quality(vc, tokens, labels, K, params, repeats) -> None:
+    """Coherence, diversity, NMI and purity of LDA and NMF at K."""
     lda_time, lda = timed(
-        lambda: LDA(K, random_state=SEED, **params).fit(vc.bow, vocab=vc.vocab), args.repeats
+        lambda: LDA(K, random_state=SEED, **params).fit(vc.bow, vocab=vc.vocab), repeats
     )
-    nmf_time, nmf = timed(
-        lambda: NMF(K, random_state=SEED).fit(vc.tfidf, vocab=vc.vocab), args.repeats
-    )
+    nmf_time, nmf = timed(lambda: NMF(K, random_state=SEED).fit(vc.tfidf, vocab=vc.vocab), repeats)
     start = time.perf_counter()
     scorer = CoherenceScorer(tokens, vc.dictionary).prepare([lda.result_, nmf.result_])
     print(f"coherence statistics gathered in {time.perf_counter() - start:.1f} s")
@@ -175,7 +199,10 @@ def main(argv: list[str] | None = None) -> int:
         for topic, terms in enumerate(est.result_.top_terms(8)):
             print(f"  {topic}: {' '.join(terms)}")
 
-    # --- wrapper overhead ---------------------------------------------------------------
+
+def overhead(vc, K, args) -> None:
+    """Fit time of topiclab.LDA against a bare LdaModel with the same parameters."""
+    params = {"passes": args.passes, "iterations": args.iterations}
     corpus = BowCorpus(vc.bow)
     id2word = dict(enumerate(vc.vocab))
 
@@ -215,9 +242,11 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  ratio vs train only:        {t_ours / t_bare:.3f}x")
     print(f"  identical topic-word matrices: {same}")
 
-    # --- select_k coherence: shared statistics vs a CoherenceModel per model -----------
+
+def shared_coherence(vc, tokens, params, grid) -> None:
+    """Coherence of a select_k grid: statistics gathered once vs a CoherenceModel each."""
     results = []
-    for k in args.grid:
+    for k in grid:
         results.append(LDA(k, random_state=SEED, **params).fit(vc.bow, vocab=vc.vocab).result_)
         results.append(NMF(k, random_state=SEED).fit(vc.tfidf, vocab=vc.vocab).result_)
     start = time.perf_counter()
@@ -244,11 +273,90 @@ def main(argv: list[str] | None = None) -> int:
         for s, n in zip(shared_scores, naive_scores, strict=True)
         for m in MEASURES
     )
-    print(f"\nselect_k coherence over {len(results)} models (K in {args.grid}, lda + nmf):")
+    print(f"\nselect_k coherence over {len(results)} models (K in {grid}, lda + nmf):")
     print(f"  shared statistics ({shared.n_estimations} accumulations) {t_shared:8.2f} s")
     print(f"  CoherenceModel per model ({3 * len(results)} accumulations) {t_naive:8.2f} s")
     print(f"  speed-up: {t_naive / t_shared:.2f}x; identical scores: {agree}")
-    return 0
+
+
+SEEDS_VNTC = {
+    "The thao": ["bóng_đá", "cầu_thủ", "hlv", "trận", "đội_tuyển", "giải"],
+    "Phap luat": ["công_an", "điều_tra", "bị_cáo", "tòa", "án", "vụ"],
+    "Suc khoe": ["bệnh", "bệnh_nhân", "bác_sĩ", "thuốc", "điều_trị", "bệnh_viện"],
+    "Chinh tri Xa hoi": ["đảng", "cán_bộ", "đảng_viên", "quốc_hội", "đại_biểu", "chính_quyền"],
+}
+
+
+def seeded(vc, labels, K, params) -> None:
+    """Does each seeded topic hold its seed words and its category's documents?"""
+    seeds = {c: [w for w in ws if w in set(vc.vocab)] for c, ws in SEEDS_VNTC.items()}
+    ids = [[vc.vocab.index(w) for w in ws] for ws in seeds.values()]
+    print("\nSeeded LDA anchoring, K =", K, "seeds:", seeds)
+    corpus, id2word = BowCorpus(vc.bow), dict(enumerate(vc.vocab))
+
+    def naive():
+        eta = np.full((K, vc.n_terms), 1.0 / K)
+        for topic, cols in enumerate(ids):
+            eta[topic, cols] += 1.0
+        with threadpool_limits(limits=1):
+            model = LdaModel(
+                corpus,
+                num_topics=K,
+                id2word=id2word,
+                eta=eta,
+                random_state=SEED,
+                eval_every=None,
+                **params,
+            )
+            gamma, _ = model.inference(list(corpus))
+        return model.state.get_lambda(), model.state.sstats, gamma
+
+    def ours(backend):
+        def fit():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                lda = LDA(K, random_state=SEED, seed_words=seeds, backend=backend, **params)
+                lda.fit(vc.bow, vocab=vc.vocab)
+            return lda.components_, lda.topic_term_counts_, lda.result_.doc_topic
+
+        return fit
+
+    def unseeded():
+        lda = LDA(K, random_state=SEED, **params).fit(vc.bow, vocab=vc.vocab)
+        return lda.components_, lda.topic_term_counts_, lda.result_.doc_topic
+
+    variants = {
+        "naive gensim eta (+1)": naive,
+        "topiclab gensim": ours("gensim"),
+        "topiclab tomotopy": ours("tomotopy"),
+        "unseeded gensim": unseeded,
+    }
+    rows = []
+    for name, fit in variants.items():
+        start = time.perf_counter()
+        posterior, counts, doc_topic = fit()
+        seconds = time.perf_counter() - start
+        dominant = np.asarray(doc_topic).argmax(axis=1)
+        for topic, (category, cols) in enumerate(zip(seeds, ids, strict=True)):
+            top = set(np.argsort(-posterior[topic], kind="stable")[:10])
+            in_cat = labels == category
+            hits = dominant == topic
+            rows.append(
+                {
+                    "variant": name,
+                    "theme": category,
+                    "seeds_in_top10": np.mean([j in top for j in cols]),
+                    "seed_tokens_in_topic": counts[topic, cols].sum() / counts[:, cols].sum(),
+                    "precision": (hits & in_cat).sum() / max(hits.sum(), 1),
+                    "recall": (hits & in_cat).sum() / max(in_cat.sum(), 1),
+                    "fit_s": seconds,
+                }
+            )
+    table = pd.DataFrame(rows)
+    print(table.round(3).to_string(index=False))
+    print("\nmean over themes:")
+    summary = table.groupby("variant", sort=False).mean(numeric_only=True)
+    print(summary.round(3).to_string())
 
 
 if __name__ == "__main__":
