@@ -417,3 +417,14 @@ def test_table_inputs_with_bad_rows(tmp_path, paragraphs):
     assert corpus.documents.loc[0, "source"] == "Báo Lạng Sơn"
     with pytest.raises(CorpusError, match="no text column 'text'"):
         load_corpus(parquet)
+
+
+def test_files_over_max_bytes_are_excluded_unread(tmp_path, paragraphs):
+    small = article("Nam Đông củng cố tổ chức Đảng", "09/11/2015", paragraphs["002"][1])
+    (tmp_path / "a.txt").write_text(small, encoding="utf-8")
+    (tmp_path / "b.txt").write_text(small * 20, encoding="utf-8")
+    corpus = load_corpus(tmp_path, max_bytes=len(small.encode("utf-8")) * 2)
+    manifest = corpus.manifest.set_index("file")
+    assert manifest.loc["a.txt", "status"] == "included"
+    assert manifest.loc["b.txt", "reason"].startswith("file too large (")
+    assert len(manifest.loc["b.txt", "sha256"]) == 64

@@ -145,6 +145,7 @@ def test_curated_metadata_wins_and_blank_fields_are_inferred(corpus_dir, tmp_pat
     table = pd.read_csv(corpus_dir / "metadata.csv", dtype=str, keep_default_na=False)
     table.loc[0, "title"] = "A curated title wins"
     table.loc[1, "locality"] = ""
+    table.loc[len(table)] = {**table.loc[0].to_dict(), "file": "raw/moved_away.txt"}
     table.to_csv(tmp_path / "metadata.csv", index=False)
     corpus = load_corpus(tmp_path)
     docs = corpus.documents.set_index("file")
@@ -157,6 +158,8 @@ def test_curated_metadata_wins_and_blank_fields_are_inferred(corpus_dir, tmp_pat
     assert second["year"] == 2020
     assert {"year_basis", "url", "notes"} <= set(corpus.documents.columns)
     assert (corpus.manifest["reason"] == "curated metadata table, not an article").sum() == 1
+    assert corpus.unmatched_metadata == ["raw/moved_away.txt"]
+    assert "metadata rows naming no input file: 1 (raw/moved_away.txt)" in corpus.summary()
 
 
 def test_shipped_corpus_accounts_for_documentation_files(corpus_dir):
@@ -220,3 +223,13 @@ def test_short_paragraphs_are_merged_not_dropped():
     assert units.loc[0, "text"].endswith("Câu cuối ngắn.")
     with pytest.raises(ValueError, match="unit must be one of"):
         make_units(docs, unit="sentence")
+
+
+def test_source_credit_lines_after_the_article_only():
+    body = " ".join(
+        ["Đảng ủy xã tổ chức hội nghị quán triệt nghị quyết cho cán bộ, đảng viên."] * 4
+    )
+    page = f"Tiêu đề\n\n{body}\n\nTheo đồng chí Bí thư, xã làm tốt.\n\n{body} Hết.\n\nTheo TTXVN"
+    article = clean_article(page)
+    assert article.source == "TTXVN"
+    assert "Theo đồng chí Bí thư, xã làm tốt." in article.text

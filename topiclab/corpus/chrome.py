@@ -169,10 +169,14 @@ def _paragraphs(text: str) -> list[str]:
     return out
 
 
-def _credit(article: Article, line: str) -> bool:
-    """Record ``line`` as a credit if it is one."""
+def _credit(article: Article, line: str, *, trailer: bool = False) -> bool:
+    """Record ``line`` as a credit if it is one.
+
+    A bare "Theo ..." line is a source credit only after the article ("Theo TTXVN");
+    inside it, "Theo đồng chí Bí thư, ..." is prose.
+    """
     match = _CREDIT.match(line)
-    theo = _THEO.match(line) if len(line.split()) <= 10 else None
+    theo = _THEO.match(line) if trailer and len(line.split()) <= 10 else None
     if match is None and theo is None:
         return False
     if theo is not None and match is None:
@@ -219,13 +223,13 @@ def _header(article: Article, lines: list[str]) -> None:
 
 def _trailer(article: Article, lines: list[str]) -> None:
     for position, line in enumerate(lines):
-        if _credit(article, line):
+        if _credit(article, line, trailer=True):
             continue
         iso = parse_date_line(line)
         if iso:
             article.date = article.date or iso
             continue
-        first = all(_credit(Article(), earlier) for earlier in lines[:position])
+        first = all(_credit(Article(), earlier, trailer=True) for earlier in lines[:position])
         if first and not article.author and not is_chrome(line) and _looks_like_name(line):
             article.author = line
             continue
@@ -270,9 +274,11 @@ def _body(article: Article, lines: list[str]) -> list[str]:
         next_prose = next((later for later in lines[index + 1 :] if _is_prose(later)), "")
         words = _syllables(line)
         overlap = len(words & _syllables(next_prose)) / max(len(words), 1)
-        # A photo caption sits under the lead's picture, above a photo credit, or shares
-        # few words with the paragraph below; a sub-heading announces that paragraph.
-        caption = not quoted and (index == 1 or photo_next or overlap < 0.5)
+        # A photo caption sits above a photo credit, or is a fragment (no full stop) under
+        # the lead's picture or sharing few words with the paragraph below; a sub-heading
+        # announces that paragraph, and a short sentence is prose.
+        sentence = line.rstrip('"”’»)').endswith(_SENTENCE_END)
+        caption = not quoted and (photo_next or (not sentence and (index == 1 or overlap < 0.5)))
         if caption:
             article.captions.append(line)
         else:

@@ -50,7 +50,7 @@ from topiclab.corpus.decode import decode_bytes, vietnamese_share
 from topiclab.corpus.dedup import find_duplicates
 from topiclab.corpus.htmltext import html_to_text, looks_like_html, markdown_to_text
 from topiclab.corpus.places import infer_place, source_tags
-from topiclab.io import sha256_bytes, write_table
+from topiclab.io import sha256_bytes, sha256_file, write_table
 
 METADATA_FIELDS = [
     "title",
@@ -109,12 +109,15 @@ class Corpus:
         The folder or table the corpus was read from.
     provenance : DataFrame
         ``doc_id, field, origin`` with origin ``curated``, ``inferred`` or ``missing``.
+    unmatched_metadata : list of str
+        ``file`` values of the curated metadata that name no input (a typo, a moved file).
     """
 
     documents: pd.DataFrame
     manifest: pd.DataFrame
     root: Path
     provenance: pd.DataFrame = field(default_factory=pd.DataFrame)
+    unmatched_metadata: list[str] = field(default_factory=list)
 
     def summary(self) -> str:
         """What was read, kept and excluded (by reason), and where metadata came from."""
@@ -133,6 +136,13 @@ class Corpus:
         )
         for reason, count in sorted(reasons.items()):
             lines.append(f"    {count:>5}  {reason}")
+        if self.unmatched_metadata:
+            shown = ", ".join(self.unmatched_metadata[:5])
+            more = " ..." if len(self.unmatched_metadata) > 5 else ""
+            lines.append(
+                f"  metadata rows naming no input file: {len(self.unmatched_metadata)} "
+                f"({shown}{more})"
+            )
         if len(self.provenance):
             lines.append("  metadata        curated  inferred  missing")
             table = self.provenance.groupby(["field", "origin"]).size().unstack(fill_value=0)
@@ -230,11 +240,10 @@ def _is_table(path: Path) -> bool:
 
 
 def _read_file(path: Path, rel: str, options: dict[str, Any]) -> _Input:
-    if path.stat().st_size > options["max_bytes"]:
-        size = path.stat().st_size
-        return _Input(
-            rel, "", reason=f"file too large ({size:,} bytes, max_bytes={options['max_bytes']:,})"
-        )
+    size = path.stat().st_size
+    if size > options["max_bytes"]:
+        reason = f"file too large ({size:,} bytes, max_bytes={options['max_bytes']:,})"
+        return _Input(rel, sha256_file(path), reason=reason)
     data = path.read_bytes()
     entry = _Input(rel, sha256_bytes(data))
     decoded = decode_bytes(data)
@@ -486,11 +495,14 @@ def load_corpus(
         entries = [_Input(root.name, "", reason=reason)] if reason else []
         if not reason:
             entries = [_read_file(root, root.name, options)]
+    unmatched: list[str] = []
     if metadata_path is not None:
         curated_rows = _read_metadata(metadata_path)
         for entry in entries:
             if entry.file in curated_rows:
                 entry.curated = {**curated_rows[entry.file], **entry.curated}
+        files = {entry.file for entry in entries}
+        unmatched = sorted(name for name in curated_rows if name not in files)
 
     included = [e for e in entries if e.status == "included"]
     duplicates = find_duplicates(
@@ -547,4 +559,5 @@ def load_corpus(
         manifest=manifest,
         root=root,
         provenance=pd.DataFrame(provenance, columns=["doc_id", "field", "origin"]),
+        unmatched_metadata=unmatched,
     )
