@@ -100,6 +100,10 @@ def test_empty_vocabulary_is_a_clear_error():
 def test_bad_tokens_are_clear_errors():
     with pytest.raises(TypeError, match="tokenize the texts first"):
         vectorize(["cán bộ đảng viên"])
+    with pytest.raises(TypeError, match="unit 1 is nan"):
+        vectorize([["cán_bộ"], float("nan")])
+    with pytest.raises(TypeError, match="non-string token"):
+        vectorize([["cán_bộ", None]])
     with pytest.raises(ValueError, match="tokens is empty"):
         vectorize([])
     with pytest.raises(ValueError, match="no_above"):

@@ -135,6 +135,8 @@ def _check_tokens(tokens: Sequence[Sequence[str]]) -> list[list[str]]:
                 f"unit {i} is a string, expected a list of tokens; "
                 "tokenize the texts first (topiclab.tokenize or Preprocessor.transform)"
             )
+        if unit is None or isinstance(unit, float):
+            raise TypeError(f"unit {i} is {unit!r}, expected a list of tokens (missing text?)")
         unit = list(unit)
         for token in unit:
             if not isinstance(token, str):
