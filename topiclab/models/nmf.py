@@ -106,7 +106,7 @@ class NMF(TopicModelBase):
     >>> vc = vectorize(units)
     >>> nmf = NMF(2, random_state=0).fit(vc.tfidf, vocab=vc.vocab)
     >>> nmf.result_.topic_word.shape
-    (2, 4)
+    (2, 5)
     """
 
     _parameter_constraints: dict = {  # noqa: RUF012 (scikit-learn's declarative checks)
