@@ -82,6 +82,14 @@ def paragraphs(raw_files) -> dict[str, list[str]]:
     return found
 
 
+def unaccented(text: str) -> bytes:
+    """Vietnamese as typed without diacritics ("khong dau")."""
+    stripped = "".join(
+        c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c)
+    )
+    return stripped.replace("đ", "d").replace("Đ", "D").encode("ascii", errors="replace")
+
+
 def article(title: str, dateline: str, *paras: str) -> str:
     head = [title, dateline] if dateline else [title]
     return "\n\n".join([*head, *paras]) + "\n"
@@ -182,6 +190,11 @@ def build_bad_corpus(folder: Path, p: dict[str, list[str]]) -> dict[str, tuple[s
             ).encode("utf-8"),
             "excluded",
             "not Vietnamese text",
+        ),
+        "14b_khong_dau.txt": (
+            unaccented(article("Xay dung doi ngu can bo", "", p["001"][5], p["004"][1])),
+            "excluded",
+            "Vietnamese without diacritics (cannot be segmented reliably)",
         ),
         "15 bài viết Hà Nội số 1.txt": (
             article(
@@ -354,6 +367,8 @@ def test_summary_counts_every_reason(bad):
     assert f"files read:  {len(expected)}" in summary
     assert "duplicate of an included document" in summary
     assert "legacy TCVN3 font encoding" in summary
+    # per-file details are left out of the counts: one line per kind of reason
+    assert "      1  too short\n" in summary and "      1  not Vietnamese text\n" in summary
 
 
 def test_a_corpus_with_no_usable_document_raises_one_clear_error(tmp_path):

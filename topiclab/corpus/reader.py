@@ -37,6 +37,7 @@ import csv
 import gzip
 import io
 import json
+import re
 import unicodedata
 from collections import Counter
 from dataclasses import dataclass, field
@@ -130,10 +131,7 @@ class Corpus:
             f"  excluded:    {len(manifest) - n_in}",
         ]
         excluded = manifest[manifest["status"] == "excluded"]
-        reasons = Counter(
-            "duplicate of an included document" if r.startswith("duplicate of ") else r
-            for r in excluded["reason"]
-        )
+        reasons = Counter(_reason_kind(r) for r in excluded["reason"])
         for reason, count in sorted(reasons.items()):
             lines.append(f"    {count:>5}  {reason}")
         if self.unmatched_metadata:
@@ -178,6 +176,39 @@ class _Input:
     doc_id: str = ""
 
 
+def _reason_kind(reason: str) -> str:
+    """A reason without its per-file details, for counting in the summary."""
+    if reason.startswith("duplicate of "):
+        return "duplicate of an included document"
+    if reason.startswith(("too short (", "not Vietnamese text (", "file too large (")):
+        return reason.split(" (", 1)[0]
+    return reason
+
+
+# Frequent Vietnamese syllables as typed without diacritics ("khong dau"): such text
+# cannot be segmented or matched against the lexicon, and is not another language.
+_UNACCENTED = frozenset(
+    "cua va cac la toi khong duoc nhung mot trong cho co nay da den nguoi voi ban minh "
+    "thi nhu ve cung se rat lam khi nao sau tu hay biet muon xin duoc chuong trinh".split()
+)
+
+
+def language_problem(text: str) -> str:
+    """Why ``text`` is not modelled as Vietnamese, or ``""`` when it is.
+
+    Vietnamese prose has about a quarter of its letters with diacritics; below 2% a text
+    is either Vietnamese typed without diacritics or another language.
+    """
+    share = vietnamese_share(text)
+    if share >= 0.02:
+        return ""
+    words = re.findall(r"[a-z]+", text[:200_000].lower())
+    unaccented = sum(w in _UNACCENTED for w in words) / max(len(words), 1)
+    if unaccented >= 0.1:
+        return "Vietnamese without diacritics (cannot be segmented reliably)"
+    return f"not Vietnamese text ({share:.0%} Vietnamese letters)"
+
+
 def _nfc(value: str) -> str:
     return unicodedata.normalize("NFC", value)
 
@@ -209,9 +240,9 @@ def _article(
         entry.reason = f"too short ({n_words} words, minimum {min_words})"
         return
     if language == "vi":
-        share = vietnamese_share(article.text)
-        if share < 0.05:
-            entry.reason = f"not Vietnamese text ({share:.0%} Vietnamese letters)"
+        reason = language_problem(article.text)
+        if reason:
+            entry.reason = reason
             return
     tag_source = source_tags().get(article.source_tag, (article.source_tag, ""))[0]
     source = article.source or tag_source
