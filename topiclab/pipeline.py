@@ -1,18 +1,52 @@
 """The paper pipeline: run the stages named by a config and write every output.
 
-Each stage is a plain library call; this module only orders them, caches them and
-decides where their outputs go.
+Each stage is a small function over plain data that calls the library; this module only
+orders the stages, caches the expensive ones and decides where their outputs go. Every table
+goes to ``<output>/tables/`` through :func:`topiclab.io.write_table` (atomic, reproducible).
+
+Stages: ingest -> units -> tokens -> vectorize -> model selection -> fit -> themes. The token
+cache is the preprocessor's own (keyed by text and settings); fitted models are cached as
+:class:`TopicResult` folders keyed by the vectorized corpus, the model's parameters, the seed and
+the topiclab version, so a second run with the same inputs refits nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import shutil
+import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from topiclab.corpus import load_corpus
+import numpy as np
+import pandas as pd
+
+from topiclab import __version__
+from topiclab.io import write_table
 
 logger = logging.getLogger(__name__)
+
+#: unit metadata written to units.csv and carried into the share tables
+UNIT_COLUMNS = ("unit_id", "doc_id", "unit_index", "title", "date", "year", "locality")
+SHARE_METADATA = ("unit_id", "doc_id", "unit_index", "date", "year", "locality", "district")
+
+
+@dataclass
+class Fitted:
+    """What the analysis stages need from the earlier ones."""
+
+    units: pd.DataFrame
+    tokens: list[list[str]]
+    vectorized: Any
+    refits: dict[str, list[Any]]
+
+    @property
+    def results(self) -> dict[str, Any]:
+        """The first fit of each model (the one topics.csv and document_topics.csv show)."""
+        return {name: fits[0] for name, fits in self.refits.items()}
 
 
 def run(config: dict[str, Any]) -> list[Path]:
@@ -23,8 +57,435 @@ def run(config: dict[str, Any]) -> list[Path]:
     list of Path
         Every file written, in the order written.
     """
-    output = Path(config["output"])
-    tables = output / "tables"
-    logger.info("ingesting %s", config["corpus"]["path"])
-    corpus = load_corpus(config["corpus"]["path"], metadata=config["corpus"]["metadata"])
-    return corpus.write_tables(tables)
+    tables = Path(config["output"]) / "tables"
+    written: list[Path] = []
+    corpus = stage_ingest(config)
+    written += corpus.write_tables(tables)
+    units = stage_units(corpus.documents, config)
+    tokens = stage_tokens(units, config)
+    units = units.assign(n_tokens=[len(t) for t in tokens])
+    written.append(write_table(units_table(units), tables / "units.csv"))
+    vectorized = stage_vectorize(tokens, config)
+    selection, chosen = stage_model_selection(vectorized, tokens, config)
+    written.append(write_table(selection, tables / "model_selection.csv"))
+    refits = stage_fit(vectorized, units, config, chosen)
+    fitted = Fitted(units=units, tokens=tokens, vectorized=vectorized, refits=refits)
+    for name, frame in stage_themes(fitted, config).items():
+        written.append(write_table(frame, tables / f"{name}.csv"))
+    logger.info("wrote %d tables to %s", len(written), tables)
+    return written
+
+
+# ------------------------------------------------------------------------------------ stages
+
+
+def stage_ingest(config: dict[str, Any]):
+    """Read the corpus (every input file lands in the manifest, included or not)."""
+    from topiclab.corpus import load_corpus
+
+    corpus_config = config["corpus"]
+    logger.info("ingest: reading %s", corpus_config["path"])
+    corpus = load_corpus(
+        corpus_config["path"],
+        metadata=corpus_config["metadata"],
+        text_column=corpus_config["text_column"],
+        near_duplicate_threshold=corpus_config["near_duplicate_threshold"],
+    )
+    logger.info("ingest: %d documents", len(corpus.documents))
+    if corpus.documents.empty:
+        raise ValueError(f"no document could be read from {corpus_config['path']}; see manifest")
+    return corpus
+
+
+def stage_units(documents: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+    """Split documents into analysis units (``units.unit``)."""
+    from topiclab.corpus import make_units
+
+    unit_config = config["units"]
+    units = make_units(
+        documents,
+        unit=unit_config["unit"],
+        min_tokens=unit_config["min_tokens"],
+        window_sentences=unit_config["window_sentences"],
+    )
+    logger.info("units: %d %s units", len(units), unit_config["unit"])
+    return units.reset_index(drop=True)
+
+
+def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]:
+    """Tokenize every unit; the preprocessor caches tokens under ``<cache>/tokens``."""
+    from topiclab.preprocess import Preprocessor
+
+    settings = config["preprocess"]
+    cache = Path(config["cache"]) / "tokens" if config.get("cache") else None
+    preprocessor = Preprocessor(
+        remove_names=settings["remove_names"],
+        remove_places=settings["remove_places"],
+        n_jobs=settings["n_jobs"],
+        backend=settings["backend"],
+        cache_dir=cache,
+        progress=False,
+    )
+    tokens = preprocessor.transform(units["text"].tolist())
+    logger.info(
+        "tokens: %d units (%d segmented, %d from cache)",
+        len(tokens),
+        preprocessor.n_segmented_,
+        preprocessor.n_cached_,
+    )
+    return tokens
+
+
+def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
+    """Vocabulary and BoW / TF-IDF matrices; removed terms and empty units are logged."""
+    from topiclab.vectorize import vectorize
+
+    settings = config["vectorize"]
+    vectorized = vectorize(
+        tokens,
+        no_below=settings["no_below"],
+        no_above=settings["no_above"],
+        keep_n=settings["keep_n"],
+    )
+    logger.info(
+        "vectorize: %d terms kept, %d removed, %d empty units",
+        len(vectorized.vocab),
+        len(vectorized.removed),
+        len(vectorized.empty_units),
+    )
+    return vectorized
+
+
+def stage_model_selection(
+    vectorized, tokens: list[list[str]], config: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Choose K per model: fixed by ``models.k``, or the best c_npmi over ``models.k_grid``.
+
+    Returns the model-selection table (with a ``selected`` column and a ``note`` saying how K
+    was chosen) and the chosen K of each model.
+    """
+    names = list(config["models"]["names"])
+    fixed = config["models"]["k"]
+    if fixed is not None:
+        k = int(fixed)
+        logger.info("model selection: skipped, K=%d fixed by models.k", k)
+        table = pd.DataFrame(
+            {
+                "model": names,
+                "k": [k] * len(names),
+                "selected": [True] * len(names),
+                "note": [f"model selection skipped: K fixed to {k} by models.k (--k)"] * len(names),
+            }
+        )
+        return table, dict.fromkeys(names, k)
+    from topiclab.evaluate import select_k
+
+    grid = [k for k in config["models"]["k_grid"] if k <= len(vectorized.vocab)]
+    grid = [k for k in grid if k <= vectorized.n_units]
+    seeds = seed_words(config)
+    if seeds:
+        grid = [k for k in grid if k >= len(seeds)]
+    if not grid:
+        raise ValueError(
+            f"no K of models.k_grid {config['models']['k_grid']} fits {vectorized.n_units} units"
+            + (f" with {len(seeds)} seeded themes (K must be at least that)" if seeds else "")
+        )
+    logger.info("model selection: %s over K=%s", ",".join(names), grid)
+    table = select_k(
+        vectorized,
+        tokens,
+        k_grid=grid,
+        models=names,
+        random_state=int(config["seed"]),
+        lda_params=_lda_params(config),
+        nmf_params=_nmf_params(config),
+        progress=False,
+    )
+    chosen: dict[str, int] = {}
+    for name in names:
+        rows = table[table["model"] == name]
+        # highest NPMI coherence; ties go to the smaller K
+        best = rows.sort_values(["c_npmi", "k"], ascending=[False, True], kind="stable").iloc[0]
+        chosen[name] = int(best["k"])
+    table = table.assign(
+        selected=[chosen[m] == k for m, k in zip(table["model"], table["k"], strict=True)],
+        note="K chosen by the highest c_npmi over models.k_grid",
+    )
+    logger.info("model selection: chose %s", chosen)
+    return table.reset_index(drop=True), chosen
+
+
+def stage_fit(
+    vectorized, units: pd.DataFrame, config: dict[str, Any], chosen: dict[str, int]
+) -> dict[str, list[Any]]:
+    """Fit each model at its chosen K ``themes.refits`` times (seeds ``seed, seed + 1, ...``),
+    reading and writing the result cache."""
+    from topiclab.models import LDA, NMF, TopicResult
+
+    fits: dict[str, list[Any]] = {}
+    unit_ids = units["unit_id"].astype(str).tolist()
+    seed = int(config["seed"])
+    n_refits = int(config["themes"]["refits"])
+    if n_refits < 1:
+        raise ValueError(f"themes.refits must be at least 1, got {n_refits}")
+    for name in config["models"]["names"]:
+        if name not in ("lda", "nmf"):
+            raise ValueError(f"unknown model {name!r} in models.names; use lda and/or nmf")
+        k = chosen[name]
+        params = _lda_params(config) if name == "lda" else _nmf_params(config)
+        fits[name] = []
+        for r in range(n_refits):
+            key = _fit_key(vectorized, unit_ids, name, k, params, seed + r)
+            cached = _cache_dir(config, "models", key)
+            if cached is not None and (cached / "result.json").is_file():
+                logger.info("fit: %s K=%d seed %d from cache %s", name, k, seed + r, cached)
+                fits[name].append(TopicResult.load(cached))
+                continue
+            logger.info("fit: %s K=%d seed %d", name, k, seed + r)
+            if name == "lda":
+                estimator = LDA(k, random_state=seed + r, **params)
+                estimator.fit(vectorized.bow, vocab=vectorized.vocab, unit_ids=unit_ids)
+            else:
+                estimator = NMF(k, random_state=seed + r, **params)
+                estimator.fit(vectorized.tfidf, vocab=vectorized.vocab, unit_ids=unit_ids)
+            fits[name].append(estimator.result_)
+            if cached is not None:
+                _save_atomically(estimator.result_, cached)
+    return fits
+
+
+def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFrame]:
+    """Every theme table: topics, document topics and themes, prevalence, exemplars, ..."""
+    from topiclab import themes
+
+    settings = config["themes"]
+    lexicon = themes.load_lexicon(settings["lexicon"])
+    seed = int(config["seed"])
+    min_lift = float(settings["min_lift"])
+    units = _share_units(fitted.units)
+    averaged, replicates = [], []
+    for fits in fitted.refits.values():
+        per_fit = [themes.theme_shares(r, lexicon, units, min_lift=min_lift) for r in fits]
+        averaged.append(_mean_of_refits(per_fit))
+        for r, shares in enumerate(per_fit):
+            replicates.append(themes.document_shares(shares).assign(replicate=r))
+    dictionary = themes.lexicon_shares(fitted.tokens, lexicon, units)
+    averaged.append(dictionary)
+    replicates.append(themes.document_shares(dictionary).assign(replicate=0))
+    stacked_units = pd.concat(averaged, ignore_index=True)
+    documents = themes.document_shares(stacked_units)
+    out: dict[str, pd.DataFrame] = {
+        "topics": topics_table(fitted, lexicon, min_lift),
+        "document_topics": document_topics_table(fitted),
+        "document_themes": documents,
+    }
+    stacked_replicates = _align_replicates(replicates)
+    for by in ("locality", "year"):
+        logger.info("themes: comparing by %s (%d resamples)", by, settings["n_boot"])
+        out[f"theme_prevalence_by_{by}"] = themes.compare(
+            stacked_replicates,
+            by=by,
+            n_boot=int(settings["n_boot"]),
+            random_state=seed,
+            min_group_size=int(settings["min_group_size"]),
+            themes=[*lexicon.ids, themes.OTHER],
+        )
+    out["exemplars"] = exemplars_table(stacked_units, fitted, lexicon)
+    out["alignment"] = alignment_table(fitted)
+    out["agreement"] = themes.agreement(documents)
+    return out
+
+
+def _mean_of_refits(per_fit: list[pd.DataFrame]) -> pd.DataFrame:
+    """Unit shares averaged over refits (the rows of every refit are the same units)."""
+    if len(per_fit) == 1:
+        return per_fit[0]
+    from topiclab.themes import _value_columns
+
+    mean = per_fit[0].copy()
+    columns = _value_columns(mean)
+    mean[columns] = np.mean([frame[columns].to_numpy(dtype=float) for frame in per_fit], axis=0)
+    return mean
+
+
+def _align_replicates(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    """Stack document shares of several measures with ``replicate`` last, columns aligned."""
+    stacked = pd.concat(frames, ignore_index=True)
+    columns = [c for c in stacked.columns if c != "replicate"]
+    return stacked[[*columns, "replicate"]]
+
+
+def seed_words(config: dict[str, Any]) -> dict[str, list[str]] | None:
+    """Seed words of the models: ``models.lda.seed_words``, or the lexicon's core terms
+    (weight at least 2) when ``themes.seed_models`` is on."""
+    explicit = config["models"]["lda"].get("seed_words")
+    if explicit:
+        return dict(explicit)
+    if not config["themes"]["seed_models"]:
+        return None
+    from topiclab.themes import load_lexicon
+
+    lexicon = load_lexicon(config["themes"]["lexicon"])
+    return {t.id: [term for term, w in t.terms.items() if w >= 2] for t in lexicon}
+
+
+# ------------------------------------------------------------------------------------ tables
+
+
+def units_table(units: pd.DataFrame) -> pd.DataFrame:
+    """units.csv: the unit ids, their document, position, metadata, token count and text."""
+    columns = [c for c in UNIT_COLUMNS if c in units.columns]
+    return units[[*columns, "n_tokens", "text"]]
+
+
+def topics_table(fitted: Fitted, lexicon, min_lift: float = 1.5) -> pd.DataFrame:
+    """topics.csv: top terms, theme label and scores, and coherence of every topic."""
+    from topiclab import themes
+    from topiclab.evaluate import coherence
+
+    results = list(fitted.results.values())
+    if not results:
+        return pd.DataFrame(columns=["model", "topic"])
+    labels = pd.concat(
+        [themes.label_topics(r, lexicon, min_lift=min_lift) for r in results], ignore_index=True
+    )
+    scores = coherence(results, fitted.tokens, fitted.vectorized.dictionary)
+    scores = scores.drop(columns=[c for c in ("k",) if c in scores.columns])
+    merged = labels.merge(scores, on=["model", "topic"], how="left")
+    front = ["model", "topic", "top_terms", "theme", "theme_score", "lift", "confidence"]
+    measures = [c for c in scores.columns if c not in ("model", "topic")]
+    return merged[[*front, *measures, *lexicon.ids]]
+
+
+def document_topics_table(fitted: Fitted) -> pd.DataFrame:
+    """document_topics.csv: one row per document and model, one column per topic.
+
+    A document's topic proportions are the token-weighted mean of its units' rows.
+    """
+    weights = fitted.units.set_index("unit_id")["n_tokens"].astype(float)
+    frames = []
+    for name, result in fitted.results.items():
+        theta = result.doc_topic_frame()
+        w = weights.reindex(theta.index).fillna(0.0).to_numpy()
+        doc_ids = fitted.units.set_index("unit_id")["doc_id"].reindex(theta.index)
+        weighted = theta.mul(w, axis=0)
+        sums = weighted.groupby(doc_ids.to_numpy(), sort=True).sum()
+        total = pd.Series(w, index=theta.index).groupby(doc_ids.to_numpy(), sort=True).sum()
+        plain = theta.groupby(doc_ids.to_numpy(), sort=True).mean()
+        mean = sums.div(total.where(total > 0), axis=0).fillna(plain)
+        mean.index.name = "doc_id"
+        mean = mean.reset_index()
+        mean.insert(1, "model", name)
+        frames.append(mean)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def exemplars_table(stacked_units: pd.DataFrame, fitted: Fitted, lexicon, n: int = 3):
+    """exemplars.csv: for each measure and theme, the top ``n`` passages that contain one of
+    the theme's indicator terms (``scope = overall``), and the top passage of each locality
+    (``scope = locality``)."""
+    from topiclab import themes
+
+    frames = []
+    for model in stacked_units["model"].unique():
+        shares = stacked_units[stacked_units["model"] == model]
+        for theme_id in lexicon.ids:
+            frames.append(
+                themes.exemplars(
+                    shares,
+                    fitted.units,
+                    theme_id,
+                    n=n,
+                    lexicon=lexicon,
+                    tokens=fitted.tokens,
+                ).assign(scope="overall")
+            )
+            frames.append(
+                themes.exemplars(
+                    shares,
+                    fitted.units,
+                    theme_id,
+                    by="locality",
+                    n=1,
+                    lexicon=lexicon,
+                    tokens=fitted.tokens,
+                ).assign(scope="locality")
+            )
+    table = pd.concat(frames, ignore_index=True)
+    front = ["model", "theme", "scope", "rank"]
+    return table[[*front, *[c for c in table.columns if c not in front]]]
+
+
+def alignment_table(fitted: Fitted) -> pd.DataFrame:
+    """alignment.csv: LDA-NMF topic similarities, or a note why there is nothing to align."""
+    from topiclab.evaluate import align
+
+    if {"lda", "nmf"} <= set(fitted.results):
+        return align(fitted.results["lda"], fitted.results["nmf"])
+    return pd.DataFrame(
+        {"note": ["alignment needs both lda and nmf in models.names; it was not computed"]}
+    )
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _share_units(units: pd.DataFrame) -> pd.DataFrame:
+    columns = [c for c in SHARE_METADATA if c in units.columns]
+    return units[[*columns, "n_tokens", "text"]]
+
+
+def _lda_params(config: dict[str, Any]) -> dict[str, Any]:
+    params = {k: v for k, v in dict(config["models"]["lda"]).items() if v is not None}
+    seeds = seed_words(config)
+    if seeds:
+        params["seed_words"] = seeds
+    return params
+
+
+def _nmf_params(config: dict[str, Any]) -> dict[str, Any]:
+    params = {k: v for k, v in dict(config["models"]["nmf"]).items() if v is not None}
+    seeds = seed_words(config)
+    if seeds:
+        params["seed_words"] = seeds
+    return params
+
+
+def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -> str:
+    digest = hashlib.sha256()
+    bow = vectorized.bow.tocsr()
+    for array in (bow.data, bow.indices, bow.indptr):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    description = {
+        "vocab": list(vectorized.vocab),
+        "unit_ids": list(unit_ids),
+        "model": name,
+        "k": k,
+        "params": params,
+        "seed": seed,
+        "version": __version__,
+    }
+    digest.update(json.dumps(description, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()[:32]
+
+
+def _cache_dir(config: dict[str, Any], kind: str, key: str) -> Path | None:
+    if not config.get("cache"):
+        return None
+    return Path(config["cache"]) / kind / key
+
+
+def _save_atomically(result, target: Path) -> None:
+    """Save into a temporary folder next to ``target`` and rename it into place."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
+    try:
+        result.save(staging)
+        try:
+            staging.rename(target)
+        except OSError:
+            # another run cached the same fit meanwhile; its copy is identical
+            shutil.rmtree(staging, ignore_errors=True)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise

@@ -587,17 +587,23 @@ def document_shares(shares: pd.DataFrame) -> pd.DataFrame:
 
 
 def _value_columns(shares: pd.DataFrame) -> list[str]:
-    """The share columns: every column after the last bookkeeping column of the layout."""
-    bookkeeping = [
-        c for c in ("model", "n_units", "n_tokens", "n_hits", "weight") if c in shares.columns
-    ]
-    if not bookkeeping:
-        raise ValueError(
-            "cannot tell the share columns apart: expected a 'model' column before them "
-            "(use theme_shares or lexicon_shares, or pass themes=...)"
-        )
-    start = max(shares.columns.get_loc(c) for c in bookkeeping) + 1
-    return [c for c in shares.columns[start:] if c != "replicate"]
+    """The share columns: those after ``weight`` (or after the last bookkeeping column).
+
+    Stacking tables of different measures (``pd.concat``) may move a column only one of them
+    has (``n_hits``) to the end, so bookkeeping columns are skipped wherever they stand.
+    """
+    bookkeeping = ("model", "n_units", "n_tokens", "n_hits", "weight", "replicate")
+    if "weight" in shares.columns:
+        start = shares.columns.get_loc("weight") + 1
+    else:
+        present = [c for c in bookkeeping if c in shares.columns]
+        if not present:
+            raise ValueError(
+                "cannot tell the share columns apart: expected a 'model' column before them "
+                "(use theme_shares or lexicon_shares, or pass themes=...)"
+            )
+        start = max(shares.columns.get_loc(c) for c in present) + 1
+    return [c for c in shares.columns[start:] if c not in bookkeeping]
 
 
 def _attach_units(values: pd.DataFrame, units: pd.DataFrame, *, model: str) -> pd.DataFrame:
