@@ -11,8 +11,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from topiclab.io import atomic_write_text
-
 __all__ = ["TokenCache", "text_key"]
 
 
@@ -48,4 +46,7 @@ class TokenCache:
 
     def put(self, key: str, tokens: list[str]) -> None:
         """Store the tokens of the text with this key."""
+        # topiclab.io imports pandas; joblib workers import this module and never write.
+        from topiclab.io import atomic_write_text
+
         atomic_write_text(self._path(key), " ".join(tokens))

@@ -16,6 +16,7 @@ does not lose "tự" to the stoplist.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import math
@@ -45,6 +46,9 @@ _RESOURCES = (
 )
 # Settings that change how the work is scheduled, not which tokens come out.
 _SCHEDULING = ("n_jobs", "backend", "batch_size", "cache_dir", "progress")
+_UNSEEN = object()
+# Distinct written words remembered per pipeline; a few hundred thousand cover a large corpus.
+_MEMO_SIZE = 500_000
 
 
 def _as_tuple(value: Iterable[str] | None, name: str) -> tuple[str, ...] | None:
@@ -116,6 +120,7 @@ class _Pipeline:
         keep = lists.keep_words() if s.keep_words is None else s.keep_words
         self.stopwords = frozenset(stop - {lists.as_token(word) for word in keep})
         self.known = known_syllables() if s.remove_acronyms else frozenset()
+        self._memo: dict[str | tuple[str, ...], str | None] = {}
 
     def text_filters(self, text: str) -> str:
         s = self.settings
@@ -151,19 +156,28 @@ class _Pipeline:
                 starts[span.end] = True
             kinds[span.begin] = span
         tokens: list[str] = []
+        memo = self._memo
+        min_length, stopwords = s.min_length, self.stopwords
         for begin, end in word_spans(starts):
             span = kinds.get(begin)
-            if span is not None:
-                if (span.kind == NAME and s.remove_names) or (
-                    span.kind == PLACE and s.remove_places
-                ):
-                    continue
-                token = span.token
-            else:
-                token = self._plain_token(syllables[begin:end], lower[begin:end])
-                if token is None:
-                    continue
-            if len(token) >= s.min_length and token not in self.stopwords:
+            if span is None:
+                # A word's token depends only on its syllables as written: memoised, since
+                # a corpus repeats a small vocabulary many times.
+                key = syllables[begin] if end - begin == 1 else tuple(syllables[begin:end])
+                token = memo.get(key, _UNSEEN)
+                if token is _UNSEEN:
+                    token = self._plain_token(syllables[begin:end], lower[begin:end])
+                    if token is not None and (len(token) < min_length or token in stopwords):
+                        token = None
+                    if len(memo) < _MEMO_SIZE:
+                        memo[key] = token
+                if token is not None:
+                    tokens.append(token)
+                continue
+            if (span.kind == NAME and s.remove_names) or (span.kind == PLACE and s.remove_places):
+                continue
+            token = span.token
+            if len(token) >= min_length and token not in stopwords:
                 tokens.append(token)
         return tokens
 
@@ -267,7 +281,7 @@ class Preprocessor:
     backend : str, default="loky"
         joblib backend ("loky", "multiprocessing", "threading", or "dask" with a
         ``distributed.Client``).
-    batch_size : int, default=32
+    batch_size : int, default=128
         Texts sent to a worker at a time.
     cache_dir : str or Path, optional
         Folder of the on-disk token cache; ``None`` disables it.
@@ -312,7 +326,7 @@ class Preprocessor:
         keep_words: Iterable[str] | None = None,
         n_jobs: int = 1,
         backend: str = "loky",
-        batch_size: int = 32,
+        batch_size: int = 128,
         cache_dir: str | Path | None = None,
         progress: bool | None = None,
     ) -> None:
@@ -505,7 +519,12 @@ class Preprocessor:
             return out
         from joblib import Parallel, delayed
 
-        size = max(1, min(int(self.batch_size), math.ceil(len(texts) / 4)))
+        if settings.protect_places and settings.places is None:
+            # Resolved here so that workers need not import the gazetteer (and pandas).
+            settings = dataclasses.replace(settings, places=_gazetteer_places())
+
+        # at least four batches a worker, so that a slow batch cannot leave a worker idle
+        size = max(1, min(int(self.batch_size), math.ceil(len(texts) / (4 * abs(n_jobs)))))
         batches = [texts[i : i + size] for i in range(0, len(texts), size)]
         parallel = Parallel(n_jobs=n_jobs, backend=self.backend, return_as="generator")
         out = []

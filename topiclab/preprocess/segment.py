@@ -13,11 +13,15 @@ check it on the shipped articles.
 
 from __future__ import annotations
 
+import codecs
+import io
+import pickle
 import re
 import string
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 from typing import Any
 
 __all__ = [
@@ -71,23 +75,62 @@ def segment_calls() -> int:
     return _CALLS["texts"]
 
 
+class _Stub:
+    """Stand-in for the classes in pyvi's pickle; keeps only their state."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __setstate__(self, state: Any) -> None:
+        if isinstance(state, dict):
+            self.__dict__.update(state)
+
+
+class _ModelUnpickler(pickle.Unpickler):
+    # pyvi's model is a pickled sklearn_crfsuite.CRF whose state carries the crfsuite model
+    # file as bytes. Reading just those bytes spares every worker process the import of
+    # pyvi, scikit-learn and sklearn_crfsuite (several seconds on a busy machine).
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) == ("_codecs", "encode"):
+            return codecs.encode
+        return type(name, (_Stub,), {})
+
+
+def _crfsuite_model_bytes() -> bytes:
+    data = resources.files("pyvi").joinpath("models", "pyvi3.pkl").read_bytes()
+    crf = _ModelUnpickler(io.BytesIO(data)).load()
+    model = crf.modelfile.__dict__.get("__FILE_RESOURCE_DATA__")
+    if not isinstance(model, bytes):
+        raise RuntimeError(
+            "pyvi's models/pyvi3.pkl holds no crfsuite model; is pyvi 0.1.1 installed?"
+        )
+    return model
+
+
+def _dictionary(length: int) -> frozenset[str]:
+    # pyvi's own loader: entries of `length` syllables from models/words.txt, as written
+    text = resources.files("pyvi").joinpath("models", "words.txt").read_text(encoding="utf-8")
+    return frozenset(line for line in text.split("\n") if len(line.split(" ")) == length)
+
+
+_MODEL_BUFFER: list[bytes] = []
+
+
 @lru_cache(maxsize=1)
 def _model() -> tuple[Any, frozenset[str], frozenset[str]]:
-    # Importing pyvi loads its pickled CRF (about 0.3 s), so it happens on first use only.
-    from pyvi.ViTokenizer import ViTokenizer
+    import pycrfsuite
 
-    return (
-        ViTokenizer.model.tagger_,
-        frozenset(ViTokenizer.bi_grams),
-        frozenset(ViTokenizer.tri_grams),
-    )
+    tagger = pycrfsuite.Tagger()
+    # crfsuite reads the model from this buffer without copying it: keep it alive with the
+    # tagger for the life of the process.
+    _MODEL_BUFFER.append(_crfsuite_model_bytes())
+    tagger.open_inmemory(_MODEL_BUFFER[-1])
+    return tagger, _dictionary(2), _dictionary(3)
 
 
 @lru_cache(maxsize=1)
 def known_syllables() -> frozenset[str]:
     """Lower-case syllables of pyvi's dictionary (``models/words.txt``): Vietnamese words."""
-    from importlib import resources
-
     text = resources.files("pyvi").joinpath("models", "words.txt").read_text(encoding="utf-8")
     return frozenset(syllable.lower() for syllable in text.split())
 
