@@ -195,9 +195,19 @@ def _credit(article: Article, line: str, *, trailer: bool = False) -> bool:
     return True
 
 
+def _is_link_list(lines: list[str]) -> set[int]:
+    """Positions of "Headline(24/06/2005)" lines when two or more form a list of links."""
+    stamped = {i for i, line in enumerate(lines) if split_title_date(line)[1]}
+    return stamped if len(stamped) >= 2 else set()
+
+
 def _header(article: Article, lines: list[str]) -> None:
     kept: list[str] = []
-    for line in lines:
+    links = _is_link_list(lines)
+    for position, line in enumerate(lines):
+        if position in links:
+            article.removed.append(line)
+            continue
         iso = parse_date_line(line)
         if iso:
             article.date = article.date or iso
@@ -221,19 +231,40 @@ def _header(article: Article, lines: list[str]) -> None:
         article.removed.extend(titles[:-1])
 
 
-def _trailer(article: Article, lines: list[str]) -> None:
-    for position, line in enumerate(lines):
+def _trailer(article: Article, lines: list[str]) -> list[str]:
+    """Credits, byline and chrome after the body; returns short closing sentences.
+
+    Short sentences right after the body ("Xin cảm ơn ông.") are the article's end and
+    go back to the text. A date line counts only near the body, since further down
+    dates belong to lists of other articles.
+    """
+    closing: list[str] = []
+    while len(closing) < len(lines):
+        line = lines[len(closing)]
+        ends = line.rstrip('"”’»)').endswith(_SENTENCE_END)
+        if not ends or is_chrome(line) or _CREDIT.match(line) or parse_date_line(line):
+            break
+        if _THEO.match(line) or split_title_date(line)[1]:
+            break
+        closing.append(line)
+    rest = lines[len(closing) :]
+    links = _is_link_list(rest)
+    for position, line in enumerate(rest):
+        if position in links:
+            article.removed.append(line)
+            continue
         if _credit(article, line, trailer=True):
             continue
         iso = parse_date_line(line)
-        if iso:
+        if iso and position < 3:
             article.date = article.date or iso
             continue
-        first = all(_credit(Article(), earlier, trailer=True) for earlier in lines[:position])
+        first = all(_credit(Article(), earlier, trailer=True) for earlier in rest[:position])
         if first and not article.author and not is_chrome(line) and _looks_like_name(line):
             article.author = line
             continue
         article.removed.append(line)
+    return closing
 
 
 def _split_glued_caption(line: str) -> tuple[str, str]:
@@ -278,7 +309,10 @@ def _body(article: Article, lines: list[str]) -> list[str]:
         # the lead's picture or sharing few words with the paragraph below; a sub-heading
         # announces that paragraph, and a short sentence is prose.
         sentence = line.rstrip('"”’»)').endswith(_SENTENCE_END)
-        caption = not quoted and (photo_next or (not sentence and (index == 1 or overlap < 0.5)))
+        # "Trả lời:", "Ông X, Giám đốc ...:" introduce what follows; "MỞ ĐƯỜNG" is a heading
+        heading = line.endswith(":") or (line.isupper() and len(line.split()) > 1)
+        fragment = not (sentence or heading)
+        caption = not quoted and (photo_next or (fragment and (index == 1 or overlap < 0.5)))
         if caption:
             article.captions.append(line)
         else:
@@ -320,8 +354,8 @@ def clean_article(text: str, title: str = "", date: str = "") -> Article:
         return _override(article, title, date)
     start, end = prose[0], prose[-1] + 1
     _header(article, lines[:start])
-    _trailer(article, lines[end:])
-    body = _body(article, lines[start:end])
+    closing = _trailer(article, lines[end:])
+    body = _body(article, lines[start:end]) + closing
     article.text = "\n\n".join(body)
     return _override(article, title, date)
 
