@@ -197,8 +197,8 @@ def stage_model_selection(
         k_grid=grid,
         models=names,
         random_state=int(config["seed"]),
-        lda_params=_lda_params(config),
-        nmf_params=_nmf_params(config),
+        lda_params=_lda_params(config, vectorized.vocab),
+        nmf_params=_nmf_params(config, vectorized.vocab),
         progress=False,
     )
     chosen: dict[str, int] = {}
@@ -232,7 +232,10 @@ def stage_fit(
         if name not in ("lda", "nmf"):
             raise ValueError(f"unknown model {name!r} in models.names; use lda and/or nmf")
         k = chosen[name]
-        params = _lda_params(config) if name == "lda" else _nmf_params(config)
+        if name == "lda":
+            params = _lda_params(config, vectorized.vocab)
+        else:
+            params = _nmf_params(config, vectorized.vocab)
         fits[name] = []
         for r in range(n_refits):
             key = _fit_key(vectorized, unit_ids, name, k, params, seed + r)
@@ -435,20 +438,41 @@ def _share_units(units: pd.DataFrame) -> pd.DataFrame:
     return units[[*columns, "n_tokens", "text"]]
 
 
-def _lda_params(config: dict[str, Any]) -> dict[str, Any]:
+def _lda_params(config: dict[str, Any], vocab: list[str] | None = None) -> dict[str, Any]:
     params = {k: v for k, v in dict(config["models"]["lda"]).items() if v is not None}
-    seeds = seed_words(config)
+    seeds = _seeds_in_vocab(config, vocab)
     if seeds:
         params["seed_words"] = seeds
     return params
 
 
-def _nmf_params(config: dict[str, Any]) -> dict[str, Any]:
+def _nmf_params(config: dict[str, Any], vocab: list[str] | None = None) -> dict[str, Any]:
     params = {k: v for k, v in dict(config["models"]["nmf"]).items() if v is not None}
-    seeds = seed_words(config)
+    seeds = _seeds_in_vocab(config, vocab)
     if seeds:
         params["seed_words"] = seeds
     return params
+
+
+def _seeds_in_vocab(config: dict[str, Any], vocab: list[str] | None) -> dict[str, list[str]]:
+    """Seed words, restricted to the vocabulary when seeds come from the lexicon.
+
+    The lexicon lists a phrase both joined and as its parts, so some forms are always absent;
+    they are logged here rather than warned about on every fit. Explicit
+    ``models.lda.seed_words`` are passed through untouched (the models warn about them).
+    """
+    seeds = seed_words(config)
+    if not seeds or vocab is None or config["models"]["lda"].get("seed_words"):
+        return seeds or {}
+    known = set(vocab)
+    kept = {theme: [w for w in words if w in known] for theme, words in seeds.items()}
+    absent = sum(len(words) for words in seeds.values()) - sum(map(len, kept.values()))
+    empty = [theme for theme, words in kept.items() if not words]
+    if empty:
+        logger.warning("seeding: no seed word of %s is in the vocabulary; not seeded", empty)
+        kept = {theme: words for theme, words in kept.items() if words}
+    logger.info("seeding: %d lexicon seed words are not in the vocabulary", absent)
+    return kept
 
 
 def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -> str:
