@@ -233,3 +233,28 @@ def test_source_credit_lines_after_the_article_only():
     article = clean_article(page)
     assert article.source == "TTXVN"
     assert "Theo đồng chí Bí thư, xã làm tốt." in article.text
+
+
+def test_link_lists_closing_sentences_and_headings():
+    body = " ".join(["Luật sư bị khởi tố vì lừa đảo chiếm đoạt tài sản của nhiều người dân."] * 3)
+    page = "\n".join(
+        [
+            "Luật sư bị khởi tố",
+            "Luật sư lại bị tố cáo (24/06/2005)",
+            "Thêm một người tố cáo luật sư (20/06/2005)",
+            "Xem tiếp",
+            body,
+            "Trả lời:",
+            body,
+            "Xin cảm ơn ông.",
+            "Tin khác",
+            "Một luật sư bị tố cáo (21/10/2004)",
+        ]
+    )
+    article = clean_article(page)
+    # dated headlines are links to other articles: neither the title nor a date
+    assert article.title == "Luật sư bị khởi tố"
+    assert article.date == ""
+    assert "Trả lời:" in article.text
+    assert article.text.endswith("Xin cảm ơn ông.")
+    assert "(20/06/2005)" not in article.text and "Tin khác" not in article.text
