@@ -208,6 +208,14 @@ def test_term_and_number_options() -> None:
     assert "2018" in Preprocessor(remove_numbers=False).transform_one(text)
 
 
+def test_pos_tag_names_are_an_option() -> None:
+    text = "Phát biểu tại hội nghị, Tổng thống Obama và Thủ tướng Putin thăm Hà Nội"
+    assert "obama" in tokenize(text)
+    tagged = Preprocessor(pos_names=True).transform_one(text)
+    assert "obama" not in tagged and "putin" not in tagged
+    assert {"hội_nghị", "tổng_thống", "thủ_tướng", "thăm"} <= set(tagged)
+
+
 def test_shipped_lists_are_normalized_and_documented() -> None:
     for name in ["stopwords_vi.txt", "stopwords_domain.txt", "keep_words.txt", "terms.txt"]:
         text = lists.read_resource(name)
@@ -225,6 +233,8 @@ def test_parallel_equals_serial(articles) -> None:
     serial = Preprocessor(n_jobs=1).transform(texts)
     parallel = Preprocessor(n_jobs=2, batch_size=8).transform(texts)
     assert parallel == serial
+    threads = Preprocessor(n_jobs=2, backend="threading", batch_size=4).transform(texts)
+    assert threads == serial
     assert len(serial) == len(texts) > 5
 
 

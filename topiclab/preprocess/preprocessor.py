@@ -79,6 +79,7 @@ class _Settings:
     places: tuple[str, ...] | None
     remove_places: bool
     remove_names: bool
+    pos_names: bool
     remove_numbers: bool
     remove_acronyms: bool
     min_length: int
@@ -155,6 +156,8 @@ class _Pipeline:
             if span.end < len(starts):
                 starts[span.end] = True
             kinds[span.begin] = span
+        if s.pos_names:
+            _tag_proper_nouns(syllables, lower, starts, kinds)
         tokens: list[str] = []
         memo = self._memo
         min_length, stopwords = s.min_length, self.stopwords
@@ -203,6 +206,30 @@ class _Pipeline:
             if all(syl in charfilters.ROMAN_NUMERALS for syl, _ in kept):
                 return None
         return "_".join(low for _, low in kept)
+
+
+def _tag_proper_nouns(
+    syllables: list[str], lower: list[str], starts: list[bool], kinds: dict[int, Span]
+) -> None:
+    """Mark words that pyvi's POS tagger calls proper nouns (Np) as names.
+
+    Only words with every syllable capitalised count, and a one-syllable word only when it is
+    no Vietnamese word: the tagger also calls "Đảng" and sentence-initial words Np.
+    """
+    # A second CRF pass and the import of pyvi: off by default, used on request only.
+    from pyvi import ViPosTagger
+
+    spans = word_spans(starts)
+    words = ["_".join(syllables[a:b]) for a, b in spans]
+    _, tags = ViPosTagger.postagging_tokens(words)
+    for (a, b), tag in zip(spans, tags, strict=True):
+        if (
+            tag == "Np"
+            and a not in kinds
+            and all(syllable.istitle() for syllable in syllables[a:b])
+            and (b - a > 1 or lower[a] not in known_syllables())
+        ):
+            kinds[a] = Span(a, b, "_".join(lower[a:b]), NAME)
 
 
 def _begin(span: Span) -> int:
@@ -261,6 +288,10 @@ class Preprocessor:
         Drop place-name tokens: localities belong in the metadata, not in topics.
     remove_names : bool, default=True
         Drop person names (surname and honorific rules); "Hồ Chí Minh" is a term and stays.
+    pos_names : bool, default=False
+        Also treat capitalised words that pyvi's POS tagger tags ``Np`` (proper noun) as
+        names. It catches names the rules miss (foreign names, given names alone) but costs
+        a second CRF pass and also tags some organisations, so it is off by default.
     remove_numbers : bool, default=True
         Drop tokens with digits (numbers, dates, percentages) and Roman numerals ("XII").
     remove_acronyms : bool, default=True
@@ -317,6 +348,7 @@ class Preprocessor:
         places: Iterable[str] | None = None,
         remove_places: bool = True,
         remove_names: bool = True,
+        pos_names: bool = False,
         remove_numbers: bool = True,
         remove_acronyms: bool = True,
         min_length: int = 2,
@@ -342,6 +374,7 @@ class Preprocessor:
         self.places = places
         self.remove_places = remove_places
         self.remove_names = remove_names
+        self.pos_names = pos_names
         self.remove_numbers = remove_numbers
         self.remove_acronyms = remove_acronyms
         self.min_length = min_length
@@ -392,6 +425,7 @@ class Preprocessor:
             "protect_places",
             "remove_places",
             "remove_names",
+            "pos_names",
             "remove_numbers",
             "remove_acronyms",
             "generic_stopwords",
@@ -419,6 +453,7 @@ class Preprocessor:
             places=_as_tuple(self.places, "places"),
             remove_places=self.remove_places,
             remove_names=self.remove_names,
+            pos_names=self.pos_names,
             remove_numbers=self.remove_numbers,
             remove_acronyms=self.remove_acronyms,
             min_length=self.min_length,
