@@ -258,3 +258,11 @@ def test_link_lists_closing_sentences_and_headings():
     assert "Trả lời:" in article.text
     assert article.text.endswith("Xin cảm ơn ông.")
     assert "(20/06/2005)" not in article.text and "Tin khác" not in article.text
+
+
+def test_two_reads_write_identical_tables(corpus_dir, tmp_path):
+    first = load_corpus(corpus_dir).write_tables(tmp_path / "a")
+    second = load_corpus(corpus_dir).write_tables(tmp_path / "b")
+    for one, two in zip(first, second, strict=True):
+        assert one.name == two.name
+        assert one.read_bytes() == two.read_bytes()
