@@ -78,8 +78,13 @@ _SOURCE_LABELS = ("nguồn", "theo")
 _THEO = re.compile(r"^\(?Theo\s+(?P<value>[^()]{2,60}?)\)?\.?$")
 
 # A lead opened by a source tag: "TTH - ", "LSO-", "HNP - ", "(ĐCSVN) - ".
-_UPPER = "A-ZĐÀ-ỸÂĂÊÔƠƯ"
-_LEAD_TAG = re.compile(rf"^\(?(?P<tag>[{_UPPER}][{_UPPER}0-9]{{1,7}}(?:\.VN)?)\)?\s*[-–—]\s*")
+# The sentence after the dash starts with a number or a capitalised word, so "HĐND-UBND
+# xã ..." (two acronyms joined) is not read as a tag.
+_UPPER = "A-ZĐÀÁẢÃẠĂẰẮẲẴẶÂẦẤẨẪẬÈÉẺẼẸÊỀẾỂỄỆÌÍỈĨỊÒÓỎÕỌÔỒỐỔỖỘƠỜỚỞỠỢÙÚỦŨỤƯỪỨỬỮỰỲÝỶỸỴ"
+_LEAD_TAG = re.compile(
+    rf"^\(?(?P<tag>[{_UPPER}][{_UPPER}0-9]{{1,7}}(?:\.VN)?)\)?\s*[-–—]\s*"
+    rf"(?=[0-9]|[{_UPPER}][^\W\d_{_UPPER[3:]}A-Z])"
+)
 # A sentence glued to the next one by a missing space: "xã hội.Một góc thị trấn".
 _GLUED = re.compile(r"(?<=[a-zà-ỹđ]{2})([.…!?])(?=[A-ZĐÀ-Ỹ])")
 _SENTENCE_END = tuple(".!?…")
