@@ -22,22 +22,8 @@ import pandas as pd
 import pytest
 
 from topiclab.cli import main
+from topiclab.pipeline import TABLES
 from topiclab.themes import find_terms_in_text, load_lexicon
-
-TABLES = [
-    "manifest.csv",
-    "documents.csv",
-    "units.csv",
-    "topics.csv",
-    "document_topics.csv",
-    "document_themes.csv",
-    "theme_prevalence_by_locality.csv",
-    "theme_prevalence_by_year.csv",
-    "exemplars.csv",
-    "model_selection.csv",
-    "alignment.csv",
-    "agreement.csv",
-]
 
 ACCEPTANCE = [
     "--k",

@@ -29,6 +29,21 @@ from topiclab.io import write_table
 
 logger = logging.getLogger(__name__)
 
+#: every table `topiclab run` writes into <output>/tables/
+TABLES = (
+    "manifest.csv",
+    "documents.csv",
+    "units.csv",
+    "model_selection.csv",
+    "topics.csv",
+    "document_topics.csv",
+    "document_themes.csv",
+    "theme_prevalence_by_locality.csv",
+    "theme_prevalence_by_year.csv",
+    "exemplars.csv",
+    "alignment.csv",
+    "agreement.csv",
+)
 #: unit metadata written to units.csv and carried into the share tables
 UNIT_COLUMNS = ("unit_id", "doc_id", "unit_index", "title", "date", "year", "locality")
 SHARE_METADATA = ("unit_id", "doc_id", "unit_index", "date", "year", "locality", "district")

@@ -1,0 +1,71 @@
+"""`topiclab run analysis.yaml` writes every table, with model selection, deterministically."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from topiclab.cli import main
+from topiclab.config import load_config
+from topiclab.pipeline import TABLES, stage_model_selection
+
+# small passes keep the suite fast; everything else comes from analysis.yaml
+FAST = [
+    "--set",
+    "models.lda.passes=2",
+    "--set",
+    "models.lda.iterations=50",
+    "--set",
+    "models.nmf.max_iter=300",
+    "--set",
+    "models.k_grid=[4, 6]",
+    "--set",
+    "themes.n_boot=100",
+]
+
+
+@pytest.fixture(scope="module")
+def analysis_runs(tmp_path_factory, repo_root):
+    """Two independent runs of analysis.yaml, each with its own empty cache."""
+    root = tmp_path_factory.mktemp("analysis")
+    for name in ("first", "second"):
+        argv = ["run", str(repo_root / "analysis.yaml"), "--output", str(root / name)]
+        assert main([*argv, *FAST, "--set", f"cache={root / ('cache_' + name)}"]) == 0
+    return root
+
+
+def test_analysis_yaml_writes_every_table(analysis_runs):
+    tables = analysis_runs / "first" / "tables"
+    for name in TABLES:
+        assert (tables / name).is_file(), name
+    selection = pd.read_csv(tables / "model_selection.csv")
+    assert set(selection["k"]) == {4, 6}
+    assert {"c_v", "c_npmi", "u_mass", "diversity", "stability", "selected"} <= set(
+        selection.columns
+    )
+    # exactly one K selected per model, and that K is the one fitted
+    chosen = selection[selection["selected"]].set_index("model")["k"]
+    assert sorted(chosen.index) == ["lda", "nmf"]
+    topics = pd.read_csv(tables / "topics.csv")
+    assert topics.groupby("model")["topic"].nunique().to_dict() == chosen.to_dict()
+
+
+def test_two_runs_without_a_shared_cache_write_identical_bytes(analysis_runs):
+    for name in TABLES:
+        first = (analysis_runs / "first" / "tables" / name).read_bytes()
+        second = (analysis_runs / "second" / "tables" / name).read_bytes()
+        assert first == second, name
+
+
+def test_seeded_models_need_k_at_least_the_number_of_themes(tmp_path):
+    config = load_config(
+        None,
+        {"themes": {"seed_models": True}, "models": {"k_grid": [4, 6]}, "cache": str(tmp_path)},
+    )
+
+    class Tiny:
+        vocab = tuple(f"w{i}" for i in range(50))
+        n_units = 40
+
+    with pytest.raises(ValueError, match="at least"):
+        stage_model_selection(Tiny(), [], config)
