@@ -266,3 +266,15 @@ def test_two_reads_write_identical_tables(corpus_dir, tmp_path):
     for one, two in zip(first, second, strict=True):
         assert one.name == two.name
         assert one.read_bytes() == two.read_bytes()
+
+
+def test_captions_with_their_photo_credit():
+    body = " ".join(
+        ["Đảng ủy xã tổ chức hội nghị quán triệt nghị quyết cho cán bộ, đảng viên."] * 4
+    )
+    caption = "Toàn cảnh hội nghị. (Ảnh: Minh Anh)"
+    page = f"Tiêu đề\n\n{body}\n\n{caption}\n\n{body}\n\nẢnh minh họa\n\n{body}"
+    article = clean_article(page)
+    assert article.captions == ["Toàn cảnh hội nghị."]
+    assert article.credit == "Ảnh: Minh Anh"
+    assert "Ảnh" not in article.text and "Toàn cảnh" not in article.text

@@ -46,6 +46,7 @@ _CHROME = [
     r"Mã xác nhận|Mã bảo mật|Mã an toàn)\s*(?:\(\*\))?\s*:.*",
     r"Lấy lại mã.*|Gửi|Nhập lại|Hủy|Hủy bỏ|Đóng|Làm lại",
     r"ĐỒNG HÀNH CÙNG DOANH NGHIỆP",
+    r"\(?Ảnh minh (?:họa|hoạ)\)?|\(?Ảnh\s*:\s*(?:Internet|minh (?:họa|hoạ)|tư liệu)\)?",
     r"(?:Từ khóa|Từ khoá|Tags?)\s*:.*",
     r"(?:Lượt xem|Số lượt xem|Lượt đọc|Lượt truy cập)\s*:?.*",
     r"Trang chủ(?:\s*[>»/|].*)?",
@@ -85,6 +86,7 @@ _LEAD_TAG = re.compile(
     rf"^\(?(?P<tag>[{_UPPER}][{_UPPER}0-9]{{1,7}}(?:\.VN)?)\)?\s*[-–—]\s*"
     rf"(?=[0-9]|[{_UPPER}][^\W\d_{_UPPER[3:]}A-Z])"
 )
+_PAREN_PHOTO = re.compile(r"(?i)[(\[]\s*ảnh\s*:\s*([^)\]]{2,60})[)\]]\s*\.?$")
 # A sentence glued to the next one by a missing space: "xã hội.Một góc thị trấn".
 _GLUED = re.compile(r"(?<=[a-zà-ỹđ]{2})([.…!?])(?=[A-ZĐÀ-Ỹ])")
 _SENTENCE_END = tuple(".!?…")
@@ -290,6 +292,15 @@ def _body(article: Article, lines: list[str]) -> list[str]:
             article.removed.append(line)
             continue
         if _credit(article, line):
+            continue
+        photo = _PAREN_PHOTO.search(line)
+        if photo and len(line.split()) <= 40:
+            # "Toàn cảnh hội nghị. (Ảnh: Minh Anh)": a caption carrying its credit
+            credit = f"Ảnh: {photo.group(1).strip()}"
+            article.credit = "; ".join(filter(None, [article.credit, credit]))
+            caption = line[: photo.start()].strip()
+            if caption:
+                article.captions.append(caption)
             continue
         if index == 0:
             tag = _LEAD_TAG.match(line)
