@@ -35,7 +35,11 @@ def text_key(text: str) -> str:
     return hashlib.sha256(" ".join(_words(text)).encode("utf-8")).hexdigest()
 
 
-def _shingles(words: list[str], vocab: dict[str, int]) -> np.ndarray:
+def _shingles(words: list[str] | str, vocab: dict[str, int]) -> np.ndarray:
+    """Hashed word 5-shingles of a text (or of its :func:`_words`); ``vocab`` grows."""
+    if isinstance(words, str):
+        # topiclab.stream passes texts one at a time
+        words = _words(words)
     ids = np.array([vocab.setdefault(w, len(vocab)) for w in words], dtype=np.uint64)
     if len(ids) < _SHINGLE:
         return np.unique(ids)
