@@ -105,6 +105,9 @@ def stage_ingest(config: dict[str, Any]):
         metadata=corpus_config["metadata"],
         text_column=corpus_config["text_column"],
         near_duplicate_threshold=corpus_config["near_duplicate_threshold"],
+        min_words=corpus_config["min_words"],
+        language=corpus_config["language"],
+        max_bytes=corpus_config["max_bytes"],
     )
     logger.info("ingest: %d documents", len(corpus.documents))
     if corpus.documents.empty:
