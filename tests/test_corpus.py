@@ -145,6 +145,7 @@ def test_curated_metadata_wins_and_blank_fields_are_inferred(corpus_dir, tmp_pat
     table = pd.read_csv(corpus_dir / "metadata.csv", dtype=str, keep_default_na=False)
     table.loc[0, "title"] = "A curated title wins"
     table.loc[1, "locality"] = ""
+    table.loc[3, ["district", "province", "locality_level"]] = ""
     table.loc[len(table)] = {**table.loc[0].to_dict(), "file": "raw/moved_away.txt"}
     table.to_csv(tmp_path / "metadata.csv", index=False)
     corpus = load_corpus(tmp_path)
@@ -153,6 +154,14 @@ def test_curated_metadata_wins_and_blank_fields_are_inferred(corpus_dir, tmp_pat
     assert first["title"] == "A curated title wins"
     assert "title" not in first["inferred"].split(";")
     assert second["locality"] == "Thái Thụy"
+    # a curated locality alone is completed from the gazetteer
+    fourth = docs.loc[table.loc[3, "file"]]
+    assert (fourth["locality_level"], fourth["district"], fourth["province"]) == (
+        "town",
+        "Chi Lăng",
+        "Lạng Sơn",
+    )
+    assert {"district", "province"} <= set(fourth["inferred"].split(";"))
     assert "locality" in second["inferred"].split(";")
     # curated year without a date (001) is kept; extra columns travel with the documents
     assert second["year"] == 2020
@@ -278,3 +287,15 @@ def test_captions_with_their_photo_credit():
     assert article.captions == ["Toàn cảnh hội nghị."]
     assert article.credit == "Ảnh: Minh Anh"
     assert "Ảnh" not in article.text and "Toàn cảnh" not in article.text
+
+
+def test_place_of_completes_a_curated_locality():
+    from topiclab.corpus.places import place_of
+
+    assert place_of("Hát Lót", "town").district == "Mai Sơn"
+    assert place_of("Thường Tín").locality_level == "district"
+    assert place_of("Thường Tín", "town").district == "Thường Tín"
+    # four communes are called Chi Lăng: ambiguous without more
+    assert place_of("Chi Lăng", "commune").province == ""
+    assert place_of("Chi Lăng", "commune", province="Thái Bình").district == "Hưng Hà"
+    assert place_of("Nowhere") == place_of("")

@@ -268,3 +268,49 @@ def infer_place(
         district=unit["district"],
         province=unit["province"],
     )
+
+
+_LEVEL_TYPES = {
+    "town": ("thị trấn",),
+    "commune": ("xã", "phường"),
+    "district": ("huyện", "quận", "thị xã", "thành phố"),
+    "province": ("tỉnh", "thành phố"),
+}
+
+
+def place_of(locality: str, level: str = "", district: str = "", province: str = "") -> Place:
+    """Complete a curated locality from the gazetteer, if it names one unit.
+
+    Parameters
+    ----------
+    locality : str
+        A unit's name without prefix ("Hát Lót").
+    level, district, province : str, optional
+        What is already known ("town", "Mai Sơn", "Sơn La"); it narrows the candidates.
+
+    Returns
+    -------
+    Place
+        The unit with its district and province, or an empty :class:`Place` when the
+        name is unknown or still ambiguous.
+    """
+    types = _LEVEL_TYPES.get(level)
+    rows = _candidates(normalize(locality), types, ("province", "district", "commune"))
+    gaz = _frame()
+    if district:
+        rows = tuple(r for r in rows if gaz.at[r, "district"] == normalize(district))
+    if province:
+        rows = tuple(r for r in rows if gaz.at[r, "province"] == normalize(province))
+    if len(rows) != 1:
+        # "Thường Tín" is a district and its town; prefer the district when level is unknown
+        districts = [r for r in rows if gaz.at[r, "level"] == "district"]
+        if level or len(districts) != 1:
+            return Place()
+        rows = (districts[0],)
+    unit = gaz.loc[rows[0]]
+    return Place(
+        locality=unit["name"],
+        locality_level=(LEVEL_NAMES[unit["type"]] if unit["level"] != "province" else "province"),
+        district=unit["district"],
+        province=unit["province"],
+    )

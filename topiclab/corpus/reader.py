@@ -50,7 +50,7 @@ from topiclab.corpus.chrome import clean_article
 from topiclab.corpus.decode import decode_bytes, vietnamese_share
 from topiclab.corpus.dedup import find_duplicates
 from topiclab.corpus.htmltext import html_to_text, looks_like_html, markdown_to_text
-from topiclab.corpus.places import infer_place, source_tags
+from topiclab.corpus.places import infer_place, place_of, source_tags
 from topiclab.io import sha256_bytes, sha256_file, write_table
 
 METADATA_FIELDS = [
@@ -433,9 +433,23 @@ def _unique_ids(entries: list[_Input]) -> None:
         entry.doc_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
 
 
+_PLACE_FIELDS = ("locality", "locality_level", "district", "province")
+
+
 def _merge(entry: _Input) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     doc = dict(entry.doc or {})
     curated = entry.curated
+    if curated.get("locality", "") and not all(curated.get(f, "") for f in _PLACE_FIELDS):
+        # A curated locality decides the place: its district and province come from the
+        # gazetteer, never from an article-based guess that may name another place.
+        place = place_of(
+            curated["locality"],
+            curated.get("locality_level", ""),
+            curated.get("district", ""),
+            curated.get("province", ""),
+        )
+        for name in _PLACE_FIELDS:
+            doc[name] = getattr(place, name)
     inferred, origins = [], []
     for name in METADATA_FIELDS:
         if curated.get(name, ""):
