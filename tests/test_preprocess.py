@@ -139,6 +139,13 @@ def test_articles_no_junk_numbers_or_stopwords(article_tokens) -> None:
     assert {"đào_tạo", "bồi_dưỡng", "tư_tưởng", "đạo_đức", "làm_theo"} <= vocabulary
 
 
+def test_city_named_after_ho_chi_minh_is_a_place() -> None:
+    text = "Tại TP.HCM, cán bộ học tập tư tưởng Hồ Chí Minh; thành phố Hồ Chí Minh và TP Hà Nội"
+    assert tokenize(text) == ["cán_bộ", "học_tập", "tư_tưởng", "hồ_chí_minh"]
+    kept = Preprocessor(remove_places=False).transform_one(text)
+    assert kept.count("hồ_chí_minh") == 3 and "hà_nội" in kept
+
+
 def test_places_and_names_are_options(articles) -> None:
     kept = Preprocessor(remove_places=False, remove_names=False).transform_one(articles[0])
     assert "hát_lót" in kept and "mai_sơn" in kept

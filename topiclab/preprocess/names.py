@@ -15,10 +15,10 @@ Protected terms and place names are matched first, so "Hồ Chí Minh" (an ideol
 
 from __future__ import annotations
 
-from topiclab.preprocess.phrases import NAME, PLACE, Span
+from topiclab.preprocess.phrases import NAME, PLACE, Span, after_prefix
 from topiclab.preprocess.segment import bigrams
 
-__all__ = ["ADMIN_PREFIXES", "HONORIFICS", "SURNAMES", "find_names"]
+__all__ = ["HONORIFICS", "SURNAMES", "find_names"]
 
 # The most frequent Kinh surnames (covering well over 90% of the population) and the common
 # surnames of the Thái, Tày, Mường, H'Mông and Dao peoples of the northern provinces.
@@ -34,28 +34,6 @@ SURNAMES: frozenset[str] = frozenset(
 # Words after which capitalised syllables are a person's name.
 HONORIFICS: frozenset[str] = frozenset("ông bà anh chị cô chú bác cụ thầy em cháu ngài".split())
 _CREDITS = frozenset("ảnh nguồn tin bài".split())
-# Administrative prefixes: capitalised syllables after them name a place, even one the
-# gazetteer lacks (villages, hamlets, renamed communes).
-ADMIN_PREFIXES: frozenset[tuple[str, ...]] = frozenset(
-    tuple(prefix.split())
-    for prefix in [
-        "tỉnh",
-        "thành phố",
-        "huyện",
-        "quận",
-        "thị xã",
-        "xã",
-        "phường",
-        "thị trấn",
-        "thôn",
-        "bản",
-        "xóm",
-        "ấp",
-        "làng",
-        "tiểu khu",
-        "tổ dân phố",
-    ]
-)
 _MAX_NAME = 4
 
 
@@ -72,7 +50,7 @@ def _honorific_before(lower: list[str], begin: int) -> bool:
 
 
 def _after_prefix(lower: list[str], begin: int) -> bool:
-    if any(tuple(lower[max(0, begin - k) : begin]) in ADMIN_PREFIXES for k in (1, 2, 3)):
+    if after_prefix(lower, begin):
         # "huyện Ủy", "xã Hội" written with a capital are words, not places.
         return f"{lower[begin - 1]} {lower[begin]}" not in bigrams()
     return False

@@ -14,11 +14,39 @@ from dataclasses import dataclass, field
 from topiclab.preprocess.lists import as_token
 from topiclab.preprocess.segment import syllabize
 
-__all__ = ["PLACE", "TERM", "Span", "SpanMatcher"]
+__all__ = ["ADMIN_PREFIXES", "PLACE", "TERM", "Span", "SpanMatcher"]
 
 TERM = "term"
 PLACE = "place"
 NAME = "name"
+
+# Administrative prefixes: capitalised syllables after them name a place.
+ADMIN_PREFIXES: frozenset[tuple[str, ...]] = frozenset(
+    tuple(prefix.split())
+    for prefix in [
+        "tỉnh",
+        "thành phố",
+        "huyện",
+        "quận",
+        "thị xã",
+        "xã",
+        "phường",
+        "thị trấn",
+        "thôn",
+        "bản",
+        "xóm",
+        "ấp",
+        "làng",
+        "tiểu khu",
+        "tổ dân phố",
+    ]
+)
+
+
+def after_prefix(lower: list[str], begin: int) -> bool:
+    """Whether an administrative prefix ends just before syllable ``begin``."""
+    return any(tuple(lower[max(0, begin - k) : begin]) in ADMIN_PREFIXES for k in (1, 2, 3))
+
 
 # Numbered plenums are read from the text ("Trung ương 4" -> "trung_ương_4") rather than listed.
 _MAX_PLENUM = 20
@@ -60,6 +88,7 @@ class SpanMatcher:
     plenums: bool = True
     _table: dict[tuple[str, ...], tuple[str, str]] = field(init=False, repr=False)
     _lengths: dict[str, tuple[int, ...]] = field(init=False, repr=False)
+    _also_place: frozenset[tuple[str, ...]] = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         table: dict[tuple[str, ...], tuple[str, str]] = {}
@@ -67,6 +96,8 @@ class SpanMatcher:
             key = _key(place)
             if len(key) >= 2 and not any(ch.isdigit() for ch in place):
                 table[key] = (as_token(place), PLACE)
+        # A term that is also a place is the place after a prefix: "thành phố Hồ Chí Minh".
+        self._also_place = frozenset(table)
         for term in self.terms:
             key = _key(term)
             token = as_token(term)
@@ -93,10 +124,13 @@ class SpanMatcher:
             for length in lengths.get(lower[i], ()) if found is None else ():
                 if i + length > n:
                     continue
-                hit = table.get(tuple(lower[i : i + length]))
+                key = tuple(lower[i : i + length])
+                hit = table.get(key)
                 if hit is None:
                     continue
                 token, kind = hit
+                if kind == TERM and key in self._also_place and after_prefix(lower, i):
+                    kind = PLACE
                 if kind == PLACE and not all(
                     s.istitle() or s.isupper() for s in syllables[i : i + length]
                 ):
