@@ -155,16 +155,26 @@ def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]
 
 
 def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
-    """Vocabulary and BoW / TF-IDF matrices; removed terms and empty units are logged."""
+    """Vocabulary and BoW / TF-IDF matrices; removed terms and empty units are logged.
+
+    Cached under ``<cache>/vectorized/<key>`` keyed by the tokens, the filter settings and
+    the topiclab version.
+    """
     from topiclab.vectorize import vectorize
 
-    settings = config["vectorize"]
-    vectorized = vectorize(
-        tokens,
-        no_below=settings["no_below"],
-        no_above=settings["no_above"],
-        keep_n=settings["keep_n"],
-    )
+    settings = {key: config["vectorize"][key] for key in ("no_below", "no_above", "keep_n")}
+    digest = hashlib.sha256()
+    for unit_tokens in tokens:
+        digest.update("\x1f".join(unit_tokens).encode("utf-8") + b"\x1e")
+    digest.update(json.dumps({**settings, "version": __version__}, sort_keys=True).encode())
+    cached = _cache_dir(config, "vectorized", digest.hexdigest()[:32])
+    if cached is not None and (cached / "meta.json").is_file():
+        logger.info("vectorize: from cache %s", cached)
+        vectorized = _load_vectorized(cached)
+    else:
+        vectorized = vectorize(tokens, **settings)
+        if cached is not None:
+            _save_dir_atomically(cached, lambda folder: _save_vectorized(vectorized, folder))
     logger.info(
         "vectorize: %d terms kept, %d removed, %d empty units",
         len(vectorized.vocab),
@@ -284,9 +294,12 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     seed = int(config["seed"])
     min_lift = float(settings["min_lift"])
     units = _share_units(fitted.units)
+    # a model saw only the tokens kept in the vocabulary: weigh its units by those, so a unit
+    # left empty by the filter (its row is the prior alone) does not count in its document
+    seen = units.assign(n_tokens=np.asarray(fitted.vectorized.bow.sum(axis=1)).ravel())
     averaged, replicates = [], []
     for fits in fitted.refits.values():
-        per_fit = [themes.theme_shares(r, lexicon, units, min_lift=min_lift) for r in fits]
+        per_fit = [themes.theme_shares(r, lexicon, seen, min_lift=min_lift) for r in fits]
         averaged.append(_mean_of_refits(per_fit))
         for r, shares in enumerate(per_fit):
             replicates.append(themes.document_shares(shares).assign(replicate=r))
@@ -381,9 +394,13 @@ def topics_table(fitted: Fitted, lexicon, min_lift: float = 1.5) -> pd.DataFrame
 def document_topics_table(fitted: Fitted) -> pd.DataFrame:
     """document_topics.csv: one row per document and model, one column per topic.
 
-    A document's topic proportions are the token-weighted mean of its units' rows.
+    A document's topic proportions are the mean of its units' rows weighted by the tokens
+    the model saw (those kept in the vocabulary).
     """
-    weights = fitted.units.set_index("unit_id")["n_tokens"].astype(float)
+    weights = pd.Series(
+        np.asarray(fitted.vectorized.bow.sum(axis=1), dtype=float).ravel(),
+        index=fitted.units["unit_id"].astype(str),
+    )
     frames = []
     for name, result in fitted.results.items():
         theta = result.doc_topic_frame()
@@ -517,12 +534,53 @@ def _cache_dir(config: dict[str, Any], kind: str, key: str) -> Path | None:
     return Path(config["cache"]) / kind / key
 
 
+def _save_vectorized(vectorized, folder: Path) -> None:
+    """Open formats: sparse matrices as NPZ, vocabulary and settings as JSON, the removed
+    terms as CSV, the dictionary as gensim's sorted text format."""
+    from scipy import sparse
+
+    sparse.save_npz(folder / "bow.npz", vectorized.bow.tocsr())
+    sparse.save_npz(folder / "tfidf.npz", vectorized.tfidf.tocsr())
+    write_table(vectorized.removed, folder / "removed.csv", float_digits=17)
+    vectorized.dictionary.save_as_text(str(folder / "dictionary.txt"), sort_by_word=True)
+    meta = {
+        "vocab": list(vectorized.vocab),
+        "empty_units": [int(i) for i in vectorized.empty_units],
+        "params": vectorized.params,
+    }
+    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+
+
+def _load_vectorized(folder: Path):
+    from gensim.corpora import Dictionary
+    from scipy import sparse
+
+    from topiclab.vectorize import VectorizedCorpus
+
+    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
+    removed = pd.read_csv(folder / "removed.csv", keep_default_na=False)
+    return VectorizedCorpus(
+        vocab=meta["vocab"],
+        bow=sparse.load_npz(folder / "bow.npz").tocsr(),
+        tfidf=sparse.load_npz(folder / "tfidf.npz").tocsr(),
+        dictionary=Dictionary.load_from_text(str(folder / "dictionary.txt")),
+        removed=removed,
+        empty_units=meta["empty_units"],
+        params=meta["params"],
+    )
+
+
 def _save_atomically(result, target: Path) -> None:
-    """Save into a temporary folder next to ``target`` and rename it into place."""
+    """Save a TopicResult into ``target`` atomically."""
+    _save_dir_atomically(target, result.save)
+
+
+def _save_dir_atomically(target: Path, save) -> None:
+    """Call ``save(folder)`` on a temporary folder next to ``target``, then rename it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
-        result.save(staging)
+        save(staging)
         try:
             staging.rename(target)
         except OSError:
