@@ -223,6 +223,16 @@ def test_pos_tag_names_are_an_option() -> None:
     assert {"hội_nghị", "tổng_thống", "thủ_tướng", "thăm"} <= set(tagged)
 
 
+def test_every_shipped_term_is_one_token() -> None:
+    keep_all = Preprocessor(
+        remove_places=False, remove_names=False, generic_stopwords=False, domain_stopwords=False
+    )
+    split = {term: keep_all.transform_one(term) for term in lists.terms()}
+    assert {term: tokens for term, tokens in split.items() if len(tokens) != 1} == {}
+    spellings = "chủ nghĩa Mác - Lê-nin, chủ nghĩa Mác-Lênin, chủ nghĩa Mác – Lênin"
+    assert tokenize(spellings) == ["chủ_nghĩa_mác_lênin"] * 3
+
+
 def test_shipped_lists_are_normalized_and_documented() -> None:
     for name in ["stopwords_vi.txt", "stopwords_domain.txt", "keep_words.txt", "terms.txt"]:
         text = lists.read_resource(name)

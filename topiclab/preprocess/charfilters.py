@@ -13,6 +13,7 @@ from collections.abc import Iterable
 __all__ = [
     "ROMAN_NUMERALS",
     "canonical_plenums",
+    "canonical_spellings",
     "compile_abbreviations",
     "remove_document_numbers",
     "remove_urls",
@@ -79,6 +80,19 @@ def _plenum(match: re.Match[str]) -> str:
 def canonical_plenums(text: str) -> str:
     """Write every numbered Central Committee plenum as "Trung ương N" (arabic N)."""
     return _PLENUM.sub(_plenum, text)
+
+
+_SPELLINGS = [
+    # "Mác - Lê-nin", "Mác-Lê nin", "Mác – Lênin": one spelling, so one token
+    (re.compile(r"(?<!\w)Mác\s*[-–]\s*Lê\s*[-–]?\s*nin(?!\w)", re.IGNORECASE), "Mác-Lênin"),
+]
+
+
+def canonical_spellings(text: str) -> str:
+    """Write names with several accepted spellings in one of them ("Mác-Lênin")."""
+    for pattern, spelling in _SPELLINGS:
+        text = pattern.sub(spelling, text)
+    return text
 
 
 def compile_abbreviations(pairs: Iterable[tuple[str, str]]):

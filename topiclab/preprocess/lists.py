@@ -8,6 +8,7 @@ that a list edited by hand cannot disagree with the tokens it is compared with.
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from importlib import resources
 
@@ -26,6 +27,8 @@ __all__ = [
     "terms",
 ]
 
+_WORD = re.compile(r"[^\W_]+")
+
 GENERIC_STOPWORDS_HEADER = """\
 # Generic Vietnamese stopwords, converted from the "vi" list of the stopwordsiso package
 # (https://github.com/stopwords-iso/stopwords-vi, MIT licence) by
@@ -39,10 +42,10 @@ GENERIC_STOPWORDS_HEADER = """\
 def as_token(phrase: str) -> str:
     """Turn a written phrase into the token form: normalized, lower-case, ``_``-joined.
 
-    Punctuation between words is dropped ("kinh tế - xã hội" -> "kinh_tế_xã_hội").
+    Punctuation between and inside words is dropped ("kinh tế - xã hội" -> "kinh_tế_xã_hội",
+    "a-lô" -> "a_lô").
     """
-    words = normalize_text(phrase).lower().replace("_", " ").split()
-    return "_".join(word for word in words if any(ch.isalnum() for ch in word))
+    return "_".join(_WORD.findall(normalize_text(phrase).lower().replace("_", " ")))
 
 
 def read_resource(name: str) -> str:

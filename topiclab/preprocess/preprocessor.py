@@ -132,7 +132,7 @@ class _Pipeline:
         if s.remove_document_numbers:
             text = charfilters.remove_document_numbers(text)
         if s.protect_terms:
-            text = charfilters.canonical_plenums(text)
+            text = charfilters.canonical_spellings(charfilters.canonical_plenums(text))
         text = self.expand(text)
         # "_" is the token joiner; a literal one in the text would forge a multi-word token.
         return text.replace("_", " ")
