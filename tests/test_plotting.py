@@ -346,3 +346,13 @@ def test_agreement_shows_an_uncomputable_correlation_instead_of_dropping_it():
     assert len(hollow) == 1
     assert list(hollow[0].get_xdata()) == [0.0]
     assert any("not computable" in t.get_text() for t in ax.texts)
+
+
+def test_locality_heatmap_shows_a_one_document_group_without_an_interval():
+    table = _prevalence("locality", LOCALITIES, models=("lda",))
+    single = table["locality"] == LOCALITIES[0]
+    table.loc[single, ["lower", "upper"]] = np.nan
+    ax = plot_prevalence_by_locality(table)
+    texts = [t.get_text() for t in ax.texts]
+    assert sum("nan" in t for t in texts) == 0
+    assert sum("[" not in t for t in texts) == len(THEMES)

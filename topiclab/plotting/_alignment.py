@@ -27,8 +27,8 @@ def plot_alignment(
     ax: Axes | None = None,
     *,
     topics: pd.DataFrame | None = None,
-    model_a: str = "lda",
-    model_b: str = "nmf",
+    model_a: str | None = None,
+    model_b: str | None = None,
     language: str = "en",
     labels: Mapping[str, str] | None = None,
     annotate: bool = True,
@@ -46,8 +46,9 @@ def plot_alignment(
     topics : DataFrame, optional
         Topic labels (``topics.csv``: ``model, topic, theme``); ticks then read
         ``"3 · Party discipline"`` and carry the theme colour.
-    model_a, model_b : str, default="lda", "nmf"
-        The models of the rows and the columns.
+    model_a, model_b : str, optional
+        The models of the rows and the columns; taken from the table's ``model_a`` and
+        ``model_b`` columns when present, ``"lda"`` and ``"nmf"`` otherwise.
     language : {"en", "vi"}, default="en"
         Language of the theme labels.
     labels : mapping, optional
@@ -65,6 +66,8 @@ def plot_alignment(
     require_columns(table, ("topic_a", "topic_b", "similarity", "matched"), "plot_alignment")
     if table.empty:
         raise ValueError("plot_alignment: the table has no rows")
+    model_a = model_a or _only(table, "model_a", "lda")
+    model_b = model_b or _only(table, "model_b", "nmf")
     if ax is None:
         _, ax = plt.subplots()
     rows = sorted(int(t) for t in table["topic_a"].unique())
@@ -79,7 +82,7 @@ def plot_alignment(
         matrix[row_at[int(a)], col_at[int(b)]] = float(sim)
         matched[row_at[int(a)], col_at[int(b)]] = _truthy(hit)
     norm = mcolors.Normalize(vmin=0.0, vmax=1.0)
-    image = ax.imshow(matrix, cmap=cmap, norm=norm, aspect="equal", interpolation="nearest")
+    image = ax.imshow(matrix, cmap=cmap, norm=norm, aspect="auto", interpolation="nearest")
     ax.figure.colorbar(image, ax=ax, label="Similarity", shrink=0.8, pad=0.02)
     colormap = plt.get_cmap(cmap)
     for i in range(len(rows)):
@@ -119,6 +122,15 @@ def plot_alignment(
     ax.set_xlabel(f"{model_style(model_b)['label']} topic")
     ax.set_title("Topic alignment")
     return ax
+
+
+def _only(table: pd.DataFrame, column: str, default: str) -> str:
+    if column not in table.columns:
+        return default
+    values = sorted(table[column].astype(str).unique())
+    if len(values) != 1:
+        raise ValueError(f"plot_alignment: one pair of models at a time; {column} has {values}")
+    return values[0]
 
 
 def _topic_themes(topics: pd.DataFrame | None, model: str) -> dict[int, str]:

@@ -8,7 +8,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from topiclab.plotting._style import require_columns
+from topiclab.plotting._style import figure_legend, require_columns
 
 _DOC_COLOR = "#332288"
 _UNIT_COLOR = "#88ccee"
@@ -64,6 +64,8 @@ def plot_corpus_overview(
     _grouped_counts(axes[1], docs, unit_groups, "year", sort_by_name=True)
     axes[1].set_title("Per year")
 
+    handles, names = axes[0].get_legend_handles_labels()
+    figure_legend(fig, handles, names, "upper right")
     lengths, what = _unit_lengths(units, length)
     ax = axes[2]
     if len(lengths):
@@ -108,7 +110,6 @@ def _grouped_counts(
     ax.tick_params(axis="y", length=0)
     ax.set_xlabel("Count")
     ax.margins(x=0.15)
-    ax.legend(loc="lower right")
 
 
 def _group_key(group: str) -> tuple[int, str]:
@@ -128,7 +129,7 @@ def _unit_lengths(units: pd.DataFrame, length: str | None) -> tuple[np.ndarray, 
     if length is not None:
         require_columns(units, (length,), "plot_corpus_overview(units)")
         values = pd.to_numeric(units[length], errors="coerce").dropna().to_numpy(dtype=float)
-        return values, "tokens" if "token" in length else length
+        return values, length.removeprefix("n_").replace("_", " ")
     require_columns(units, ("text",), "plot_corpus_overview(units)")
     counts = units["text"].astype("string").fillna("").str.split().str.len()
     return counts.to_numpy(dtype=float), "words"

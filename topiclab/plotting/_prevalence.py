@@ -15,6 +15,7 @@ from matplotlib.patches import Rectangle
 from matplotlib.transforms import blended_transform_factory
 
 from topiclab.plotting._style import (
+    figure_legend,
     label_of,
     model_style,
     order_models,
@@ -69,7 +70,8 @@ def plot_prevalence_by_locality(
     -------
     Axes
         Rows are groups, columns themes in lexicon order; the column tops carry the theme
-        colours. Groups flagged ``too_small`` are hatched.
+        colours. Groups flagged ``too_small`` are hatched and show their size; a group of
+        one document has no interval and shows its mean alone.
     """
     require_columns(table, (by, *PREVALENCE_COLUMNS), "plot_prevalence_by_locality")
     data = select_model(table, model, "plot_prevalence_by_locality")
@@ -115,7 +117,9 @@ def plot_prevalence_by_locality(
             if annotate:
                 shade = colormap(norm(values[i, j]))
                 ink = "black" if _luminance(shade) > 0.5 else "white"
-                text = f"{row['mean']:.2f}\n[{row['lower']:.2f}, {row['upper']:.2f}]"
+                text = f"{row['mean']:.2f}"
+                if pd.notna(row["lower"]) and pd.notna(row["upper"]):
+                    text += f"\n[{row['lower']:.2f}, {row['upper']:.2f}]"
                 if too_small:
                     text += f"\nn={int(row['n'])}"
                 ax.text(j, i, text, ha="center", va="center", fontsize=5, color=ink)
@@ -148,7 +152,7 @@ def plot_prevalence_by_locality(
     title = "Theme prevalence by " + by
     if model is not None:
         title += f" ({model_style(model)['label']})"
-    ax.set_title(title, pad=8)
+    ax.set_title(title, pad=10)
     return ax
 
 
@@ -161,7 +165,7 @@ def plot_prevalence_by_year(
     themes: Sequence[str] | None = None,
     language: str = "en",
     labels: Mapping[str, str] | None = None,
-    ncols: int = 3,
+    ncols: int = 5,
 ) -> np.ndarray:
     """Small multiples, one panel per theme: mean share per year with bootstrap intervals.
 
@@ -183,7 +187,7 @@ def plot_prevalence_by_year(
         Language of the panel titles.
     labels : mapping, optional
         Theme id to label, overriding the shipped labels.
-    ncols : int, default=3
+    ncols : int, default=5
         Panels per row.
 
     Returns
@@ -264,7 +268,9 @@ def plot_prevalence_by_year(
         ax.set_title(label_of(theme, names), color="black")
         ax.set_xticks(years, [str(year) for year in years])
         ax.grid(axis="y")
-        ax.set_ylim(bottom=0)
+    # Once, after every panel is drawn: the panels share y, and an early limit would clip.
+    top = float(np.nanmax(pd.to_numeric(data["upper"], errors="coerce").to_numpy(dtype=float)))
+    axes[0].set_ylim(0.0, top * 1.05 if np.isfinite(top) and top > 0 else 1.0)
     for ax in grid[:, 0]:
         ax.set_ylabel("Mean share")
     for index, ax in enumerate(axes):
@@ -283,16 +289,7 @@ def plot_prevalence_by_year(
         )
         for m in model_list
     ]
-    # "outside" placement needs the constrained layout of the paper style.
-    constrained = (
-        fig.get_layout_engine() is not None
-        and "Constrained" in type(fig.get_layout_engine()).__name__
-    )
-    fig.legend(
-        handles=handles,
-        loc="outside lower center" if constrained else "lower center",
-        ncols=len(model_list),
-    )
+    figure_legend(fig, handles, [h.get_label() for h in handles], "lower center")
     return np.asarray(axes, dtype=object)
 
 

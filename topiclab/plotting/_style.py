@@ -183,6 +183,22 @@ def model_style(model: str) -> dict[str, str]:
     return {"color": color, "marker": "D", "linestyle": "-.", "label": model}
 
 
+def figure_legend(fig: Any, handles: list, labels: list[str], where: str) -> Any:
+    """A legend for the whole figure, outside the panels when the layout allows it.
+
+    ``where`` is a location such as ``"lower center"``; with the constrained layout of the
+    paper style the legend is placed outside the panels and they make room for it.
+    """
+    engine = fig.get_layout_engine()
+    constrained = engine is not None and "Constrained" in type(engine).__name__
+    return fig.legend(
+        handles,
+        labels,
+        loc=f"outside {where}" if constrained else where,
+        ncols=max(1, len(handles)),
+    )
+
+
 def require_columns(table: Any, columns: Iterable[str], what: str) -> None:
     """Raise a clear error naming the missing columns of a table a figure needs."""
     missing = [column for column in columns if column not in table.columns]

@@ -1,0 +1,771 @@
+"""The paper's figures: one registry, drawn from the tables, written byte for byte the same.
+
+Every figure of the paper is registered once in :data:`FIGURES` with the plot function
+that draws it and the table(s) behind it. :func:`build_figures` reads those tables from
+``<output>/tables/``, draws every figure in the paper style and writes a PDF (vector, for
+the paper) and a PNG (300 dpi, preview) of each, plus ``README.md`` (which figure comes
+from which function and table) and ``ENVIRONMENT.txt`` (package versions, config, seed,
+corpus checksums). :func:`write_ldavis` writes the interactive pyLDAvis page of the chosen
+LDA model as one self-contained HTML file.
+
+Two builds from the same tables write the same bytes: no creation dates or producer
+strings in PDF and PNG metadata, a fixed SVG hash salt, fixed HTML element ids, outputs
+written in sorted order, and nothing time- or machine-dependent in the text files.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import os
+import platform
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from importlib import metadata as importlib_metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+from matplotlib.figure import Figure
+
+from topiclab import plotting
+from topiclab.io import atomic_write_bytes, atomic_write_text, sha256_bytes
+
+logger = logging.getLogger(__name__)
+
+#: Metadata that would otherwise stamp the run's date and the library versions into files.
+PDF_METADATA: dict[str, None] = {"CreationDate": None, "Creator": None, "Producer": None}
+PNG_METADATA: dict[str, None] = {"Software": None}
+SVG_METADATA: dict[str, None] = {"Date": None}
+HASH_SALT = "topiclab"
+
+#: Packages whose versions can change a figure or a number; recorded in ENVIRONMENT.txt.
+RECORDED_PACKAGES: tuple[str, ...] = (
+    "topiclab",
+    "numpy",
+    "scipy",
+    "pandas",
+    "scikit-learn",
+    "gensim",
+    "pyvi",
+    "matplotlib",
+    "pyLDAvis",
+    "joblib",
+    "PyYAML",
+    "tomotopy",
+)
+
+LDAVIS_FILE = "ldavis_lda.html"
+LDAVIS_DIV_ID = "ldavis_topiclab"
+
+Tables = Mapping[str, pd.DataFrame]
+
+
+@dataclass(frozen=True)
+class FigureSpec:
+    """One paper figure: how it is drawn and from which tables.
+
+    Attributes
+    ----------
+    name : str
+        File stem of the outputs (``<name>.pdf``, ``<name>.png``).
+    function : callable
+        The :mod:`topiclab.plotting` function that draws it.
+    tables : tuple of str
+        Files in ``<output>/tables/`` it is drawn from.
+    caption : str
+        One sentence for ``figures/README.md``.
+    size : tuple of float
+        Width and height in inches (a paper column is about 3.5, a page 7).
+    draw : callable
+        ``draw(tables, fig, language, labels)``: calls ``function`` with the right tables.
+    needs : callable
+        ``needs(tables) -> str``: why the figure cannot be drawn from these tables (a model
+        that was not fitted, say), or ``""`` when it can.
+    """
+
+    name: str
+    function: Callable[..., Any]
+    tables: tuple[str, ...]
+    caption: str
+    size: tuple[float, float]
+    draw: Callable[[Tables, Figure, str, Mapping[str, str] | None], Any]
+    needs: Callable[[Tables], str] = field(default=lambda tables: "")
+
+
+def _has_model(table: str, model: str) -> Callable[[Tables], str]:
+    def check(tables: Tables) -> str:
+        frame = tables.get(table)
+        if frame is None:
+            return f"{table} was not written"
+        if "model" in frame.columns and model not in set(frame["model"].astype(str)):
+            return f"{table} has no rows for model {model!r}"
+        return ""
+
+    return check
+
+
+def _has_tables(*names: str) -> Callable[[Tables], str]:
+    def check(tables: Tables) -> str:
+        missing = [name for name in names if tables.get(name) is None]
+        return f"{', '.join(missing)} not written" if missing else ""
+
+    return check
+
+
+def _locality_spec(model: str, label: str) -> FigureSpec:
+    def draw(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
+        ax = fig.subplots()
+        return plotting.plot_prevalence_by_locality(
+            tables["theme_prevalence_by_locality.csv"],
+            ax,
+            model=model,
+            language=language,
+            labels=labels,
+        )
+
+    return FigureSpec(
+        name=f"fig1_prevalence_by_locality_{model}",
+        function=plotting.plot_prevalence_by_locality,
+        tables=("theme_prevalence_by_locality.csv",),
+        caption=f"Mean theme share per locality ({label}), with 95% bootstrap intervals.",
+        size=(7.0, 3.6),
+        draw=draw,
+        needs=_has_model("theme_prevalence_by_locality.csv", model),
+    )
+
+
+def _terms_spec(model: str, label: str) -> FigureSpec:
+    def draw(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
+        return plotting.plot_top_terms(
+            tables["topic_terms.csv"],
+            fig,
+            topics=tables["topics.csv"],
+            model=model,
+            language=language,
+            labels=labels,
+        )
+
+    def needs(tables: Tables) -> str:
+        return _has_model("topic_terms.csv", model)(tables) or _has_model("topics.csv", model)(
+            tables
+        )
+
+    return FigureSpec(
+        name=f"fig3_top_terms_{model}",
+        function=plotting.plot_top_terms,
+        tables=("topic_terms.csv", "topics.csv"),
+        caption=f"Top terms of each {label} topic, titled with the topic's theme label.",
+        size=(7.0, 4.5),
+        draw=draw,
+        needs=needs,
+    )
+
+
+def _draw_year(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
+    return plotting.plot_prevalence_by_year(
+        tables["theme_prevalence_by_year.csv"], fig, language=language, labels=labels
+    )
+
+
+def _draw_selection(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
+    return plotting.plot_model_selection(tables["model_selection.csv"], fig)
+
+
+def _draw_alignment(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
+    ax = fig.subplots()
+    return plotting.plot_alignment(
+        tables["alignment.csv"],
+        ax,
+        topics=tables.get("topics.csv"),
+        language=language,
+        labels=labels,
+    )
+
+
+def _draw_agreement(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
+    ax = fig.subplots()
+    return plotting.plot_agreement(tables["agreement.csv"], ax, language=language, labels=labels)
+
+
+def _draw_overview(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
+    return plotting.plot_corpus_overview(tables["documents.csv"], tables["units.csv"], fig)
+
+
+def _registry() -> dict[str, FigureSpec]:
+    specs = [
+        _locality_spec("lda", "LDA"),
+        _locality_spec("nmf", "NMF"),
+        _locality_spec("lexicon", "dictionary baseline"),
+        FigureSpec(
+            name="fig2_prevalence_by_year",
+            function=plotting.plot_prevalence_by_year,
+            tables=("theme_prevalence_by_year.csv",),
+            caption="Mean theme share per year for each measure, with 95% bootstrap intervals.",
+            size=(7.0, 4.0),
+            draw=_draw_year,
+            needs=_has_tables("theme_prevalence_by_year.csv"),
+        ),
+        _terms_spec("lda", "LDA"),
+        _terms_spec("nmf", "NMF"),
+        FigureSpec(
+            name="fig4_model_selection",
+            function=plotting.plot_model_selection,
+            tables=("model_selection.csv",),
+            caption="Coherence (C_V, C_NPMI), diversity and seed stability against K.",
+            size=(7.0, 4.2),
+            draw=_draw_selection,
+            needs=_has_tables("model_selection.csv"),
+        ),
+        FigureSpec(
+            name="fig5_alignment",
+            function=plotting.plot_alignment,
+            tables=("alignment.csv", "topics.csv"),
+            caption="Similarity of every LDA topic to every NMF topic; matched pairs outlined.",
+            size=(6.5, 5.0),
+            draw=_draw_alignment,
+            needs=_has_tables("alignment.csv"),
+        ),
+        FigureSpec(
+            name="fig6_agreement",
+            function=plotting.plot_agreement,
+            tables=("agreement.csv",),
+            caption="Correlation of topic-based and dictionary-based theme shares per theme.",
+            size=(5.5, 3.6),
+            draw=_draw_agreement,
+            needs=_has_tables("agreement.csv"),
+        ),
+        FigureSpec(
+            name="fig7_corpus_overview",
+            function=plotting.plot_corpus_overview,
+            tables=("documents.csv", "units.csv"),
+            caption="Documents and units per locality and year, and the lengths of the units.",
+            size=(7.0, 2.8),
+            draw=_draw_overview,
+            needs=_has_tables("documents.csv", "units.csv"),
+        ),
+    ]
+    return {spec.name: spec for spec in specs}
+
+
+#: Every paper figure, by output name, in the order of the paper.
+FIGURES: dict[str, FigureSpec] = _registry()
+
+
+def topic_terms_table(results: Iterable[Any], n: int = 10) -> pd.DataFrame:
+    """Top ``n`` terms of each topic of each result with their weights (``topic_terms.csv``).
+
+    The long table ``model, topic, rank, term, weight`` behind the top-terms figures,
+    stacked from :meth:`topiclab.TopicResult.to_frame`.
+    """
+    frames = [result.to_frame(n) for result in results]
+    if not frames:
+        return pd.DataFrame(columns=["model", "topic", "rank", "term", "weight"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def table_files() -> list[str]:
+    """Every table file some registered figure is drawn from, sorted."""
+    return sorted({name for spec in FIGURES.values() for name in spec.tables})
+
+
+def read_tables(
+    directory: str | Path, names: Iterable[str] | None = None
+) -> dict[str, pd.DataFrame]:
+    """Read the tables behind the figures from ``directory``; absent files are left out.
+
+    Identifier-like columns (ids, localities, terms, themes) are read as strings so that a
+    locality called ``"2"`` or a term ``"nan"`` stays what it is.
+    """
+    directory = Path(directory)
+    tables: dict[str, pd.DataFrame] = {}
+    for name in sorted(names if names is not None else table_files()):
+        path = directory / name
+        if path.exists():
+            tables[name] = pd.read_csv(
+                path,
+                dtype={c: "string" for c in _TEXT_COLUMNS},
+                keep_default_na=False,
+                na_values=[""],
+            )
+    return tables
+
+
+_TEXT_COLUMNS = (
+    "doc_id",
+    "unit_id",
+    "locality",
+    "district",
+    "province",
+    "theme",
+    "model",
+    "model_a",
+    "model_b",
+    "term",
+    "top_terms",
+    "text",
+    "title",
+)
+
+
+def render_figure(
+    spec: FigureSpec,
+    tables: Tables,
+    *,
+    language: str = "en",
+    labels: Mapping[str, str] | None = None,
+) -> Figure:
+    """Draw one registered figure in the paper style and return it (not saved, not shown)."""
+    # A bare Figure, not pyplot: no global figure manager, no GUI backend, and a notebook's
+    # own backend is left alone. savefig renders PNG with Agg and PDF with the PDF backend.
+    with plotting.paper_style({"svg.hashsalt": HASH_SALT}):
+        fig = Figure(figsize=spec.size)
+        spec.draw(tables, fig, language, labels)
+    return fig
+
+
+def freeze_layout(fig: Figure, dpi: float, digits: int = 6) -> Figure:
+    """Solve the constrained layout at ``dpi``, round every Axes position, and fix it.
+
+    The layout solver's last bits depend on the order it meets its variables, which
+    varies with memory addresses; the PDF backend writes positions with ten decimals, so
+    those bits would reach the file. Rounded to ``digits`` decimals of the figure size,
+    the positions are the same in every run. Text extents, hence the layout, depend on the
+    resolution, so the layout is solved at the one the figure is written at (the solver
+    needs two passes to settle once tick labels exist).
+    """
+    fig.set_dpi(dpi)
+    fig.draw_without_rendering()
+    fig.draw_without_rendering()
+    for ax in fig.axes:
+        box = ax.get_position(original=True)
+        bounds = [round(float(value), digits) for value in box.bounds]
+        ax.set_position(bounds, which="both")
+    fig.set_layout_engine("none")
+    return fig
+
+
+def figure_bytes(fig: Figure, fmt: str, dpi: int = 300) -> bytes:
+    """Serialise ``fig`` as ``pdf``, ``png`` or ``svg`` without any date or producer stamp.
+
+    The figure's layout is fixed at the format's resolution first (see
+    :func:`freeze_layout`), so draw a fresh figure for each format.
+    """
+    metadata = {"pdf": PDF_METADATA, "png": PNG_METADATA, "svg": SVG_METADATA}.get(fmt)
+    if metadata is None:
+        raise ValueError(f"unsupported figure format {fmt!r}; use pdf, png or svg")
+    buffer = io.BytesIO()
+    with plotting.paper_style({"svg.hashsalt": HASH_SALT}):
+        # Vector backends lay out in points (72 per inch) whatever dpi says.
+        freeze_layout(fig, dpi if fmt == "png" else 72)
+        fig.savefig(buffer, format=fmt, dpi=dpi, metadata=dict(metadata))
+    return buffer.getvalue()
+
+
+def build_figures(
+    tables_dir: str | Path,
+    output_dir: str | Path,
+    *,
+    language: str = "en",
+    formats: Sequence[str] = ("pdf", "png"),
+    dpi: int = 300,
+    lexicon: Any = None,
+    names: Iterable[str] | None = None,
+) -> tuple[list[Path], dict[str, str]]:
+    """Draw every registered figure from the tables and write it in every format.
+
+    Parameters
+    ----------
+    tables_dir : str or Path
+        Folder of the analysis tables (``<output>/tables``).
+    output_dir : str or Path
+        Folder the figures go to.
+    language : {"en", "vi"}, default="en"
+        Language of the theme labels.
+    formats : sequence of str, default=("pdf", "png")
+        Output formats, any of ``pdf``, ``png``, ``svg``.
+    dpi : int, default=300
+        Resolution of raster outputs.
+    lexicon : Lexicon, optional
+        Where theme labels come from (default: the shipped lexicon).
+    names : iterable of str, optional
+        Only these registered figures (default: all).
+
+    Returns
+    -------
+    written : list of Path
+        The files written, in sorted order.
+    skipped : dict
+        Figure name -> why it was not drawn (e.g. a model that was not fitted). Skips are
+        also logged and listed in the README, never silent.
+    """
+    output_dir = Path(output_dir)
+    wanted = sorted(names) if names is not None else sorted(FIGURES)
+    unknown = [name for name in wanted if name not in FIGURES]
+    if unknown:
+        raise KeyError(f"unknown figures {unknown}; registered: {sorted(FIGURES)}")
+    tables = read_tables(tables_dir)
+    labels = plotting.theme_labels(language, lexicon) if lexicon is not None else None
+    written: list[Path] = []
+    skipped: dict[str, str] = {}
+    for name in wanted:
+        spec = FIGURES[name]
+        reason = spec.needs(tables)
+        if reason:
+            logger.warning("figure %s not drawn: %s", name, reason)
+            skipped[name] = reason
+            continue
+        for fmt in sorted(formats):
+            fig = render_figure(spec, tables, language=language, labels=labels)
+            path = output_dir / f"{name}.{fmt}"
+            atomic_write_bytes(path, figure_bytes(fig, fmt, dpi))
+            written.append(path)
+        logger.info("figure %s written", name)
+    return sorted(written), skipped
+
+
+# --------------------------------------------------------------------------------------------
+# the interactive LDA page
+
+
+def ldavis_data(result: Any, bow: Any, *, n_terms: int = 30) -> Any:
+    """pyLDAvis's prepared data of a fitted LDA :class:`~topiclab.TopicResult`.
+
+    Parameters
+    ----------
+    result : TopicResult
+        The LDA model (``topic_word``, ``doc_topic``, ``vocab``).
+    bow : sparse matrix of shape (n_units, n_terms)
+        The bag-of-words counts it was fitted on (unit lengths and term frequencies).
+    n_terms : int, default=30
+        Terms listed per topic in the page.
+    """
+    import pyLDAvis
+
+    counts = bow.tocsr() if hasattr(bow, "tocsr") else np.asarray(bow)
+    if counts.shape != (result.doc_topic.shape[0], result.topic_word.shape[1]):
+        raise ValueError(
+            f"bow has shape {counts.shape}; the result needs "
+            f"{(result.doc_topic.shape[0], result.topic_word.shape[1])}"
+        )
+    doc_lengths = np.asarray(counts.sum(axis=1)).ravel()
+    term_frequency = np.asarray(counts.sum(axis=0)).ravel()
+    keep = doc_lengths > 0
+    if not keep.all():
+        # pyLDAvis rejects empty units; they carry no words to show, and are reported
+        # by the vectorizer as empty units already.
+        logger.info("ldavis: %d empty units left out of the page", int((~keep).sum()))
+    doc_topic = result.doc_topic[keep]
+    doc_topic = doc_topic / doc_topic.sum(axis=1, keepdims=True)
+    topic_word = result.topic_word / result.topic_word.sum(axis=1, keepdims=True)
+    # n_jobs=1: the relevance tables are then computed in one process, in one order.
+    return pyLDAvis.prepare(
+        topic_word,
+        doc_topic,
+        doc_lengths[keep],
+        [plotting.display_term(term) for term in result.vocab],
+        term_frequency,
+        R=min(n_terms, len(result.vocab)),
+        n_jobs=1,
+        sort_topics=False,
+        start_index=0,
+    )
+
+
+def ldavis_html(prepared: Any, *, title: str = "LDA topics") -> str:
+    """One self-contained HTML page of a pyLDAvis visualisation.
+
+    d3, LDAvis's script and its style sheet are copied from the installed pyLDAvis into
+    the page, so it opens offline and never fetches anything from a CDN; the element id is
+    fixed, so the same model gives the same bytes.
+    """
+    import pyLDAvis.urls as urls
+
+    d3 = Path(urls.D3_LOCAL).read_text(encoding="utf-8")
+    ldavis = Path(urls.LDAVIS_LOCAL).read_text(encoding="utf-8")
+    css = Path(urls.LDAVIS_CSS_LOCAL).read_text(encoding="utf-8")
+    data = json.dumps(prepared.to_dict(), cls=_NumpyJSON, ensure_ascii=False, sort_keys=True)
+    # "</" inside inline scripts would end the script element early.
+    data = data.replace("</", "<\\/")
+    return (
+        "<!DOCTYPE html>\n"
+        '<html lang="vi">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{title}</title>\n"
+        f"<style>\n{css}\n</style>\n"
+        f"<script>\n{d3}\n</script>\n"
+        f"<script>\n{ldavis}\n</script>\n"
+        "</head>\n<body>\n"
+        f'<div id="{LDAVIS_DIV_ID}" style="background-color:white;"></div>\n'
+        "<script>\n"
+        f'new LDAvis("#{LDAVIS_DIV_ID}", {data});\n'
+        "</script>\n</body>\n</html>\n"
+    )
+
+
+def write_ldavis(result: Any, bow: Any, path: str | Path, *, n_terms: int = 30) -> Path:
+    """Write the interactive pyLDAvis page of an LDA result to ``path`` (atomically)."""
+    return atomic_write_text(path, ldavis_html(ldavis_data(result, bow, n_terms=n_terms)))
+
+
+class _NumpyJSON(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, np.integer):
+            return int(o)
+        if isinstance(o, np.floating):
+            return float(o)
+        if isinstance(o, np.ndarray):
+            return o.tolist()
+        return super().default(o)
+
+
+# --------------------------------------------------------------------------------------------
+# README.md and ENVIRONMENT.txt
+
+
+def figures_readme(
+    written: Iterable[Path],
+    skipped: Mapping[str, str],
+    *,
+    extra: Mapping[str, tuple[str, str, str]] | None = None,
+) -> str:
+    """``figures/README.md``: every figure, the function that draws it, the tables behind it.
+
+    ``extra`` adds rows for other outputs: file name -> (producer, source, description).
+    """
+    files = {Path(p).name for p in written}
+    lines = [
+        "# Figures",
+        "",
+        "Generated by `make figures` (`topiclab run analysis.yaml`); do not edit by hand.",
+        "Each figure is drawn by one function of `topiclab.plotting` from the tables in",
+        "`tables/`, and written as PDF (vector, for the paper) and PNG (300 dpi, preview).",
+        "Rebuilding from the same tables gives the same bytes. Versions, config, seed and",
+        "corpus checksums: `ENVIRONMENT.txt`.",
+        "",
+        "| figure | files | drawn by | tables | shows |",
+        "|---|---|---|---|---|",
+    ]
+    for name in sorted(FIGURES):
+        spec = FIGURES[name]
+        outputs = sorted(f for f in files if Path(f).stem == name)
+        if not outputs and name not in skipped:
+            continue
+        shown = ", ".join(f"`{f}`" for f in outputs) if outputs else "not drawn"
+        tables = ", ".join(f"`tables/{t}`" for t in spec.tables)
+        function = f"`topiclab.plotting.{spec.function.__name__}`"
+        caption = spec.caption
+        if name in skipped:
+            caption += f" Not drawn: {skipped[name]}."
+        lines.append(f"| {name} | {shown} | {function} | {tables} | {caption} |")
+    for file_name, (producer, source, description) in sorted((extra or {}).items()):
+        lines.append(
+            f"| {Path(file_name).stem} | `{file_name}` | `{producer}` | {source} | {description} |"
+        )
+    lines.append("")
+    return "\n".join(lines)
+
+
+def environment_text(
+    config: Mapping[str, Any],
+    *,
+    manifest: pd.DataFrame | None = None,
+    base: str | Path | None = None,
+) -> str:
+    """``figures/ENVIRONMENT.txt``: package versions, the config, the seed, corpus checksums.
+
+    Nothing time-dependent is written, and paths in the config are made relative to
+    ``base`` (the project folder), so the file is the same on every clone.
+    """
+    lines = ["# Environment of the figures (generated; do not edit)", ""]
+    lines.append(f"python: {platform.python_version()}")
+    for package in RECORDED_PACKAGES:
+        try:
+            version = importlib_metadata.version(package)
+        except importlib_metadata.PackageNotFoundError:
+            version = "not installed"
+        lines.append(f"{package}: {version}")
+    for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        lines.append(f"{variable}: {os.environ.get(variable, 'unset')}")
+    lines += ["", f"seed: {config.get('seed')}", "", "config:"]
+    portable = _relative_paths(config, Path(base) if base is not None else None)
+    dumped = yaml.safe_dump(portable, allow_unicode=True, sort_keys=True, width=100)
+    lines += ["  " + line for line in dumped.rstrip().splitlines()]
+    lines += ["", "corpus (sha256  status  file):"]
+    if manifest is not None and not manifest.empty:
+        frame = manifest.sort_values("file", kind="stable")
+        for row in frame.itertuples(index=False):
+            status = getattr(row, "status", "")
+            lines.append(f"{getattr(row, 'sha256', '')}  {status}  {row.file}")
+    else:
+        lines.append("(no manifest)")
+    lines.append("")
+    return "\n".join(lines)
+
+
+def _relative_paths(config: Mapping[str, Any], base: Path | None) -> dict[str, Any]:
+    def convert(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            return {str(k): convert(v) for k, v in value.items()}
+        if isinstance(value, list | tuple):
+            return [convert(v) for v in value]
+        if isinstance(value, str) and base is not None and os.path.isabs(value):
+            try:
+                return os.path.relpath(value, base)
+            except ValueError:
+                return value
+        return value
+
+    return convert(config)
+
+
+def outputs_digest(paths: Iterable[Path]) -> dict[str, str]:
+    """SHA-256 of each file, by file name: what a cache stamp compares against."""
+    return {Path(p).name: sha256_bytes(Path(p).read_bytes()) for p in sorted(paths)}
+
+
+# --------------------------------------------------------------------------------------------
+# the figure stage of `topiclab run`
+
+FIGURE_STAMP = "figures.json"
+
+
+def write_figures(
+    config: Mapping[str, Any],
+    *,
+    lda_result: Any = None,
+    bow: Any = None,
+    lexicon: Any = None,
+) -> list[Path]:
+    """The figure stage: every figure, the pyLDAvis page, README.md and ENVIRONMENT.txt.
+
+    Reads the tables the earlier stages wrote to ``<output>/tables/`` and writes into
+    ``<output>/``. The stage is skipped when its inputs (tables, figure settings, lexicon,
+    LDA model, versions) are those of the last build and its outputs are untouched; a
+    figure file of a registered name that this build no longer produces (say, NMF after
+    ``--models lda``) is removed, so ``figures/`` never shows a stale result.
+
+    Parameters
+    ----------
+    config : dict
+        The run configuration (``output``, ``cache``, ``seed``, ``figures.*``).
+    lda_result : TopicResult, optional
+        The chosen LDA model, for the interactive page.
+    bow : sparse matrix, optional
+        The bag-of-words counts ``lda_result`` was fitted on.
+    lexicon : Lexicon, optional
+        Where the theme labels come from (default: the shipped lexicon).
+
+    Returns
+    -------
+    list of Path
+        Every output of the stage, sorted (also when it was skipped).
+    """
+    output = Path(config["output"])
+    tables_dir = output / "tables"
+    settings = dict(config.get("figures", {}))
+    language = settings.get("language", "en")
+    formats = tuple(settings.get("formats", ("pdf", "png")))
+    dpi = int(settings.get("dpi", 300))
+    base = output.resolve().parent
+
+    key = _stage_key(config, tables_dir, lda_result, bow, lexicon, base)
+    stamp_path = Path(config.get("cache") or output / ".cache") / FIGURE_STAMP
+    reused = _reuse(stamp_path, key, output)
+    if reused is not None:
+        logger.info("figures: inputs unchanged, %d outputs reused", len(reused))
+        return reused
+
+    written, skipped = build_figures(
+        tables_dir, output, language=language, formats=formats, dpi=dpi, lexicon=lexicon
+    )
+    extra: dict[str, tuple[str, str, str]] = {}
+    if lda_result is not None and bow is not None:
+        written.append(write_ldavis(lda_result, bow, output / LDAVIS_FILE))
+        extra[LDAVIS_FILE] = (
+            "topiclab.figures.write_ldavis",
+            "the chosen LDA model and its bag of words",
+            "Interactive pyLDAvis page of the chosen LDA model (self-contained, works offline).",
+        )
+    else:
+        (output / LDAVIS_FILE).unlink(missing_ok=True)
+        skipped["ldavis_lda"] = "no LDA model in this run"
+        logger.warning("figures: no LDA model in this run, so no pyLDAvis page")
+    manifest_path = tables_dir / "manifest.csv"
+    manifest = pd.read_csv(manifest_path, dtype="string") if manifest_path.exists() else None
+    written.append(
+        atomic_write_text(output / "README.md", figures_readme(written, skipped, extra=extra))
+    )
+    written.append(
+        atomic_write_text(
+            output / "ENVIRONMENT.txt", environment_text(config, manifest=manifest, base=base)
+        )
+    )
+    _remove_stale(output, {Path(p).name for p in written})
+    written = sorted(written)
+    stamp = {"key": key, "outputs": outputs_digest(written)}
+    atomic_write_text(stamp_path, json.dumps(stamp, indent=1, sort_keys=True) + "\n")
+    return written
+
+
+def _stage_key(
+    config: Mapping[str, Any],
+    tables_dir: Path,
+    lda_result: Any,
+    bow: Any,
+    lexicon: Any,
+    base: Path,
+) -> str:
+    digest = hashlib.sha256()
+
+    def feed(label: str, data: bytes) -> None:
+        digest.update(label.encode("utf-8") + b"\0" + sha256_bytes(data).encode() + b"\n")
+
+    for name in sorted({*table_files(), "manifest.csv"}):
+        path = tables_dir / name
+        feed(name, path.read_bytes() if path.exists() else b"<absent>")
+    feed("environment", environment_text(config, base=base).encode("utf-8"))
+    if lexicon is not None:
+        labels = {language: lexicon.labels(language) for language in plotting.LANGUAGES}
+        feed("lexicon", json.dumps(labels, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+    if lda_result is not None and bow is not None:
+        feed("topic_word", np.ascontiguousarray(lda_result.topic_word).tobytes())
+        feed("doc_topic", np.ascontiguousarray(lda_result.doc_topic).tobytes())
+        feed("vocab", "\n".join(lda_result.vocab).encode("utf-8"))
+        counts = bow.tocsr()
+        feed("bow", counts.data.tobytes() + counts.indices.tobytes() + counts.indptr.tobytes())
+    # The drawing code itself: a changed plot function must redraw the figures.
+    feed("figures.py", Path(__file__).read_bytes())
+    for private in sorted(Path(plotting.__file__).parent.glob("*")):
+        if private.suffix in {".py", ".mplstyle"}:
+            feed(private.name, private.read_bytes())
+    return digest.hexdigest()
+
+
+def _reuse(stamp_path: Path, key: str, output: Path) -> list[Path] | None:
+    if not stamp_path.exists():
+        return None
+    try:
+        stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stamp.get("key") != key:
+        return None
+    paths = [output / name for name in sorted(stamp.get("outputs", {}))]
+    if not paths or any(not p.exists() for p in paths):
+        return None
+    if outputs_digest(paths) != stamp["outputs"]:
+        return None
+    return paths
+
+
+def _remove_stale(output: Path, keep: set[str]) -> None:
+    # Only files this stage could have written: registered figure names in figure formats.
+    for name in FIGURES:
+        for path in sorted(output.glob(f"{name}.*")):
+            if path.suffix in {".pdf", ".png", ".svg"} and path.name not in keep:
+                logger.info("figures: removing stale %s", path.name)
+                path.unlink()
