@@ -55,7 +55,6 @@ OTHER = "other"
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 _MAX_PHRASE_TOKENS = 6
 _REQUIRED_FIELDS = ("id", "label_vi", "label_en", "definition", "terms")
-#: metadata columns copied from units into share tables (when present)
 _SHARE_META = (
     "doc_id",
     "unit_index",
