@@ -267,6 +267,8 @@ def test_link_lists_closing_sentences_and_headings():
     assert "Trả lời:" in article.text
     assert article.text.endswith("Xin cảm ơn ông.")
     assert "(20/06/2005)" not in article.text and "Tin khác" not in article.text
+    single = clean_article(f"Thu hồi tiền thất thoát\nVụ án tham ô(17/11/2003)\n{body}")
+    assert (single.title, single.date) == ("Thu hồi tiền thất thoát", "")
 
 
 def test_two_reads_write_identical_tables(corpus_dir, tmp_path):

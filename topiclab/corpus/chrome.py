@@ -225,6 +225,11 @@ def _header(article: Article, lines: list[str]) -> None:
         if _credit(article, line):
             continue
         kept.append(line)
+    # "Headline(17/11/2003)" below the first header line links to another article; a
+    # stamp on the page's own headline ("Title (10:25 26/03/2020)") comes first.
+    links = [line for line in kept[1:] if split_title_date(line)[1]]
+    article.removed.extend(links)
+    kept = [kept[0], *(line for line in kept[1:] if line not in links)] if kept else []
     titles: list[str] = []
     for line in kept:
         if titles and titles[-1].endswith(":"):

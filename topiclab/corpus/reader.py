@@ -29,8 +29,8 @@ table's own columns) always win. Empty curated fields are inferred from the page
 (title, date, author, credit, source, locality from the gazetteer) and named in the
 ``inferred`` column; a curated locality without district or province is completed from
 the gazetteer rather than from the page. Curated rows whose ``file`` names no input are
-reported in :attr:`Corpus.unmatched_metadata` and in the summary. The document ``text`` is the article body; the title, captions
-and credits are separate columns.
+reported in :attr:`Corpus.unmatched_metadata` and in the summary. The document ``text``
+is the article body; the title, captions and credits are separate columns.
 """
 
 from __future__ import annotations
