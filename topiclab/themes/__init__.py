@@ -55,18 +55,6 @@ OTHER = "other"
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 _MAX_PHRASE_TOKENS = 6
 _REQUIRED_FIELDS = ("id", "label_vi", "label_en", "definition", "terms")
-_SHARE_META = (
-    "doc_id",
-    "unit_index",
-    "title",
-    "date",
-    "year",
-    "locality",
-    "locality_level",
-    "district",
-    "province",
-    "source",
-)
 
 
 class LexiconError(ValueError):
