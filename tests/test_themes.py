@@ -391,11 +391,6 @@ def test_issue_phrases_survive_preprocessing_as_lexicon_terms(preprocessor, them
         assert match_terms(tokens, terms), (phrase, tokens)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the preprocessing lists 'nguồn' as a domain stopword and does not protect "
-    "'dự nguồn' / 'nguồn cán bộ' as terms, so these planning phrases lose their indicator",
-)
 @pytest.mark.parametrize("phrase", ["dự nguồn", "nguồn cán bộ"])
 def test_source_of_cadres_phrases_survive_preprocessing(preprocessor, phrase):
     tokens = preprocessor.transform_one(f"Các đồng chí bàn về {phrase} ở địa phương.")
