@@ -344,7 +344,7 @@ def test_agreement_correlates_measures_per_theme():
 # ---------------------------------------------------------------- lexicon vs preprocessing
 
 ISSUE_PHRASES = {
-    "cadre_planning": ["quy hoạch", "cán bộ trẻ", "cán bộ nữ"],
+    "cadre_planning": ["quy hoạch", "nguồn cán bộ", "dự nguồn", "cán bộ trẻ", "cán bộ nữ"],
     "cadre_rotation": ["luân chuyển", "điều động", "bổ nhiệm", "bố trí"],
     "political_education": [
         "giáo dục chính trị tư tưởng",
