@@ -17,6 +17,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from topiclab import load_corpus
 from topiclab.corpus import CorpusError
@@ -443,3 +445,26 @@ def test_files_over_max_bytes_are_excluded_unread(tmp_path, paragraphs):
     assert manifest.loc["a.txt", "status"] == "included"
     assert manifest.loc["b.txt", "reason"].startswith("file too large (")
     assert len(manifest.loc["b.txt", "sha256"]) == 64
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.binary(max_size=2000))
+def test_decoding_never_raises(data):
+    from topiclab.corpus.decode import decode_bytes
+
+    decoded = decode_bytes(data)
+    assert (decoded.text is None) == bool(decoded.reason)
+    if decoded.text is not None:
+        assert unicodedata.is_normalized("NFC", decoded.text)
+
+
+@settings(max_examples=80, deadline=None, derandomize=True)
+@given(st.text(alphabet=st.characters(blacklist_categories=["Cs"]), max_size=600))
+def test_cleaning_never_raises_and_keeps_only_input_words(text):
+    from topiclab.corpus.chrome import clean_article
+
+    article = clean_article(text)
+    source_words = set(" ".join(text.replace("\xa0", " ").split()).split())
+    for word in article.text.split():
+        # glued sentences are split, so a word may be a piece of an input word
+        assert word in source_words or any(word in w for w in source_words)
