@@ -6,6 +6,7 @@ reason, and reading must not raise.
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 import random
@@ -123,6 +124,21 @@ def build_bad_corpus(folder: Path, p: dict[str, list[str]]) -> dict[str, tuple[s
             "binary file",
         ),
         "05_utf16_bom.txt": (a.encode("utf-16"), "included", ""),
+        "05b_utf8_bom.txt": (
+            codecs.BOM_UTF8
+            + article(
+                "Hát Lót nâng cao đời sống nhân dân", "15/12/2018", p["000"][3], p["000"][4]
+            ).encode("utf-8"),
+            "included",
+            "",
+        ),
+        "05c_utf16_no_bom.txt": (
+            article(
+                "Nam Đông nắm chắc từng hộ gia đình", "20/11/2015", p["002"][7], p["002"][8]
+            ).encode("utf-16-le"),
+            "included",
+            "",
+        ),
         "06_windows1258.txt": (to_cp1258(b), "included", ""),
         "07_nfd.txt": (
             unicodedata.normalize(
@@ -318,6 +334,10 @@ def test_decoded_inputs_are_clean_nfc_text(bad):
         assert unicodedata.is_normalized("NFC", text)
         assert "\ufffd" not in text[:100_000]
     assert manifest.loc["05_utf16_bom.txt", "encoding"] == "utf-16-le"
+    assert manifest.loc["05b_utf8_bom.txt", "encoding"] == "utf-8-sig"
+    assert manifest.loc["05c_utf16_no_bom.txt", "note"] == "UTF-16 without byte-order mark"
+    assert docs.loc["05c_utf16_no_bom.txt", "title"] == "Nam Đông nắm chắc từng hộ gia đình"
+    assert not docs.loc["05b_utf8_bom.txt", "title"].startswith("\ufeff")
     assert manifest.loc["06_windows1258.txt", "encoding"] == "cp1258"
     assert "NFD normalised to NFC" in manifest.loc["07_nfd.txt", "note"]
     assert "mojibake repaired" in manifest.loc["18_mojibake.txt", "note"]
