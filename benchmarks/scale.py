@@ -1,0 +1,537 @@
+"""Scale: wall time and peak memory of every stage at growing corpus sizes.
+
+For each size N the first N articles of the VNTC sample go through the streaming path of
+:mod:`topiclab.stream` (documents, tokens and bag-of-words on disk in chunks), one stage at a
+time, each stage in a fresh Python process so its memory is its own:
+
+    ingest      DocumentStream -> documents/part-*.jsonl + manifest.csv
+    preprocess  paragraph units -> pyvi tokens (joblib processes, --jobs) -> tokens/part-*.txt
+    vectorize   vocabulary + BoW chunks (bow/part-*.npz) + TF-IDF (tfidf.npz)
+    lda         StreamedLDA reading the BoW chunks from disk
+    nmf         topiclab NMF on the sparse TF-IDF matrix
+    coherence   c_v, c_npmi, u_mass of both models from one set of corpus statistics
+    figures     top-terms figures of both models and the corpus overview (PNG)
+
+Per stage it reports the wall time of the stage's work (``compute_s``, without the Python
+start-up and imports), the wall time of the whole process (``process_s``), the peak resident
+memory of the stage process (``peak_rss_mb``, the kernel's ru_maxrss from wait4) and the peak of
+the summed resident memory of the stage process and all its worker processes
+(``peak_tree_rss_mb``, sampled every 0.1 s with psutil: the number that must fit the machine).
+Growth exponents between consecutive sizes are log(time ratio) / log(size ratio): 1 is linear.
+
+It then checks on a subset that a Dask ``LocalCluster`` (2 worker processes) gives the same
+tokens as joblib's local processes.
+
+Results go to benchmarks/results/scale.csv and scale.md (with the command that produced them).
+
+Usage: python benchmarks/scale.py [--data ../shared/data/vntc_20k.jsonl.gz]
+       [--sizes 1000,5000,20000] [--jobs 2] [--k 10] [--passes 5] [--iterations 100]
+       [--dask-check 300] [--work /tmp/topiclab-scale] [--out benchmarks/results]
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import itertools
+import json
+import math
+import os
+import platform
+import shlex
+import subprocess
+import sys
+import threading
+import time
+import warnings
+from datetime import UTC, datetime
+from pathlib import Path
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+os.environ.setdefault("MPLBACKEND", "Agg")
+
+REPO = Path(__file__).resolve().parent.parent
+DEFAULT_DATA = REPO.parent / "shared" / "data" / "vntc_20k.jsonl.gz"
+SEED = 20181206
+STAGES = ("ingest", "preprocess", "vectorize", "lda", "nmf", "coherence", "figures")
+GOAL_MEMORY_MB = 2048
+GOAL_TOTAL_S = 15 * 60
+RESULT_TAG = "RESULT "
+IMPORTS = (
+    "topiclab.stream",
+    "topiclab.parallel",
+    "topiclab.preprocess",
+    "topiclab.evaluate",
+    "topiclab.models",
+    "matplotlib.pyplot",
+    "topiclab.plotting",
+)
+
+
+# -- stages (each runs in its own process) -----------------------------------------------
+
+
+def stage_ingest(args: argparse.Namespace, root: Path) -> dict:
+    from topiclab.stream import DocumentStream, ingest
+
+    stream = DocumentStream(args.data, limit=args.size)
+    store = ingest(stream, root, chunk_size=args.chunk_size)
+    excluded = int((stream.manifest["status"] != "included").sum())
+    return {"n_inputs": len(stream.manifest), "n_documents": len(store), "n_excluded": excluded}
+
+
+def stage_preprocess(args: argparse.Namespace, root: Path) -> dict:
+    from topiclab.preprocess import Preprocessor
+    from topiclab.stream import DocumentStore, preprocess_store
+
+    # No token cache: the stage must segment every unit, not read a previous run's tokens.
+    preprocessor = Preprocessor(n_jobs=args.jobs, backend="loky", batch_size=64)
+    tokens = preprocess_store(DocumentStore(root), root, preprocessor, unit="paragraph")
+    meta = json.loads((root / "store.json").read_text())["preprocess"]
+    return {"n_units": len(tokens), "n_tokens": meta["n_tokens"]}
+
+
+def stage_vectorize(args: argparse.Namespace, root: Path) -> dict:
+    from topiclab.stream import TokenStore, vectorize_store
+    from topiclab.vectorize import EmptyUnitsWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EmptyUnitsWarning)
+        bow = vectorize_store(TokenStore(root), root, no_below=2, no_above=0.95, keep_n=20000)
+    return {"n_terms": bow.n_terms, "nnz": int(bow.tfidf().nnz)}
+
+
+def stage_lda(args: argparse.Namespace, root: Path) -> dict:
+    from topiclab.stream import BowStore, StreamedLDA
+
+    store = BowStore(root)
+    lda = StreamedLDA(
+        args.k, random_state=SEED, passes=args.passes, iterations=args.iterations
+    ).fit(store)
+    lda.result_.save(root / "results" / "lda")
+    return {"k": args.k, "passes": args.passes, "iterations": args.iterations}
+
+
+def stage_nmf(args: argparse.Namespace, root: Path) -> dict:
+    from topiclab.models import NMF
+    from topiclab.stream import BowStore
+
+    store = BowStore(root)
+    nmf = NMF(args.k, random_state=SEED).fit(store.tfidf(), vocab=store.vocab)
+    nmf.result_.save(root / "results" / "nmf")
+    return {"k": args.k, "n_iter": int(nmf.n_iter_)}
+
+
+def stage_coherence(args: argparse.Namespace, root: Path) -> dict:
+    from topiclab.evaluate import CoherenceScorer, coherence
+    from topiclab.io import write_table
+    from topiclab.models import TopicResult
+    from topiclab.stream import BowStore, TokenStore
+
+    results = [TopicResult.load(root / "results" / name) for name in ("lda", "nmf")]
+    scorer = CoherenceScorer(TokenStore(root), BowStore(root).dictionary())
+    table = coherence(results, scorer=scorer)
+    write_table(table, root / "results" / "coherence.csv")
+    means = table.groupby("model")["c_npmi"].mean()
+    return {f"c_npmi_{model}": round(float(value), 4) for model, value in means.items()}
+
+
+def stage_figures(args: argparse.Namespace, root: Path) -> dict:
+    import matplotlib.pyplot as plt
+    import pandas as pd
+
+    from topiclab import plotting
+    from topiclab.io import atomic_write_bytes
+    from topiclab.models import TopicResult
+    from topiclab.stream import DocumentStore, TokenStore
+
+    def png(fig) -> bytes:
+        import io
+
+        buffer = io.BytesIO()
+        fig.savefig(buffer, format="png", dpi=150, metadata={"Software": None})
+        plt.close(fig)
+        return buffer.getvalue()
+
+    written = 0
+    with plotting.paper_style():
+        for name in ("lda", "nmf"):
+            terms = TopicResult.load(root / "results" / name).to_frame(10)
+            fig = plt.figure(figsize=(10, 6))
+            plotting.plot_top_terms(terms, fig, n_terms=8)
+            atomic_write_bytes(root / "figures" / f"top_terms_{name}.png", png(fig))
+            written += 1
+        columns = ["doc_id", "locality", "year"]
+        documents = pd.concat(
+            [frame[columns] for frame in DocumentStore(root).frames()], ignore_index=True
+        )
+        units = TokenStore(root).units()[["unit_id", "doc_id", "n_tokens"]]
+        units["n_tokens"] = units["n_tokens"].astype(int)
+        fig = plt.figure(figsize=(10, 4))
+        plotting.plot_corpus_overview(documents, units, fig, length="n_tokens")
+        atomic_write_bytes(root / "figures" / "corpus_overview.png", png(fig))
+        written += 1
+    return {"figures": written}
+
+
+def stage_dask_check(args: argparse.Namespace, root: Path) -> dict:
+    from topiclab.parallel import preprocess_parallel
+    from topiclab.preprocess import Preprocessor
+    from topiclab.stream import DocumentStream
+
+    texts = [doc["text"] for doc in DocumentStream(args.data, limit=args.size)]
+    base = Preprocessor(batch_size=16)
+    start = time.perf_counter()
+    local = preprocess_parallel(texts, base, n_jobs=args.jobs)
+    local_s = time.perf_counter() - start
+    start = time.perf_counter()
+    dask = preprocess_parallel(texts, base, scheduler="local", n_workers=2, processes=True)
+    dask_s = time.perf_counter() - start
+    same = sum(a == b for a, b in zip(local, dask, strict=True))
+    return {
+        "n_texts": len(texts),
+        "n_identical": same,
+        "identical": same == len(texts) and len(local) == len(dask),
+        "n_tokens": sum(map(len, local)),
+        "local_s": round(local_s, 2),
+        "dask_s": round(dask_s, 2),
+    }
+
+
+STAGE_FUNCTIONS = {
+    "ingest": stage_ingest,
+    "preprocess": stage_preprocess,
+    "vectorize": stage_vectorize,
+    "lda": stage_lda,
+    "nmf": stage_nmf,
+    "coherence": stage_coherence,
+    "figures": stage_figures,
+    "dask_check": stage_dask_check,
+}
+
+
+def run_stage_here(args: argparse.Namespace) -> int:
+    """Child process: run one stage and print its timing and details as one JSON line."""
+    root = Path(args.work) / f"n{args.size}"
+    root.mkdir(parents=True, exist_ok=True)
+    # Imports are start-up, not the stage's work: load them before the clock starts.
+    for module in IMPORTS:
+        importlib.import_module(module)
+    start = time.perf_counter()
+    details = STAGE_FUNCTIONS[args.stage](args, root)
+    compute_s = time.perf_counter() - start
+    print(RESULT_TAG + json.dumps({"compute_s": compute_s, **details}), flush=True)
+    return 0
+
+
+# -- the parent: spawn, measure, tabulate -------------------------------------------------
+
+
+def _tree_rss(process) -> int:
+    import psutil
+
+    total = 0
+    try:
+        members = [process, *process.children(recursive=True)]
+    except psutil.Error:
+        return 0
+    for member in members:
+        try:
+            total += member.memory_info().rss
+        except psutil.Error:
+            continue
+    return total
+
+
+def measure(command: list[str]) -> dict:
+    """Run ``command``; its wall time, peak RSS (wait4) and sampled peak tree RSS."""
+    import psutil
+
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO)
+    handle = psutil.Process(child.pid)
+    peak = [0]
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], _tree_rss(handle))
+            done.wait(0.1)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    stdout_lines = []
+    assert child.stdout is not None
+    for line in child.stdout:
+        stdout_lines.append(line)
+    _, status, usage = os.wait4(child.pid, 0)
+    child.returncode = os.waitstatus_to_exitcode(status)
+    elapsed = time.perf_counter() - start
+    done.set()
+    sampler.join()
+    result = next(
+        (
+            json.loads(line[len(RESULT_TAG) :])
+            for line in stdout_lines
+            if line.startswith(RESULT_TAG)
+        ),
+        None,
+    )
+    if child.returncode != 0 or result is None:
+        raise RuntimeError(f"stage failed (exit {child.returncode}): {shlex.join(command)}")
+    return {
+        "process_s": elapsed,
+        "peak_rss_mb": usage.ru_maxrss / 1024,
+        "peak_tree_rss_mb": max(peak[0], usage.ru_maxrss * 1024) / 2**20,
+        **result,
+    }
+
+
+def stage_command(args: argparse.Namespace, stage: str, size: int) -> list[str]:
+    return [
+        sys.executable,
+        str(Path(__file__).resolve()),
+        "--stage",
+        stage,
+        "--size",
+        str(size),
+        "--data",
+        str(args.data),
+        "--work",
+        str(args.work),
+        "--jobs",
+        str(args.jobs),
+        "--k",
+        str(args.k),
+        "--passes",
+        str(args.passes),
+        "--iterations",
+        str(args.iterations),
+        "--chunk-size",
+        str(args.chunk_size),
+    ]
+
+
+def exponent(t1: float, t2: float, n1: float, n2: float) -> float:
+    if min(t1, t2, n1, n2) <= 0 or n1 == n2:
+        return float("nan")
+    return math.log(t2 / t1) / math.log(n2 / n1)
+
+
+def growth_table(rows, sizes_done: list[int]):
+    import pandas as pd
+
+    frame = pd.DataFrame(rows)
+    docs = frame[frame["stage"] == "ingest"].set_index("size")["n_documents"]
+    out = []
+    for stage in STAGES:
+        part = frame[frame["stage"] == stage].set_index("size")
+        for a, b in itertools.pairwise(sizes_done):
+            if a in part.index and b in part.index:
+                out.append(
+                    {
+                        "stage": stage,
+                        "from_docs": int(docs[a]),
+                        "to_docs": int(docs[b]),
+                        "time_exponent": exponent(
+                            part.at[a, "compute_s"], part.at[b, "compute_s"], docs[a], docs[b]
+                        ),
+                        "memory_exponent": exponent(
+                            part.at[a, "peak_tree_rss_mb"],
+                            part.at[b, "peak_tree_rss_mb"],
+                            docs[a],
+                            docs[b],
+                        ),
+                    }
+                )
+    return pd.DataFrame(out)
+
+
+def markdown(frame, growth, dask: dict | None, args, command: str, note: str) -> str:
+    sizes = sorted(frame["size"].unique())
+    docs = {
+        size: int(n)
+        for size, n in frame[frame["stage"] == "ingest"].set_index("size")["n_documents"].items()
+    }
+    header = "| stage | " + " | ".join(f"{docs.get(s, s):,} docs: s / MB" for s in sizes) + " |"
+    lines = [
+        "# Scale benchmark",
+        "",
+        "Produced by:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; machine: "
+        f"{os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
+        f"- data: `{args.data.name}`, the first N articles; paragraph units; "
+        f"preprocess with {args.jobs} joblib processes; LDA K={args.k}, passes={args.passes}, "
+        f"iterations={args.iterations} (gensim, read from disk); NMF K={args.k} on TF-IDF",
+        "- time: the stage's own work in seconds (`compute_s`, without Python start-up); "
+        "memory: peak resident memory of the stage process plus its worker processes, in MB "
+        "(`peak_tree_rss_mb`, sampled every 0.1 s; ru_maxrss of the stage process alone is "
+        "in the CSV)",
+        "- the machine is shared with other jobs while this runs: timings are noisy",
+        "",
+        header,
+        "|---|" + "---|" * len(sizes),
+    ]
+    for stage in STAGES:
+        cells = []
+        for size in sizes:
+            row = frame[(frame["stage"] == stage) & (frame["size"] == size)]
+            if row.empty:
+                cells.append("not run")
+            else:
+                r = row.iloc[0]
+                cells.append(f"{r['compute_s']:.1f} / {r['peak_tree_rss_mb']:.0f}")
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
+    totals = []
+    for size in sizes:
+        part = frame[frame["size"] == size]
+        complete = set(part["stage"]) == set(STAGES)
+        totals.append(
+            f"{part['process_s'].sum():.0f} s, max {part['peak_tree_rss_mb'].max():.0f} MB"
+            + ("" if complete else " (incomplete)")
+        )
+    lines.append("| **whole run** (process time) | " + " | ".join(totals) + " |")
+    lines += ["", "## Growth exponents (1 = linear in documents)", ""]
+    if growth.empty:
+        lines.append("Only one size finished: no exponent.")
+    else:
+        pairs = sorted({(r.from_docs, r.to_docs) for r in growth.itertuples()})
+        lines.append(
+            "| stage | "
+            + " | ".join(f"time {a:,}→{b:,}" for a, b in pairs)
+            + " | "
+            + " | ".join(f"memory {a:,}→{b:,}" for a, b in pairs)
+            + " |"
+        )
+        lines.append("|---|" + "---|" * (2 * len(pairs)))
+        for stage in STAGES:
+            part = growth[growth["stage"] == stage]
+            if part.empty:
+                continue
+            t = [part[(part.from_docs == a) & (part.to_docs == b)] for a, b in pairs]
+            lines.append(
+                f"| {stage} | "
+                + " | ".join(f"{p['time_exponent'].iloc[0]:.2f}" if len(p) else "" for p in t)
+                + " | "
+                + " | ".join(f"{p['memory_exponent'].iloc[0]:.2f}" if len(p) else "" for p in t)
+                + " |"
+            )
+    lines += ["", "## Goals", ""]
+    largest = max(sizes)
+    part = frame[frame["size"] == largest]
+    complete = set(part["stage"]) == set(STAGES)
+    peak = part["peak_tree_rss_mb"].max()
+    total = part["process_s"].sum()
+    worst = growth["time_exponent"].max() if not growth.empty else float("nan")
+    worst_stage = growth.loc[growth["time_exponent"].idxmax(), "stage"] if not growth.empty else "-"
+    lines += [
+        f"- every stage at most linear: largest time exponent {worst:.2f} ({worst_stage}) — "
+        + ("met" if worst <= 1.15 else "NOT met")
+        + " (1.15 allows for timing noise on a shared machine)",
+        f"- peak memory at {docs.get(largest, largest):,} documents under "
+        f"{GOAL_MEMORY_MB} MB: {peak:.0f} MB — " + ("met" if peak < GOAL_MEMORY_MB else "NOT met"),
+        f"- whole run at {docs.get(largest, largest):,} documents under 15 min on "
+        f"{os.cpu_count()} cores: {total / 60:.1f} min — "
+        + ("met" if total < GOAL_TOTAL_S and complete else "NOT met")
+        + ("" if complete else " (the run did not finish every stage)"),
+    ]
+    lines += ["", "## Dask LocalCluster against local processes", ""]
+    if dask is None:
+        lines.append("Not run.")
+    else:
+        lines.append(
+            f"On the first {args.dask_check} articles ({dask['n_texts']} documents, "
+            f"{dask['n_tokens']:,} tokens): {dask['n_identical']} of {dask['n_texts']} token "
+            f"lists identical between joblib ({args.jobs} local processes, "
+            f"{dask['local_s']:.1f} s) and a Dask LocalCluster of 2 worker processes "
+            f"({dask['dask_s']:.1f} s, including the cluster start) — "
+            + ("**identical**." if dask["identical"] else "**DIFFERENT**.")
+        )
+    if note:
+        lines += ["", "## Notes", "", note]
+    return "\n".join(lines) + "\n"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--sizes", default="1000,5000,20000")
+    parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--k", type=int, default=10)
+    parser.add_argument("--passes", type=int, default=5)
+    parser.add_argument("--iterations", type=int, default=100)
+    parser.add_argument("--chunk-size", type=int, default=1000)
+    parser.add_argument("--dask-check", type=int, default=300, help="articles (0 = skip)")
+    parser.add_argument("--work", type=Path, default=Path("/tmp/topiclab-scale"))
+    parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
+    parser.add_argument("--note", default="", help="text added to the results file")
+    parser.add_argument("--stage", choices=sorted(STAGE_FUNCTIONS), help=argparse.SUPPRESS)
+    parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    args.data = args.data.resolve() if args.data.exists() else args.data
+    if args.stage:
+        return run_stage_here(args)
+    if not args.data.exists():
+        print(
+            f"data not found: {args.data}\n"
+            "This benchmark needs the VNTC sample (vntc_20k.jsonl.gz, see "
+            "../shared/data/README.md); pass its path with --data.",
+            file=sys.stderr,
+        )
+        return 2
+
+    import pandas as pd
+
+    from topiclab.io import atomic_write_text, write_table
+
+    command = "python benchmarks/scale.py " + shlex.join(sys.argv[1:])
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    rows: list[dict] = []
+    csv_path = args.out / "scale.csv"
+    md_path = args.out / "scale.md"
+
+    def save(dask: dict | None) -> None:
+        frame = pd.DataFrame(rows)
+        done = sorted(frame["size"].unique())
+        growth = growth_table(rows, done)
+        write_table(frame, csv_path)
+        atomic_write_text(md_path, markdown(frame, growth, dask, args, command, args.note))
+
+    dask = None
+    for size in sizes:
+        for stage in STAGES:
+            print(f"[{size}] {stage} ...", end=" ", flush=True)
+            row = measure(stage_command(args, stage, size))
+            rows.append({"size": size, "stage": stage, **row})
+            print(
+                f"{row['compute_s']:.1f} s (process {row['process_s']:.1f} s), "
+                f"peak {row['peak_tree_rss_mb']:.0f} MB "
+                f"(stage process {row['peak_rss_mb']:.0f} MB)",
+                flush=True,
+            )
+            save(dask)
+        if size == sizes[0] and args.dask_check:
+            print(f"[dask check, {args.dask_check} articles] ...", end=" ", flush=True)
+            command_dask = stage_command(args, "dask_check", args.dask_check)
+            dask = measure(command_dask)
+            print(
+                "identical" if dask["identical"] else "DIFFERENT",
+                f"({dask['n_identical']}/{dask['n_texts']})",
+                flush=True,
+            )
+            save(dask)
+    frame = pd.DataFrame(rows)
+    print()
+    print(md_path.read_text(encoding="utf-8"))
+    print(f"wrote {csv_path} and {md_path}")
+    return 0 if not frame.empty else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
