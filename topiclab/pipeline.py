@@ -88,7 +88,15 @@ def run(config: dict[str, Any]) -> list[Path]:
     for name, frame in stage_themes(fitted, config).items():
         written.append(write_table(frame, tables / f"{name}.csv"))
     logger.info("wrote %d tables to %s", len(written), tables)
+    written += stage_figures(fitted, config)
     return written
+
+
+def stage_figures(fitted: Fitted, config: dict[str, Any]) -> list[Path]:
+    """Figures from the tables just written (reused when their inputs are unchanged)."""
+    from topiclab.figures import figure_stage
+
+    return figure_stage(fitted, config)
 
 
 # ------------------------------------------------------------------------------------ stages
@@ -134,17 +142,22 @@ def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]
     """Tokenize every unit; the preprocessor caches tokens under ``<cache>/tokens``."""
     from topiclab.preprocess import Preprocessor
 
+    from topiclab.parallel import parallel_backend, scheduler_from_config
+
     settings = config["preprocess"]
     cache = Path(config["cache"]) / "tokens" if config.get("cache") else None
-    preprocessor = Preprocessor(
-        remove_names=settings["remove_names"],
-        remove_places=settings["remove_places"],
-        n_jobs=settings["n_jobs"],
-        backend=settings["backend"],
-        cache_dir=cache,
-        progress=False,
-    )
-    tokens = preprocessor.transform(units["text"].tolist())
+    # parallel.scheduler moves the map onto a Dask cluster; the tokens stay the same.
+    scheduler = scheduler_from_config(config)
+    with parallel_backend(scheduler, n_jobs=settings["n_jobs"]) as where:
+        preprocessor = Preprocessor(
+            remove_names=settings["remove_names"],
+            remove_places=settings["remove_places"],
+            n_jobs=where.n_jobs,
+            backend=where.backend if scheduler else settings["backend"],
+            cache_dir=cache,
+            progress=False,
+        )
+        tokens = preprocessor.transform(units["text"].tolist())
     logger.info(
         "tokens: %d units (%d segmented, %d from cache)",
         len(tokens),

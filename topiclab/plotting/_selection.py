@@ -42,7 +42,7 @@ def plot_model_selection(
         an empty panel saying so, never dropped silently.
     chosen : dict, optional
         ``model -> K`` chosen for the analysis, marked with a ring. When omitted, a boolean
-        ``chosen`` column of the table is used if present.
+        ``selected`` (or ``chosen``) column of the table is used if present.
     ncols : int, default=2
         Panels per row.
 
@@ -54,8 +54,9 @@ def plot_model_selection(
     require_columns(table, ("model", "k", *metrics), "plot_model_selection")
     if table.empty:
         raise ValueError("plot_model_selection: the table has no rows")
-    if chosen is None and "chosen" in table.columns:
-        flagged = table[table["chosen"].astype(bool)]
+    flag = next((c for c in ("selected", "chosen") if c in table.columns), None)
+    if chosen is None and flag is not None:
+        flagged = table[table[flag].map(_truthy)]
         chosen = {str(m): int(k) for m, k in zip(flagged["model"], flagged["k"], strict=True)}
     if fig is None:
         fig = plt.figure()
@@ -108,3 +109,9 @@ def plot_model_selection(
     if handles:
         axes[0].legend(handles, legend_labels)
     return np.asarray(axes, dtype=object)
+
+
+def _truthy(value: object) -> bool:
+    if isinstance(value, str):
+        return value.strip().lower() in {"true", "1", "yes"}
+    return bool(value) and not pd.isna(value)
