@@ -140,9 +140,8 @@ def stage_units(documents: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame
 
 def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]:
     """Tokenize every unit; the preprocessor caches tokens under ``<cache>/tokens``."""
-    from topiclab.preprocess import Preprocessor
-
     from topiclab.parallel import parallel_backend, scheduler_from_config
+    from topiclab.preprocess import Preprocessor
 
     settings = config["preprocess"]
     cache = Path(config["cache"]) / "tokens" if config.get("cache") else None
