@@ -99,3 +99,17 @@ def test_lazy_exports_resolve():
     assert topiclab.TopicResult.__name__ == "TopicResult"
     with pytest.raises(AttributeError):
         topiclab.does_not_exist  # noqa: B018
+
+
+def test_a_bad_corpus_is_one_clear_line_and_exit_status_two(tmp_path, capsys):
+    (tmp_path / "empty.txt").write_bytes(b"")
+    assert main(["ingest", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("topiclab: error:")
+    assert str(tmp_path) in err
+    assert "Traceback" not in err
+
+
+def test_an_unknown_config_key_on_the_command_line_is_one_clear_line(capsys):
+    assert main(["run", "--set", "models.lda.pases=3"]) == 2
+    assert "unknown config key 'pases'" in capsys.readouterr().err

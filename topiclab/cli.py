@@ -126,13 +126,28 @@ def run_overrides(args: argparse.Namespace) -> list[str]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``topiclab`` console script."""
+    """Entry point of the ``topiclab`` console script.
+
+    Errors a researcher can act on (a bad corpus, config or parameter) are printed as one
+    line and give exit status 2; ``--verbose`` adds the traceback.
+    """
     args = build_parser().parse_args(argv)
     logging.basicConfig(
         level=logging.INFO if args.verbose else logging.WARNING,
         format="%(asctime)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    try:
+        return _dispatch(args)
+    except (ValueError, KeyError, FileNotFoundError) as error:
+        if args.verbose:
+            raise
+        message = error.args[0] if isinstance(error, KeyError) and error.args else error
+        print(f"topiclab: error: {message}", file=sys.stderr)
+        return 2
+
+
+def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "ingest":
         from topiclab.corpus import load_corpus
 
