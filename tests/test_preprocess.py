@@ -261,8 +261,9 @@ def test_cache_hit_resegments_nothing(articles, tmp_path: Path) -> None:
     tokens = first.transform(articles)
     assert segment_calls() - before == len(articles)
     assert (first.n_segmented_, first.n_cached_) == (len(articles), 0)
-    files = list((tmp_path / "tokens").rglob("*.txt"))
-    assert len(files) == len(articles)
+    packs = list((tmp_path / "tokens").rglob("*.tsv"))
+    assert len(packs) == 1
+    assert len(packs[0].read_text(encoding="utf-8").splitlines()) == len(articles)
     assert not list(tmp_path.rglob("*.tmp"))
 
     second = Preprocessor(cache_dir=tmp_path)
@@ -270,6 +271,12 @@ def test_cache_hit_resegments_nothing(articles, tmp_path: Path) -> None:
     assert second.transform([*articles, articles[0]]) == [*tokens, tokens[0]]
     assert segment_calls() == before
     assert (second.n_segmented_, second.n_cached_) == (0, len(articles) + 1)
+
+    # a new text is segmented and added as a new pack; the old ones are read
+    third = Preprocessor(cache_dir=tmp_path)
+    assert third.transform([articles[2], "Ban Thường vụ họp"])[0] == tokens[2]
+    assert (third.n_segmented_, third.n_cached_) == (1, 1)
+    assert len(list((tmp_path / "tokens").rglob("*.tsv"))) == 2
 
     # other settings are another cache entry; scheduling settings are not
     other = Preprocessor(cache_dir=tmp_path, remove_places=False)
@@ -286,6 +293,8 @@ def test_bad_input_is_a_clear_error() -> None:
         Preprocessor().transform("cán bộ")
     with pytest.raises(TypeError, match="must be True or False"):
         Preprocessor(remove_names="yes").transform_one("cán bộ")
+    with pytest.raises(ValueError, match="n_jobs must be a non-zero integer"):
+        Preprocessor(n_jobs=0).transform(["cán bộ"])
     with pytest.raises(ValueError, match="min_length"):
         Preprocessor(min_length=0).transform_one("cán bộ")
     assert Preprocessor().transform([]) == []

@@ -1,17 +1,22 @@
-"""On-disk token cache: one small file per text, keyed by the text and the settings.
+"""On-disk token cache keyed by the text and the preprocessing settings.
 
-Layout: ``<cache_dir>/tokens/<settings key>/<h[:2]>/<h>.txt`` where ``h`` is the SHA-256 of
-the text. The file holds the tokens separated by single spaces (tokens never contain
-whitespace). Writes are atomic (:func:`topiclab.io.atomic_write_text`), so an interrupted run
-leaves no half-written entry, and concurrent runs over the same texts write identical bytes.
+Layout: ``<cache_dir>/tokens/<settings key>/<pack>.tsv``. A pack holds many texts, one a
+line: the SHA-256 of the text, a tab, and its tokens separated by single spaces (tokens never
+contain whitespace). One file per text would cost a file creation per text, which on a
+network or virtual disk is slower than segmenting the text again; packs cost one per batch.
+Packs are written atomically (:func:`topiclab.io.atomic_write_text`) and never modified, so an
+interrupted run leaves only whole packs, and runs in parallel can only add packs.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 __all__ = ["TokenCache", "text_key"]
+
+_KEY_LENGTH = 64
 
 
 def text_key(text: str) -> str:
@@ -33,20 +38,36 @@ class TokenCache:
     def __init__(self, root: str | Path, settings_key: str) -> None:
         self.folder = Path(root) / "tokens" / settings_key[:24]
 
-    def _path(self, key: str) -> Path:
-        return self.folder / key[:2] / f"{key}.txt"
+    def packs(self) -> list[Path]:
+        """The pack files of this cache, in name order."""
+        return sorted(self.folder.glob("*.tsv")) if self.folder.is_dir() else []
 
-    def get(self, key: str) -> list[str] | None:
-        """Cached tokens of the text with this key, or ``None`` when absent."""
-        try:
-            content = self._path(key).read_text(encoding="utf-8")
-        except FileNotFoundError:
+    def get_many(self, keys: Iterable[str]) -> dict[str, list[str]]:
+        """Cached tokens of the texts with these keys; absent keys are left out."""
+        wanted = set(keys)
+        found: dict[str, list[str]] = {}
+        for pack in self.packs():
+            if len(found) == len(wanted):
+                break
+            for line in pack.read_text(encoding="utf-8").splitlines():
+                key = line[:_KEY_LENGTH]
+                if (
+                    key in wanted
+                    and key not in found
+                    and line[_KEY_LENGTH : _KEY_LENGTH + 1] == "\t"
+                ):
+                    rest = line[_KEY_LENGTH + 1 :]
+                    found[key] = rest.split(" ") if rest else []
+        return found
+
+    def put_many(self, items: Mapping[str, list[str]]) -> Path | None:
+        """Store the tokens of several texts as one new pack; returns its path."""
+        if not items:
             return None
-        return content.split(" ") if content else []
-
-    def put(self, key: str, tokens: list[str]) -> None:
-        """Store the tokens of the text with this key."""
         # topiclab.io imports pandas; joblib workers import this module and never write.
         from topiclab.io import atomic_write_text
 
-        atomic_write_text(self._path(key), " ".join(tokens))
+        keys = sorted(items)
+        text = "".join(f"{key}\t{' '.join(items[key])}\n" for key in keys)
+        name = hashlib.sha256("".join(keys).encode("ascii")).hexdigest()[:32]
+        return atomic_write_text(self.folder / f"{name}.tsv", text)

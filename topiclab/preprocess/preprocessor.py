@@ -21,7 +21,7 @@ import hashlib
 import json
 import math
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import metadata
@@ -47,6 +47,8 @@ _RESOURCES = (
 # Settings that change how the work is scheduled, not which tokens come out.
 _SCHEDULING = ("n_jobs", "backend", "batch_size", "cache_dir", "progress")
 _UNSEEN = object()
+# Texts per cache pack file.
+_PACK_SIZE = 2000
 # Distinct written words remembered per pipeline; a few hundred thousand cover a large corpus.
 _MEMO_SIZE = 500_000
 
@@ -513,61 +515,64 @@ class Preprocessor:
                     "(fill or drop missing texts before preprocessing)"
                 )
         settings = self._settings()
+        self._check_scheduling()
         cache = TokenCache(self.cache_dir, self.settings_key()) if self.cache_dir else None
         keys = [text_key(text) for text in texts]
-        found: dict[str, list[str]] = {}
-        if cache is not None:
-            for key in dict.fromkeys(keys):
-                tokens = cache.get(key)
-                if tokens is not None:
-                    found[key] = tokens
+        found = cache.get_many(keys) if cache is not None else {}
         todo: dict[str, str] = {}
         for key, text in zip(keys, texts, strict=True):
             if key not in found:
                 todo.setdefault(key, text)
-        self.n_cached_ = len(texts) - sum(1 for key in keys if key in todo)
+        self.n_cached_ = sum(1 for key in keys if key not in todo)
         self.n_segmented_ = len(todo)
-        todo_keys = list(todo)
-        for key, tokens in zip(todo_keys, self._run(settings, list(todo.values())), strict=True):
+        pending: dict[str, list[str]] = {}
+        for key, tokens in zip(todo, self._run(settings, list(todo.values())), strict=True):
             found[key] = tokens
             if cache is not None:
-                cache.put(key, tokens)
+                pending[key] = tokens
+                # Written in packs as results arrive, so an interrupted run keeps its work.
+                if len(pending) >= _PACK_SIZE:
+                    cache.put_many(pending)
+                    pending = {}
+        if cache is not None:
+            cache.put_many(pending)
         return [list(found[key]) for key in keys]
 
-    def _run(self, settings: _Settings, texts: list[str]) -> Iterable[list[str]]:
+    def _check_scheduling(self) -> None:
+        for name in ("n_jobs", "batch_size"):
+            value = getattr(self, name)
+            if not isinstance(value, int) or isinstance(value, bool) or value == 0:
+                raise ValueError(f"{name} must be a non-zero integer, got {value!r}")
+        if self.batch_size < 1:
+            raise ValueError(f"batch_size must be positive, got {self.batch_size!r}")
+
+    def _run(self, settings: _Settings, texts: list[str]) -> Iterator[list[str]]:
+        """Tokens of ``texts`` in order, yielded as they are ready."""
+        n_jobs = self.n_jobs
         if not texts:
-            return []
+            return
         show = sys.stderr.isatty() if self.progress is None else bool(self.progress)
         from tqdm.auto import tqdm
 
-        bar = tqdm(total=len(texts), desc="preprocess", unit="text", disable=not show)
-        n_jobs = self.n_jobs
-        if not isinstance(n_jobs, int) or n_jobs == 0:
-            raise ValueError(f"n_jobs must be a non-zero integer, got {n_jobs!r}")
-        if n_jobs == 1:
-            pipeline = _pipeline(settings)
-            out = []
-            for text in texts:
-                out.append(pipeline(text))
-                bar.update(1)
-            bar.close()
-            return out
-        from joblib import Parallel, delayed
+        with tqdm(total=len(texts), desc="preprocess", unit="text", disable=not show) as bar:
+            if n_jobs == 1:
+                pipeline = _pipeline(settings)
+                for text in texts:
+                    yield pipeline(text)
+                    bar.update(1)
+                return
+            from joblib import Parallel, delayed
 
-        if settings.protect_places and settings.places is None:
-            # Resolved here so that workers need not import the gazetteer (and pandas).
-            settings = dataclasses.replace(settings, places=_gazetteer_places())
-
-        # at least four batches a worker, so that a slow batch cannot leave a worker idle
-        size = max(1, min(int(self.batch_size), math.ceil(len(texts) / (4 * abs(n_jobs)))))
-        batches = [texts[i : i + size] for i in range(0, len(texts), size)]
-        parallel = Parallel(n_jobs=n_jobs, backend=self.backend, return_as="generator")
-        out = []
-        for result in parallel(delayed(_run_batch)(settings, batch) for batch in batches):
-            out.extend(result)
-            bar.update(len(result))
-        bar.close()
-        return out
+            if settings.protect_places and settings.places is None:
+                # Resolved here so that workers need not import the gazetteer (and pandas).
+                settings = dataclasses.replace(settings, places=_gazetteer_places())
+            # at least four batches a worker, so that a slow batch cannot leave a worker idle
+            size = max(1, min(int(self.batch_size), math.ceil(len(texts) / (4 * abs(n_jobs)))))
+            batches = [texts[i : i + size] for i in range(0, len(texts), size)]
+            parallel = Parallel(n_jobs=n_jobs, backend=self.backend, return_as="generator")
+            for result in parallel(delayed(_run_batch)(settings, batch) for batch in batches):
+                yield from result
+                bar.update(len(result))
 
 
 _PARAM_NAMES: tuple[str, ...] = tuple(
