@@ -42,6 +42,13 @@ _EXPORTS: dict[str, str] = {
     "compare": "topiclab.themes",
     "exemplars": "topiclab.themes",
     "agreement": "topiclab.themes",
+    # large corpora: streaming stores on disk, parallel backends
+    "DocumentStream": "topiclab.stream",
+    "StreamedLDA": "topiclab.stream",
+    "ingest": "topiclab.stream",
+    "preprocess_store": "topiclab.stream",
+    "vectorize_store": "topiclab.stream",
+    "parallel_backend": "topiclab.parallel",
     # config and pipeline
     "load_config": "topiclab.config",
     "run": "topiclab.pipeline",
