@@ -805,7 +805,8 @@ def figure_stage(fitted: Any, config: Mapping[str, Any]) -> list[Path]:
 
     Writes ``tables/topic_terms.csv`` (the term weights behind the top-terms figures) from
     the fitted models, then every figure, the pyLDAvis page of the LDA model, README.md and
-    ENVIRONMENT.txt (see :func:`write_figures`). ``figures.enabled: false`` skips it.
+    ENVIRONMENT.txt (see :func:`write_figures`). ``figures.enabled: false`` writes the table
+    only.
 
     Parameters
     ----------
@@ -823,15 +824,16 @@ def figure_stage(fitted: Any, config: Mapping[str, Any]) -> list[Path]:
     from topiclab.themes import load_lexicon
 
     settings = config.get("figures", {})
-    if not settings.get("enabled", True):
-        logger.info("figures: skipped (figures.enabled is false)")
-        return []
     tables = Path(config["output"]) / "tables"
     results = fitted.results
+    # A table like the others (notebooks read it too), so written even without figures.
     terms = write_table(
         topic_terms_table(results[name] for name in sorted(results)),
         tables / "topic_terms.csv",
     )
+    if not settings.get("enabled", True):
+        logger.info("figures: skipped (figures.enabled is false)")
+        return [terms]
     lda = results.get("lda") if settings.get("ldavis", True) else None
     lexicon = load_lexicon(config.get("themes", {}).get("lexicon"))
     return [
