@@ -52,6 +52,11 @@ _EXPORTS: dict[str, str] = {
     # config and pipeline
     "load_config": "topiclab.config",
     "run": "topiclab.pipeline",
+    # figures
+    "FIGURES": "topiclab.figures",
+    "build_figures": "topiclab.figures",
+    "write_figures": "topiclab.figures",
+    "write_ldavis": "topiclab.figures",
 }
 
 __all__ = ["__version__", *_EXPORTS]
