@@ -46,7 +46,7 @@ REAL_SENTENCES = {
         "Từ đầu năm 2010 đến nay, các tổ chức cơ sở Đảng và UBKT các cấp trong huyện đã xử lý "
         "kỷ luật khiển trách 38 đảng viên; cảnh cáo 10 đảng viên; khai trừ 02 đảng viên.",
         (
-            "đầu nay tổ_chức_cơ_sở_đảng ủy_ban_kiểm_tra cấp xử_lý kỷ_luật khiển_trách "
+            "đầu tổ_chức_cơ_sở_đảng ủy_ban_kiểm_tra cấp xử_lý kỷ_luật khiển_trách "
             "đảng_viên cảnh_cáo đảng_viên khai_trừ đảng_viên"
         ).split(),
     ),
@@ -59,8 +59,8 @@ REAL_SENTENCES = {
         "thị trấn Đồng Mỏ đã ban hành Kế hoạch số 34-KH/ĐU về tập trung lãnh đạo, chỉ đạo nâng "
         "cao chất lượng, năng lực, sức chiến đấu của Đảng bộ thị trấn năm 2018.",
         (
-            "bí_thư đảng_ủy đảng_ủy kế_hoạch lãnh_đạo chỉ_đạo chất_lượng năng_lực sức "
-            "chiến_đấu đảng_bộ"
+            "bí_thư đảng_ủy đảng_ủy kế_hoạch lãnh_đạo chỉ_đạo chất_lượng năng_lực "
+            "sức_chiến_đấu đảng_bộ"
         ).split(),
     ),
     "003-honorific-name": (
@@ -72,7 +72,7 @@ REAL_SENTENCES = {
         "HNP - Sau 5 năm thực hiện Chương trình số 03-CTr/HU của Huyện ủy về “Nâng cao năng lực "
         "lãnh đạo, sức chiến đấu của cấp ủy Đảng và đội ngũ đảng viên",
         (
-            "chương_trình huyện_ủy năng_lực lãnh_đạo sức chiến_đấu cấp_ủy đảng đội_ngũ đảng_viên"
+            "chương_trình huyện_ủy năng_lực lãnh_đạo sức_chiến_đấu cấp_ủy đảng đội_ngũ đảng_viên"
         ).split(),
     ),
     "004-ideology-term": (
