@@ -86,6 +86,7 @@ REAL_SENTENCES = {
     ),
 }
 JUNK = {"qđ", "tw", "hu", "kh", "ctr", "đu", "ct", "xi", "xii", "tth", "lso", "hnp", "số"}
+JUNK |= {"thaithuy", "thaibinh", "gov", "vn", "ts", "vm"}  # a web address and "TS- VM" in 001
 
 
 @pytest.fixture(scope="module")
@@ -284,6 +285,13 @@ def test_cache_hit_resegments_nothing(articles, tmp_path: Path) -> None:
     assert Preprocessor(n_jobs=2, cache_dir="x").settings_key() == Preprocessor().settings_key()
     other.transform(articles[:1])
     assert other.n_segmented_ == 1
+
+
+def test_progress_bar_only_when_asked(articles, capsys) -> None:
+    Preprocessor().transform(articles[:2])
+    assert capsys.readouterr().err == ""  # stderr is not a terminal under pytest
+    Preprocessor(progress=True).transform(articles[:2])
+    assert "preprocess" in capsys.readouterr().err
 
 
 def test_bad_input_is_a_clear_error() -> None:
