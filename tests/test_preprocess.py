@@ -153,6 +153,12 @@ def test_places_and_names_are_options(articles) -> None:
     assert "nguyễn_văn_vinh" in kept
     default = tokenize(articles[0])
     assert "hát_lót" not in default and "nguyễn_văn_vinh" not in default
+    # 002: a person's given name is also a commune's name ("Xuân Bình"); the surname decides
+    sentence = "Bí thư Huyện ủy Nam Đông Trần Xuân Bình xác định"
+    assert sentence in unicodedata.normalize("NFC", articles[2])
+    both = Preprocessor(remove_places=False, remove_names=False).transform_one(sentence)
+    assert both == ["bí_thư", "huyện_ủy", "nam_đông", "trần_xuân_bình", "xác_định"]
+    assert tokenize(sentence) == ["bí_thư", "huyện_ủy", "xác_định"]
 
 
 def _new_style(text: str) -> str:

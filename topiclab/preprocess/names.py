@@ -18,7 +18,7 @@ from __future__ import annotations
 from topiclab.preprocess.phrases import NAME, PLACE, Span, after_prefix
 from topiclab.preprocess.segment import bigrams
 
-__all__ = ["HONORIFICS", "SURNAMES", "find_names"]
+__all__ = ["HONORIFICS", "SURNAMES", "find_names", "surname_before"]
 
 # The most frequent Kinh surnames (covering well over 90% of the population) and the common
 # surnames of the Thái, Tày, Mường, H'Mông and Dao peoples of the northern provinces.
@@ -47,6 +47,11 @@ def _honorific_before(lower: list[str], begin: int) -> bool:
     if begin >= 2 and lower[begin - 2] == "đồng" and lower[begin - 1] == "chí":
         return True
     return begin >= 2 and lower[begin - 1] == ":" and lower[begin - 2] in _CREDITS
+
+
+def surname_before(syllables: list[str], lower: list[str], i: int) -> bool:
+    """Whether a capitalised surname stands just before syllable ``i``."""
+    return i >= 1 and lower[i - 1] in SURNAMES and syllables[i - 1].istitle()
 
 
 def _after_prefix(lower: list[str], begin: int) -> bool:

@@ -8,7 +8,7 @@ preprocessor makes each one exactly one token, before any stopword is removed.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from topiclab.preprocess.lists import as_token
@@ -81,11 +81,16 @@ class SpanMatcher:
         the word "đoàn kết". Names of one syllable or with digits are skipped: too ambiguous.
     plenums : bool, default=True
         Read "Trung ương N" as one term.
+    person_before : callable, optional
+        ``person_before(syllables, lower, i)`` is true when syllable ``i`` continues a
+        person's name (a capitalised surname just before it); a place name is then not
+        matched there.
     """
 
     terms: Iterable[str] = ()
     places: Iterable[str] = ()
     plenums: bool = True
+    person_before: Callable[[list[str], list[str], int], bool] | None = None
     _table: dict[tuple[str, ...], tuple[str, str]] = field(init=False, repr=False)
     _lengths: dict[str, tuple[int, ...]] = field(init=False, repr=False)
     _also_place: frozenset[tuple[str, ...]] = field(init=False, repr=False)
@@ -134,6 +139,13 @@ class SpanMatcher:
                 if kind == PLACE and not all(
                     s.istitle() or s.isupper() for s in syllables[i : i + length]
                 ):
+                    continue
+                if (
+                    kind == PLACE
+                    and self.person_before is not None
+                    and self.person_before(syllables, lower, i)
+                ):
+                    # "Ông Trần Xuân Bình": the commune "Xuân Bình" is a given name here.
                     continue
                 found = Span(i, i + length, token, kind)
                 break

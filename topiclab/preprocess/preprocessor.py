@@ -30,7 +30,7 @@ from typing import Any
 
 from topiclab.preprocess import charfilters, lists
 from topiclab.preprocess.cache import TokenCache, text_key
-from topiclab.preprocess.names import find_names
+from topiclab.preprocess.names import find_names, surname_before
 from topiclab.preprocess.normalize import normalize_text
 from topiclab.preprocess.phrases import NAME, PLACE, Span, SpanMatcher
 from topiclab.preprocess.segment import known_syllables, segment_syllables, word_spans
@@ -113,6 +113,7 @@ class _Pipeline:
             terms=[normalize_text(t) for t in terms],
             places=[normalize_text(p) for p in places],
             plenums=s.protect_terms,
+            person_before=surname_before,
         )
         stop: set[str] = set()
         if s.generic_stopwords:
