@@ -233,7 +233,7 @@ def test_vietnamese_labels_on_request(built, tmp_path):
         figures.FIGURES["fig3_top_terms_lda"], figures.read_tables(tables), language="vi"
     )
     vietnamese = set(load_lexicon().labels("vi").values()) | {"Khác"}
-    titles = [ax.get_title().split(": ", 1)[1] for ax in fig.axes]
+    titles = [ax.get_title().replace("\n", " ").split(": ", 1)[1] for ax in fig.axes]
     assert titles and all(title in vietnamese for title in titles)
 
 
@@ -275,3 +275,12 @@ def test_figure_formats_are_checked():
         figures.figure_bytes(figures.Figure(), "jpg")
     with pytest.raises(KeyError, match="unknown figures"):
         figures.build_figures(os.devnull, os.devnull, names=["fig99"])
+
+
+def test_svg_output_is_reproducible_too(built):
+    tables = figures.read_tables(Path(built[0]["output"]) / "tables")
+    spec = figures.FIGURES["fig6_agreement"]
+    first = figures.figure_bytes(figures.render_figure(spec, tables), "svg")
+    second = figures.figure_bytes(figures.render_figure(spec, tables), "svg")
+    assert first == second
+    assert b"<dc:date>" not in first

@@ -205,7 +205,9 @@ def test_top_terms_one_panel_per_topic_titled_with_theme_labels():
     topics = pd.concat([_topics("lda"), _topics("nmf", k=3)])
     with paper_style():
         fig = plt.figure(figsize=(8, 5))
-        axes = plot_top_terms(terms, fig, topics=topics, model="lda", n_terms=6, language="vi")
+        axes = plot_top_terms(
+            terms, fig, topics=topics, model="lda", n_terms=6, language="vi", title_width=80
+        )
     assert len(axes) == 5
     assert [ax.get_title() for ax in axes] == [
         f"0: {VI['party_discipline']}",
@@ -345,7 +347,8 @@ def test_agreement_shows_an_uncomputable_correlation_instead_of_dropping_it():
     hollow = [line for line in ax.get_lines() if line.get_markerfacecolor() == "white"]
     assert len(hollow) == 1
     assert list(hollow[0].get_xdata()) == [0.0]
-    assert any("not computable" in t.get_text() for t in ax.texts)
+    legend = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert legend[-1] == "not computable (a measure does not vary)"
 
 
 def test_locality_heatmap_shows_a_one_document_group_without_an_interval():

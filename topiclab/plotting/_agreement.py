@@ -40,7 +40,8 @@ def plot_agreement(
         Output of :func:`topiclab.themes.agreement` (``agreement.csv``): one row per theme
         and pair of measures, columns ``theme, model_a, model_b`` and a correlation
         column (``value``). A NaN correlation (a measure that does not vary) is drawn as
-        a hollow marker at zero, so the reader sees it was not computable.
+        a hollow marker at zero, explained in the legend, so the reader sees it was not
+        computable.
     ax : Axes, optional
         Where to draw; a new figure when omitted.
     value : str, optional
@@ -111,14 +112,13 @@ def plot_agreement(
     ax.set_xlabel(f"Correlation of theme shares ({value})")
     ax.grid(axis="x")
     handles, names_ = ax.get_legend_handles_labels()
-    ax.legend(handles, names_, loc="lower left")
     if not np.isfinite(pd.to_numeric(table[value], errors="coerce")).all():
-        ax.annotate(
-            "hollow: not computable (a measure does not vary)",
-            xy=(1.0, -0.12),
-            xycoords="axes fraction",
-            ha="right",
-            fontsize=5,
+        handles.append(
+            plt.Line2D(
+                [], [], linestyle="none", marker="o", markerfacecolor="white", color="#555555"
+            )
         )
+        names_.append("not computable (a measure does not vary)")
+    ax.legend(handles, names_, loc="best")
     ax.set_title("Agreement of topic-based and dictionary-based shares")
     return ax

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping
 
 import matplotlib.pyplot as plt
@@ -34,6 +35,7 @@ def plot_top_terms(
     language: str = "en",
     labels: Mapping[str, str] | None = None,
     ncols: int = 4,
+    title_width: int = 28,
 ) -> np.ndarray:
     """One panel per topic: its most probable terms as horizontal bars, best on top.
 
@@ -58,6 +60,8 @@ def plot_top_terms(
         Theme id to label, overriding the shipped labels.
     ncols : int, default=4
         Panels per row.
+    title_width : int, default=28
+        Panel titles wrap at this many characters.
 
     Returns
     -------
@@ -98,7 +102,8 @@ def plot_top_terms(
         title = f"{topic}"
         if theme is not None:
             title += f": {label_of(theme, names)}"
-        ax.set_title(title)
+        # Long theme labels wrap instead of running into the next panel's title.
+        ax.set_title(textwrap.fill(title, width=title_width))
         ax.set_xlabel("Weight")
         ax.spines["left"].set_visible(False)
     if model is not None:
