@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 import unicodedata
 from pathlib import Path
 
@@ -313,6 +315,22 @@ def test_bad_input_is_a_clear_error() -> None:
         Preprocessor(min_length=0).transform_one("cán bộ")
     assert Preprocessor().transform([]) == []
     assert tokenize("") == [] and tokenize("  \n ") == []
+
+
+def test_importing_preprocess_loads_neither_corpus_nor_pyvi() -> None:
+    # The corpus room imports normalize_text from here: importing topiclab.corpus back at
+    # import time would be a cycle; pyvi's tokenizer module (which loads scikit-learn) is
+    # not needed to segment: its CRF model is read directly.
+    code = (
+        "import sys, topiclab.preprocess as p; p.tokenize('Ban Thường vụ họp');"
+        "print(sorted(m for m in ('topiclab.corpus', 'pyvi.ViTokenizer', 'sklearn')"
+        " if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "['topiclab.corpus']"  # the gazetteer, loaded on first use
+    code = "import sys, topiclab.preprocess; print('topiclab.corpus' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 def test_params_and_config() -> None:
