@@ -35,7 +35,7 @@ def plot_top_terms(
     language: str = "en",
     labels: Mapping[str, str] | None = None,
     ncols: int = 4,
-    title_width: int = 28,
+    title_width: int = 20,
 ) -> np.ndarray:
     """One panel per topic: its most probable terms as horizontal bars, best on top.
 
@@ -60,7 +60,7 @@ def plot_top_terms(
         Theme id to label, overriding the shipped labels.
     ncols : int, default=4
         Panels per row.
-    title_width : int, default=28
+    title_width : int, default=20
         Panel titles wrap at this many characters.
 
     Returns
