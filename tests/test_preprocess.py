@@ -142,6 +142,21 @@ def test_articles_no_junk_numbers_or_stopwords(article_tokens) -> None:
     assert {"đào_tạo", "bồi_dưỡng", "tư_tưởng", "đạo_đức", "làm_theo"} <= vocabulary
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Long Văn Nhân, Trưởng Ban Tổ chức Huyện ủy cho biết", ["long_văn_nhân"]),
+        ("Sầm Thị Hoa đến thăm", ["sầm_thị_hoa", "thăm"]),
+        ("Ảnh: Khải Hoàn", ["khải_hoàn"]),
+        ("đồng chí Vinh chỉ đạo", ["vinh", "chỉ_đạo"]),
+        ("Nguyễn Thị Kim Ngân", ["nguyễn_thị_kim_ngân"]),
+    ],
+)
+def test_name_rules(text: str, kept: list[str]) -> None:
+    assert set(kept) <= set(Preprocessor(remove_names=False).transform_one(text))
+    assert not set(kept[:1]) & set(tokenize(text))
+
+
 def test_city_named_after_ho_chi_minh_is_a_place() -> None:
     text = "Tại TP.HCM, cán bộ học tập tư tưởng Hồ Chí Minh; thành phố Hồ Chí Minh và TP Hà Nội"
     assert tokenize(text) == ["cán_bộ", "học_tập", "tư_tưởng", "hồ_chí_minh"]

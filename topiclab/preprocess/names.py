@@ -7,7 +7,8 @@ used, which is why segmentation happens before lower-casing:
 * a run of 2-4 capitalised syllables that begins with a common Vietnamese surname
   ("Nguyễn Văn Vinh", "Lò Văn Mừng");
 * 1-4 capitalised syllables after a form of address or a photo credit ("ông Long Văn Nhân",
-  "đồng chí Vinh", "Ảnh: Khải Hoàn").
+  "đồng chí Vinh", "Ảnh: Khải Hoàn");
+* three capitalised syllables with the middle name "Văn" or "Thị" ("Long Văn Nhân").
 
 Protected terms and place names are matched first, so "Hồ Chí Minh" (an ideology term here),
 "Hà Nội" and "Mai Sơn" are never taken for people.
@@ -28,7 +29,7 @@ SURNAMES: frozenset[str] = frozenset(
     đinh đoàn đào cao lâm mai tô trịnh tạ hà chu kiều vương phùng thái tăng triệu quách lại
     la mạc tống từ giang diệp hứa lục nông lò cầm quàng tòng lường lù giàng vàng sùng thào
     mùa hờ ma sầm đèo bế nghiêm khổng khúc âu doãn đàm thân ninh chử bạch tiêu tôn trình
-    phí lã lạc nhữ kim khương hầu hàn tưởng văn đồng thạch điêu lộc
+    phí lã lạc nhữ kim khương hầu hàn tưởng thạch điêu lộc
     """.split()
 )
 # Words after which capitalised syllables are a person's name.
@@ -47,6 +48,35 @@ def _honorific_before(lower: list[str], begin: int) -> bool:
     if begin >= 2 and lower[begin - 2] == "đồng" and lower[begin - 1] == "chí":
         return True
     return begin >= 2 and lower[begin - 1] == ":" and lower[begin - 2] in _CREDITS
+
+
+# "Văn" and "Thị" are the usual middle names: X Văn Y / X Thị Y is a person even when the
+# surname X is rare ("Long Văn Nhân"), unless the pair is a common word.
+_MIDDLE_NAMES = frozenset({"văn", "thị"})
+_NOT_NAMES = frozenset(
+    tuple(pair.split())
+    for pair in [
+        "thị trấn",
+        "thị xã",
+        "thị ủy",
+        "thị trường",
+        "thị hiếu",
+        "văn hóa",
+        "văn phòng",
+        "văn bản",
+        "văn minh",
+        "văn nghệ",
+        "văn học",
+        "văn kiện",
+    ]
+)
+
+
+def _middle_name(lower: list[str], begin: int, end: int) -> tuple[int, int] | None:
+    for k in range(begin, end - 2):
+        if lower[k + 1] in _MIDDLE_NAMES and (lower[k + 1], lower[k + 2]) not in _NOT_NAMES:
+            return (k, min(end, k + _MAX_NAME))
+    return None
 
 
 def surname_before(syllables: list[str], lower: list[str], i: int) -> bool:
@@ -92,8 +122,8 @@ def find_names(syllables: list[str], lower: list[str], claimed: list[bool]) -> l
         elif _honorific_before(lower, begin):
             span = (begin, min(end, begin + _MAX_NAME))
         else:
-            span = None
-            for k in range(begin, end - 1):
+            span = _middle_name(lower, begin, end)
+            for k in range(begin, end - 1) if span is None else ():
                 if lower[k] in SURNAMES:
                     span = (k, min(end, k + _MAX_NAME))
                     break
