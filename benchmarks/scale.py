@@ -68,7 +68,9 @@ IMPORTS = {
     "coherence": ("topiclab.stream", "topiclab.evaluate"),
     "figures": ("topiclab.stream", "matplotlib.pyplot", "topiclab.plotting"),
     "dask_check": ("topiclab.stream", "topiclab.parallel", "distributed"),
+    "inmemory": ("topiclab.stream", "topiclab.corpus", "topiclab.preprocess"),
 }
+SUBSET = "subset.jsonl"
 
 
 # -- stages (each runs in its own process) -----------------------------------------------
@@ -201,6 +203,41 @@ def stage_dask_check(args: argparse.Namespace, root: Path) -> dict:
     }
 
 
+def stage_inmemory(args: argparse.Namespace, root: Path) -> dict:
+    """The in-memory path on the same articles, then a check against the streamed store."""
+    from topiclab.corpus import load_corpus, make_units
+    from topiclab.preprocess import Preprocessor
+    from topiclab.stream import BowStore, TokenStore
+    from topiclab.vectorize import EmptyUnitsWarning, vectorize
+
+    cpu_start, start = _work_cpu(), time.perf_counter()
+    corpus = load_corpus(root / SUBSET)
+    units = make_units(corpus.documents, "paragraph")
+    preprocessor = Preprocessor(n_jobs=args.jobs, backend="loky", batch_size=64)
+    tokens = preprocessor.transform(units["text"].tolist())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EmptyUnitsWarning)
+        vc = vectorize(tokens, no_below=2, no_above=0.95, keep_n=20000)
+    compute_s, compute_cpu_s = time.perf_counter() - start, _work_cpu() - cpu_start
+    store = BowStore(root)
+    same_units = TokenStore(root).units()["unit_id"].tolist() == units["unit_id"].tolist()
+    same_bow = (
+        same_units
+        and store.vocab == vc.vocab
+        and store.shape == vc.bow.shape
+        and (store.to_csr() != vc.bow).nnz == 0
+        and (store.tfidf() != vc.tfidf).nnz == 0
+    )
+    return {
+        "compute_s": compute_s,
+        "compute_cpu_s": compute_cpu_s,
+        "n_documents": len(corpus.documents),
+        "n_units": len(units),
+        "same_units": same_units,
+        "same_bow": bool(same_bow),
+    }
+
+
 STAGE_FUNCTIONS = {
     "ingest": stage_ingest,
     "preprocess": stage_preprocess,
@@ -210,6 +247,7 @@ STAGE_FUNCTIONS = {
     "coherence": stage_coherence,
     "figures": stage_figures,
     "dask_check": stage_dask_check,
+    "inmemory": stage_inmemory,
 }
 
 
@@ -340,6 +378,19 @@ def stage_command(args: argparse.Namespace, stage: str, size: int) -> list[str]:
     ]
 
 
+def write_subset(data: Path, path: Path, size: int) -> None:
+    """The first ``size`` lines of the data, for the in-memory path (outside the repo)."""
+    import gzip
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    opener = gzip.open if data.name.endswith(".gz") else open
+    with opener(data, "rt", encoding="utf-8") as source, open(path, "w", encoding="utf-8") as out:
+        for number, line in enumerate(source):
+            if number >= size:
+                break
+            out.write(line)
+
+
 def exponent(t1: float, t2: float, n1: float, n2: float) -> float:
     if min(t1, t2, n1, n2) <= 0 or n1 == n2:
         return float("nan")
@@ -381,7 +432,9 @@ def growth_table(rows, sizes_done: list[int]):
     return pd.DataFrame(out)
 
 
-def markdown(frame, growth, dask: dict | None, args, command: str, note: str) -> str:
+def markdown(
+    frame, growth, dask: dict | None, args, command: str, note: str, inmemory: list[dict]
+) -> str:
     sizes = sorted(frame["size"].unique())
     docs = {
         size: int(n)
@@ -495,6 +548,31 @@ def markdown(frame, growth, dask: dict | None, args, command: str, note: str) ->
             f"({dask['dask_s']:.1f} s, including the cluster start) — "
             + ("**identical**." if dask["identical"] else "**DIFFERENT**.")
         )
+    lines += ["", "## In-memory path on the same articles", ""]
+    if not inmemory:
+        lines.append("Not run.")
+    else:
+        lines += [
+            "`load_corpus` → `make_units` → `Preprocessor.transform` → `vectorize` in one "
+            "process, against the largest peak of the streamed ingest, preprocess and "
+            "vectorize stages at the same size:",
+            "",
+            "| documents | in-memory s / MB | streamed s / MB (sum of times, largest peak) "
+            "| same units and BoW |",
+            "|---|---|---|---|",
+        ]
+        for row in inmemory:
+            part = frame[
+                (frame["size"] == row["size"])
+                & frame["stage"].isin(["ingest", "preprocess", "vectorize"])
+            ]
+            lines.append(
+                f"| {row['n_documents']:,} | {row['compute_s']:.1f} / "
+                f"{row['peak_tree_rss_mb']:.0f} | {part['compute_s'].sum():.1f} / "
+                f"{part['peak_tree_rss_mb'].max():.0f} | "
+                + ("yes" if row["same_bow"] else "NO")
+                + " |"
+            )
     if note:
         lines += ["", "## Notes", "", note]
     return "\n".join(lines) + "\n"
@@ -513,6 +591,12 @@ def main() -> int:
     parser.add_argument("--work", type=Path, default=Path("/tmp/topiclab-scale"))
     parser.add_argument("--out", type=Path, default=REPO / "benchmarks" / "results")
     parser.add_argument("--note", default="", help="text added to the results file")
+    parser.add_argument(
+        "--compare-up-to",
+        type=int,
+        default=5000,
+        help="also run the in-memory path at sizes up to this (0 = never)",
+    )
     parser.add_argument("--stage", choices=sorted(STAGE_FUNCTIONS), help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -543,9 +627,13 @@ def main() -> int:
         done = sorted(frame["size"].unique())
         growth = growth_table(rows, done)
         write_table(frame, csv_path)
-        atomic_write_text(md_path, markdown(frame, growth, dask, args, command, args.note))
+        text = markdown(frame, growth, dask, args, command, args.note, inmemory)
+        atomic_write_text(md_path, text)
+        if inmemory:
+            write_table(pd.DataFrame(inmemory), args.out / "scale_inmemory.csv")
 
     dask = None
+    inmemory: list[dict] = []
     for size in sizes:
         for stage in STAGES:
             print(f"[{size}] {stage} ...", end=" ", flush=True)
@@ -555,6 +643,17 @@ def main() -> int:
                 f"{row['compute_s']:.1f} s (process {row['process_s']:.1f} s), "
                 f"peak {row['peak_tree_rss_mb']:.0f} MB "
                 f"(stage process {row['peak_rss_mb']:.0f} MB)",
+                flush=True,
+            )
+            save(dask)
+        if size <= args.compare_up_to:
+            write_subset(args.data, Path(args.work) / f"n{size}" / SUBSET, size)
+            print(f"[{size}] in-memory path ...", end=" ", flush=True)
+            row = measure(stage_command(args, "inmemory", size))
+            inmemory.append({"size": size, **row})
+            print(
+                f"{row['compute_s']:.1f} s, peak {row['peak_tree_rss_mb']:.0f} MB, "
+                f"same BoW as streamed: {row['same_bow']}",
                 flush=True,
             )
             save(dask)
