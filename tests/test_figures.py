@@ -284,3 +284,23 @@ def test_svg_output_is_reproducible_too(built):
     second = figures.figure_bytes(figures.render_figure(spec, tables), "svg")
     assert first == second
     assert b"<dc:date>" not in first
+
+
+def test_committed_figures_are_what_the_build_draws_from_the_committed_tables(repo_root, tmp_path):
+    committed = repo_root / "figures"
+    if not (committed / "tables" / "theme_prevalence_by_locality.csv").exists():
+        pytest.fail("figures/tables/ is not committed: run `make figures` and commit figures/")
+    # PDFs only: they carry every drawing decision, and skip the slow 300 dpi rasters.
+    written, _ = figures.build_figures(committed / "tables", tmp_path, formats=["pdf"])
+    assert written, "no figure drawn from the committed tables"
+    stale = [
+        path.name for path in written if path.read_bytes() != (committed / path.name).read_bytes()
+    ]
+    assert stale == [], "figures/ is stale: run `make figures` and commit figures/"
+    drawn = {path.name for path in written}
+    leftovers = sorted(
+        path.name
+        for path in committed.glob("fig*")
+        if path.suffix in {".pdf", ".png", ".svg"} and path.with_suffix(".pdf").name not in drawn
+    )
+    assert leftovers == []
