@@ -21,6 +21,9 @@ FAST = [
     "models.k_grid=[4, 6]",
     "--set",
     "themes.n_boot=100",
+    # the figures have their own tests; these check the tables
+    "--set",
+    "figures.enabled=false",
 ]
 
 
