@@ -92,7 +92,8 @@ plt.show()
 
 # %%
 which = by_locality[by_locality["model"] == model]
-which.pivot(index="locality", columns="theme", values="mean").round(2)
+table = which.pivot(index="locality", columns="theme", values="mean")
+table[[t for t in [*lexicon.ids, "other"] if t in table.columns]].round(2)
 
 # %% [markdown]
 # ## Over the years
