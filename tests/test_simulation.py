@@ -24,9 +24,13 @@ def corpus():
 
 
 @pytest.fixture(scope="module")
-def lda_shares(corpus):
-    results = fit_lda_refits(corpus, 11, n_refits=1, passes=10)
-    return theme_shares(results[0], load_lexicon(), corpus.units, level="document")
+def lda_result(corpus):
+    return fit_lda_refits(corpus, 11, n_refits=1, passes=10)[0]
+
+
+@pytest.fixture(scope="module")
+def lda_shares(corpus, lda_result):
+    return theme_shares(lda_result, load_lexicon(), corpus.units, level="document")
 
 
 def test_simulated_corpus_has_the_planted_design(corpus):
@@ -41,11 +45,10 @@ def test_simulated_corpus_has_the_planted_design(corpus):
     assert len(corpus.units) == len(corpus.tokens) == 3 * 5 * 8 * 3
 
 
-def test_lda_topics_are_labelled_with_the_simulated_themes(corpus):
+def test_lda_topics_are_labelled_with_the_simulated_themes(lda_result):
     from topiclab.themes import label_topics
 
-    result = fit_lda_refits(corpus, 11, n_refits=1, passes=10)[0]
-    labels = label_topics(result)
+    labels = label_topics(lda_result)
     # every simulated theme gets a topic; LDA may split one theme over two topics and fold
     # the background words into them, so "other" need not appear
     assert {"cadre_planning", "cadre_rotation", "party_discipline", "training"} <= set(
