@@ -659,8 +659,6 @@ def outputs_digest(paths: Iterable[Path]) -> dict[str, str]:
 # --------------------------------------------------------------------------------------------
 # the figure stage of `topiclab run`
 
-FIGURE_STAMP = "figures.json"
-
 
 def write_figures(
     config: Mapping[str, Any],
@@ -702,8 +700,15 @@ def write_figures(
     base = output.resolve().parent
 
     key = _stage_key(config, tables_dir, lda_result, bow, lexicon, base)
-    stamp_path = Path(config.get("cache") or output / ".cache") / FIGURE_STAMP
-    reused = _reuse(stamp_path, key, output)
+    # Without a cache (cache: null) every run draws afresh and leaves no stamp behind.
+    # One stamp per output folder, so outputs sharing a cache do not overwrite each other's;
+    # named by the output's place relative to the cache, so a moved project keeps its stamp.
+    stamp_path = None
+    if config.get("cache"):
+        cache = Path(config["cache"])
+        where = os.path.relpath(output.resolve(), cache.resolve())
+        stamp_path = cache / "figures" / f"{sha256_bytes(where.encode('utf-8'))[:16]}.json"
+    reused = _reuse(stamp_path, key, output) if stamp_path is not None else None
     if reused is not None:
         logger.info("figures: inputs unchanged, %d outputs reused", len(reused))
         return reused
@@ -736,7 +741,8 @@ def write_figures(
     _remove_stale(output, {Path(p).name for p in written})
     written = sorted(written)
     stamp = {"key": key, "outputs": outputs_digest(written)}
-    atomic_write_text(stamp_path, json.dumps(stamp, indent=1, sort_keys=True) + "\n")
+    if stamp_path is not None:
+        atomic_write_text(stamp_path, json.dumps(stamp, indent=1, sort_keys=True) + "\n")
     return written
 
 
