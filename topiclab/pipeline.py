@@ -346,10 +346,10 @@ def _mean_of_refits(per_fit: list[pd.DataFrame]) -> pd.DataFrame:
     """Unit shares averaged over refits (the rows of every refit are the same units)."""
     if len(per_fit) == 1:
         return per_fit[0]
-    from topiclab.themes import _value_columns
+    from topiclab.themes import share_columns
 
     mean = per_fit[0].copy()
-    columns = _value_columns(mean)
+    columns = share_columns(mean)
     mean[columns] = np.mean([frame[columns].to_numpy(dtype=float) for frame in per_fit], axis=0)
     return mean
 

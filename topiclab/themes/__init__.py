@@ -537,7 +537,7 @@ def document_shares(shares: pd.DataFrame) -> pd.DataFrame:
     See the module docstring for what the weight is. When the ``weight`` column is absent,
     or a document's weights are all zero, its units count the same.
     """
-    value_columns = _value_columns(shares)
+    value_columns = share_columns(shares)
     keys = ["model", "doc_id"] if "model" in shares.columns else ["doc_id"]
     frame = shares.reset_index(drop=True)
     if "weight" in frame.columns:
@@ -573,8 +573,10 @@ def document_shares(shares: pd.DataFrame) -> pd.DataFrame:
     return out[[*keys, *meta_columns, "n_units", *counters, *value_columns]]
 
 
-def _value_columns(shares: pd.DataFrame) -> list[str]:
-    """The share columns: those after ``weight`` (or after the last bookkeeping column).
+def share_columns(shares: pd.DataFrame) -> list[str]:
+    """The share columns of a share table (theme ids and ``other``).
+
+    They are the columns after ``weight`` (or after the last bookkeeping column).
 
     Stacking tables of different measures (``pd.concat``) may move a column only one of them
     has (``n_hits``) to the end, so bookkeeping columns are skipped wherever they stand.
@@ -684,7 +686,7 @@ def compare(
         raise ValueError(f"n_boot must be positive, got {n_boot}")
     if not 0 < level < 1:
         raise ValueError(f"level must be in (0, 1), got {level}")
-    value_columns = list(themes) if themes is not None else _value_columns(shares)
+    value_columns = list(themes) if themes is not None else share_columns(shares)
     documents = _documents_for_compare(shares, value_columns)
     dropped = documents[by_columns].isna().any(axis=1)
     if dropped.any():
@@ -936,7 +938,7 @@ def agreement(
         raise KeyError("agreement needs a 'model' column telling the measures apart")
     if on not in ("doc_id", "unit_id"):
         raise ValueError(f"on must be 'doc_id' or 'unit_id', got {on!r}")
-    value_columns = list(themes) if themes is not None else _value_columns(shares)
+    value_columns = list(themes) if themes is not None else share_columns(shares)
     frame = shares
     if on == "doc_id" and shares.duplicated(["model", "doc_id"]).any():
         frame = document_shares(shares)
