@@ -265,7 +265,10 @@ def select_k(
     random_state : int, default=0
         The one seed; the stability fits use seeds derived from it.
     n_seeds : int, default=3
-        Fits per (model, K) for stability (1 = no stability column values).
+        Fits per (model, K) for stability (1 = no stability column values). NMF with
+        its default ``init="nndsvda"`` starts from an SVD, not from the seed, so its
+        stability is 1 by construction; pass ``nmf_params={"init": "random"}`` to
+        measure how much its topics depend on the starting point.
     topn : int, default=10
         Top terms for coherence and stability.
     diversity_n : int, default=25
