@@ -230,17 +230,37 @@ def stage_model_selection(
             f"no K of models.k_grid {config['models']['k_grid']} fits {vectorized.n_units} units"
             + (f" with {len(seeds)} seeded themes (K must be at least that)" if seeds else "")
         )
-    logger.info("model selection: %s over K=%s", ",".join(names), grid)
-    table = select_k(
+    lda_params = _lda_params(config, vectorized.vocab)
+    nmf_params = _nmf_params(config, vectorized.vocab)
+    key = _fit_key(
         vectorized,
-        tokens,
-        k_grid=grid,
-        models=names,
-        random_state=int(config["seed"]),
-        lda_params=_lda_params(config, vectorized.vocab),
-        nmf_params=_nmf_params(config, vectorized.vocab),
-        progress=False,
+        [],
+        "select_k:" + ",".join(names),
+        len(grid),
+        {"grid": grid, "lda": lda_params, "nmf": nmf_params},
+        int(config["seed"]),
     )
+    cached = _cache_dir(config, "selection", key)
+    if cached is not None and (cached / "model_selection.csv").is_file():
+        logger.info("model selection: from cache %s", cached)
+        table = pd.read_csv(cached / "model_selection.csv")
+    else:
+        logger.info("model selection: %s over K=%s", ",".join(names), grid)
+        table = select_k(
+            vectorized,
+            tokens,
+            k_grid=grid,
+            models=names,
+            random_state=int(config["seed"]),
+            lda_params=lda_params,
+            nmf_params=nmf_params,
+            progress=False,
+        )
+        if cached is not None:
+            _save_dir_atomically(
+                cached,
+                lambda folder: write_table(table, folder / "model_selection.csv", float_digits=17),
+            )
     chosen: dict[str, int] = {}
     for name in names:
         rows = table[table["model"] == name]
