@@ -6,6 +6,7 @@ functions (real pyvi, gensim, scikit-learn), small settings so the module stays 
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -184,6 +185,14 @@ def test_ldavis_page_is_self_contained_and_has_a_fixed_id(built):
     assert not re.search(r"<(script|link)[^>]+(src|href)=", html)
     assert f'new LDAvis("#{figures.LDAVIS_DIV_ID}"' in html
     assert "cán bộ" in html  # terms shown as words, diacritics intact
+    # LDAvis takes topic 0 for "none selected": the page counts the model's topics from 1
+    order = json.loads(re.search(r'"topic.order": (\[[^]]*\])', html).group(1))
+    assert order == list(range(1, built_lda_topics(built) + 1))
+
+
+def built_lda_topics(built) -> int:
+    topics = pd.read_csv(Path(built[0]["output"]) / "tables" / "topics.csv")
+    return int((topics["model"] == "lda").sum())
 
 
 def test_unchanged_inputs_reuse_the_figures_and_a_changed_table_redraws_them(

@@ -468,6 +468,11 @@ def ldavis_data(result: Any, bow: Any, *, n_terms: int = 30) -> Any:
         The bag-of-words counts it was fitted on (unit lengths and term frequencies).
     n_terms : int, default=30
         Terms listed per topic in the page.
+
+    Notes
+    -----
+    Topics keep the model's order (not pyLDAvis's sort by size) and are numbered from 1,
+    as LDAvis requires: topic ``k`` of the page is topic ``k - 1`` of the tables.
     """
     import pyLDAvis
 
@@ -497,7 +502,8 @@ def ldavis_data(result: Any, bow: Any, *, n_terms: int = 30) -> Any:
         R=min(n_terms, len(result.vocab)),
         n_jobs=1,
         sort_topics=False,
-        start_index=0,
+        # LDAvis reads topic 0 as "no topic selected", so its topics count from 1.
+        start_index=1,
     )
 
 
@@ -722,7 +728,8 @@ def write_figures(
         extra[LDAVIS_FILE] = (
             "topiclab.figures.write_ldavis",
             "the chosen LDA model and its bag of words",
-            "Interactive pyLDAvis page of the chosen LDA model (self-contained, works offline).",
+            "Interactive pyLDAvis page of the chosen LDA model (self-contained, works offline;"
+            " its topics count from 1, so its topic k is topic k-1 of the tables).",
         )
     else:
         (output / LDAVIS_FILE).unlink(missing_ok=True)
