@@ -172,7 +172,7 @@ def test_year_panels_one_per_theme_with_a_line_per_model():
         axes = plot_prevalence_by_year(table, fig)
     assert len(axes) == len(THEMES)
     assert len(fig.axes) == len(THEMES)
-    assert [ax.get_title() for ax in axes] == [
+    assert [ax.get_title().replace("\n", " ") for ax in axes] == [
         EN["cadre_planning"],
         EN["cadre_rotation"],
         EN["party_discipline"],

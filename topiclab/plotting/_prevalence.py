@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Mapping, Sequence
 
 import matplotlib.pyplot as plt
@@ -166,6 +167,7 @@ def plot_prevalence_by_year(
     language: str = "en",
     labels: Mapping[str, str] | None = None,
     ncols: int = 5,
+    title_width: int = 22,
 ) -> np.ndarray:
     """Small multiples, one panel per theme: mean share per year with bootstrap intervals.
 
@@ -189,6 +191,8 @@ def plot_prevalence_by_year(
         Theme id to label, overriding the shipped labels.
     ncols : int, default=5
         Panels per row.
+    title_width : int, default=22
+        Panel titles wrap at this many characters.
 
     Returns
     -------
@@ -265,7 +269,8 @@ def plot_prevalence_by_year(
                     markerfacecolor="white",
                     markeredgecolor=color,
                 )
-        ax.set_title(label_of(theme, names), color="black")
+        # Long theme labels wrap instead of running into the neighbouring panel's title.
+        ax.set_title(textwrap.fill(label_of(theme, names), width=title_width))
         ax.set_xticks(years, [str(year) for year in years])
         ax.grid(axis="y")
     # Once, after every panel is drawn: the panels share y, and an early limit would clip.
