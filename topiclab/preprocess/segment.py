@@ -6,7 +6,9 @@ lists of attribute strings (python-crfsuite gives a string-valued attribute ``k:
 ``k:v`` and weight 1, and a ``False`` boolean weight 0, which adds nothing to a score), so the
 labels are identical to pyvi's while the features cost about a third of the time. The
 syllables, their labels and pyvi's rule for joining them are kept apart so that the
-preprocessor can protect terms and names before the words are glued together.
+preprocessor can protect terms and names before the words are glued together. The CRF model
+is read from pyvi's package data without importing ``pyvi.ViTokenizer`` (which imports
+scikit-learn), so a worker process is ready in a fraction of a second.
 :func:`segment` returns exactly the words of ``ViTokenizer.tokenize(text).split()``; the tests
 check it on the shipped articles.
 """
