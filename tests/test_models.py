@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import subprocess
 import sys
@@ -159,27 +160,30 @@ def test_same_seed_gives_identical_matrices(kind, vc):
 
 
 _SUBPROCESS = """
-import sys, warnings
+import json, sys, warnings
 warnings.simplefilter("ignore")
 sys.path.insert(0, {tests!r})
 import test_models
 from topiclab.vectorize import vectorize
-from test_models_corpus import shipped_paragraphs
-vc = vectorize([list(u) for u in shipped_paragraphs()[1]])
+with open({tokens!r}, encoding="utf-8") as handle:
+    vc = vectorize(json.load(handle))
 for kind in ("lda", "nmf", "lda-tomotopy"):
     print(kind, test_models._digest(test_models._fit(kind, vc).result_))
 """
 
 
-def test_same_seed_gives_identical_matrices_in_separate_processes(vc):
-    code = _SUBPROCESS.format(tests=str(TESTS_DIR))
+def test_same_seed_gives_identical_matrices_in_separate_processes(vc, tmp_path):
+    # The tokens go to the children as JSON so that they only vectorize and fit.
+    tokens = tmp_path / "tokens.json"
+    tokens.write_text(json.dumps([list(u) for u in shipped_paragraphs()[1]]), encoding="utf-8")
+    code = _SUBPROCESS.format(tests=str(TESTS_DIR), tokens=str(tokens))
     env = {**os.environ, "PYTHONHASHSEED": "random"}
-    outputs = [
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-        ).stdout
+    children = [
+        subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True, env=env)
         for _ in range(2)
     ]
+    outputs = [child.communicate(timeout=300)[0] for child in children]
+    assert [child.returncode for child in children] == [0, 0]
     here = "".join(f"{k} {_digest(_fit(k, vc).result_)}\n" for k in ("lda", "nmf", "lda-tomotopy"))
     assert outputs[0] == outputs[1] == here
 
