@@ -13,6 +13,12 @@ shares are averaged over the refits. Why this configuration, and not a plain K =
   depend on K and on the seed.
 - five refits: single fits change their rankings from seed to seed; averaging refits is the
   same remedy the simulation study calls for.
+- ``models.nmf.solver = mu``: with multiplicative updates a seeded NMF topic keeps its seed words
+  to itself for the whole fit. With coordinate descent the seeds are only a starting point; the
+  seeded topics drift (the planning seed ended up as a topic of resolutions and self-review)
+  and Nam Đông, Đồng Mỏ and Thái Thụy came out level on party_discipline, in an order that
+  changed with the seed. With "mu" NMF puts Nam Đông first under the seeds 1, 2, 3 and
+  20181206 alike, and the planning and rotation checks hold for all four.
 
 What LDA cannot deliver: Nam Đông ranking highest on party_discipline. Seeded LDA (K 12 or
 14, alpha symmetric / auto / 0.5 / 1, three seed bases, paragraph units with min_tokens 15, 40
@@ -20,10 +26,10 @@ or 80, and 3-sentence windows) ranks Thái Thụy first and Nam Đông second or
 topic takes in the self-criticism paragraphs of Thái Thụy and Đồng Mỏ ("kiểm điểm tự phê bình và
 phê bình ... suy thoái, tự diễn biến") as fully as Nam Đông's one-sentence list of sanctions, and
 by share of text those paragraphs weigh as much or more. Only the lexicon weights (sanctions 3,
-routine self-review 2) make Nam Đông stand out, and LDA's shares do not see the weights. Seeded
-NMF (TF-IDF favours the rare sanction words) puts Nam Đông level with Đồng Mỏ, within 0.005, and
-which of the two comes first changes with a single token of preprocessing. The check is a strict
-expected failure for LDA and a non-strict one for NMF; what each model does deliver is asserted
+routine self-review 2) make Nam Đông stand out, and LDA's shares do not see the weights. Seeding
+LDA with the weight-3 terms only (``themes.seed_min_weight = 3``) puts Nam Đông first under three
+of four seeds and level with Đồng Mỏ under the fourth, at the cost of the NMF checks: not a fix
+to ship. The check is a strict expected failure for LDA; what LDA does deliver is asserted
 separately.
 """
 
@@ -49,6 +55,8 @@ ACCEPTANCE = [
     "themes.refits=5",
     "--set",
     "themes.n_boot=200",
+    "--set",
+    "models.nmf.solver=mu",
     # the figures have their own tests; these check the tables
     "--set",
     "figures.enabled=false",
@@ -81,31 +89,17 @@ LDA_DISCIPLINE = pytest.mark.xfail(
 )
 
 
-NMF_DISCIPLINE = pytest.mark.xfail(
-    strict=False,
-    reason="seeded NMF puts Nam Đông and Đồng Mỏ level on party_discipline (0.144-0.150 against "
-    "0.148 in our runs): one token more or less from the preprocessing decides the order",
-)
-
-
 @pytest.mark.parametrize(
     "model",
     [
         pytest.param("lda", marks=LDA_DISCIPLINE),
-        pytest.param("nmf", marks=NMF_DISCIPLINE),
+        "nmf",
         "lexicon",
     ],
 )
 def test_nam_dong_ranks_highest_on_party_discipline(document_themes, model):
     shares = document_themes[document_themes["model"] == model].set_index("article")
     assert shares["party_discipline"].idxmax() == NAM_DONG, shares["party_discipline"]
-
-
-def test_nmf_puts_nam_dong_level_with_the_top_on_party_discipline(document_themes):
-    shares = document_themes[document_themes["model"] == "nmf"].set_index("article")
-    discipline = shares["party_discipline"]
-    assert discipline[NAM_DONG] >= discipline.max() - 0.01, discipline
-    assert discipline[NAM_DONG] > discipline[THAI_THUY], discipline
 
 
 @pytest.mark.parametrize("model", ["lda", "nmf", "lexicon"])

@@ -383,7 +383,7 @@ def _align_replicates(frames: list[pd.DataFrame]) -> pd.DataFrame:
 
 def seed_words(config: dict[str, Any]) -> dict[str, list[str]] | None:
     """Seed words of the models: ``models.lda.seed_words``, or the lexicon's core terms
-    (weight at least 2) when ``themes.seed_models`` is on."""
+    (weight at least ``themes.seed_min_weight``) when ``themes.seed_models`` is on."""
     explicit = config["models"]["lda"].get("seed_words")
     if explicit:
         return dict(explicit)
@@ -392,7 +392,8 @@ def seed_words(config: dict[str, Any]) -> dict[str, list[str]] | None:
     from topiclab.themes import load_lexicon
 
     lexicon = load_lexicon(config["themes"]["lexicon"])
-    return {t.id: [term for term, w in t.terms.items() if w >= 2] for t in lexicon}
+    floor = float(config["themes"]["seed_min_weight"])
+    return {t.id: [term for term, w in t.terms.items() if w >= floor] for t in lexicon}
 
 
 # ------------------------------------------------------------------------------------ tables

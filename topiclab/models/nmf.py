@@ -56,7 +56,10 @@ class NMF(TopicModelBase):
         Initialisation of W and H (ignored when ``seed_words`` is given: seeded
         topics start from their seed words, the others at random).
     solver : {"cd", "mu"}, default="cd"
-        scikit-learn's solver.
+        scikit-learn's solver. With ``seed_words``, ``"mu"`` keeps every seed word out of the
+        other topics for the whole fit (multiplicative updates never make a zero entry of H
+        non-zero), so a seeded topic cannot lose its seeds to a neighbour; ``"cd"`` only
+        starts them there.
     beta_loss : {"frobenius", "kullback-leibler"}, default="frobenius"
         Divergence minimised (``"kullback-leibler"`` needs ``solver="mu"``).
     max_iter : int, default=400
@@ -67,7 +70,8 @@ class NMF(TopicModelBase):
         Regularisation, as in :class:`sklearn.decomposition.NMF`.
     seed_words : dict of str to list of str or None, default=None
         Theme -> seed words: theme ``i`` starts topic ``i`` with weight on its seed
-        words (an initialisation only: the factorisation may move away from it).
+        words. With ``solver="cd"`` this is an initialisation only (the factorisation may move
+        away from it); with ``solver="mu"`` the seed words stay exclusive to their topic.
     seed_weight : float, default=1.0
         Initial weight of the seed words relative to the largest random entry of H.
 
@@ -169,7 +173,9 @@ class NMF(TopicModelBase):
             H[topic] *= 0.01
             H[topic, ids] = self.seed_weight * top
             others = np.flatnonzero(np.arange(self.n_topics) != topic)
-            H[np.ix_(others, ids)] *= 0.01
+            # zeros are fixed points of the multiplicative updates: with "mu" the seed words
+            # can never load on another topic; coordinate descent would regrow them anyway
+            H[np.ix_(others, ids)] *= 0.0 if self.solver == "mu" else 0.01
             use = np.asarray(X[:, ids].sum(axis=1)).ravel()
             W[:, topic] = avg * 0.01 + use / max(use.max(), 1e-12) * avg
         return W, H
