@@ -337,11 +337,11 @@ def seeded(vc, labels, K, params) -> None:
         lda = LDA(K, random_state=SEED, **params).fit(vc.bow, vocab=vc.vocab)
         return lda.components_, lda.topic_term_counts_, lda.result_.doc_topic
 
-    def nmf(seed_words):
+    def nmf(seed_words, solver="cd"):
         def fit():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                est = NMF(K, random_state=SEED, seed_words=seed_words)
+                est = NMF(K, random_state=SEED, seed_words=seed_words, solver=solver)
                 est.fit(vc.tfidf, vocab=vc.vocab)
             # NMF has no token counts: the H weights stand in for both columns
             return est.components_, est.components_, est.result_.doc_topic
@@ -354,6 +354,7 @@ def seeded(vc, labels, K, params) -> None:
         "topiclab tomotopy": ours("tomotopy"),
         "unseeded gensim": unseeded,
         "topiclab NMF seeded init": nmf(seeds),
+        "topiclab NMF seeded, mu (exclusive seeds)": nmf(seeds, "mu"),
         "unseeded NMF": nmf(None),
     }
     rows = []

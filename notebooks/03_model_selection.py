@@ -24,7 +24,7 @@
 
 # %% tags=["parameters"]
 config_file = "../analysis.yaml"
-k_grid = [4, 6, 8, 10]
+k_grid = None  # None: the config's models.k_grid; seeded themes need K >= 9
 overrides = []  # more `--set`-style settings, e.g. ["models.lda.passes=5"]
 cache = None  # a token/model cache folder; None computes everything afresh
 
@@ -34,7 +34,8 @@ import matplotlib.pyplot as plt
 from topiclab import load_config, pipeline
 from topiclab.plotting import paper_style, plot_model_selection
 
-config = load_config(config_file, [*overrides, f"models.k_grid={k_grid}", "models.k=null"])
+grid = [] if k_grid is None else [f"models.k_grid={k_grid}"]
+config = load_config(config_file, [*overrides, *grid, "models.k=null"])
 config["cache"] = cache
 loaded = pipeline.stage_ingest(config)
 units = pipeline.stage_units(loaded.documents, config)

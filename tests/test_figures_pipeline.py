@@ -15,7 +15,7 @@ from topiclab.figures import FIGURES, LDAVIS_FILE
 
 FAST = [
     "--k",
-    "4",
+    "10",  # analysis.yaml seeds nine themes
     "--set",
     "models.lda.passes=2",
     "--set",

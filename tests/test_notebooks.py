@@ -42,7 +42,7 @@ def work(tmp_path_factory, repo_root):
     root = tmp_path_factory.mktemp("notebooks")
     config = load_config(
         repo_root / "analysis.yaml",
-        [*FAST, "models.k=4", "figures.enabled=false", f"output={root / 'analysis'}"],
+        [*FAST, "models.k=10", "figures.enabled=false", f"output={root / 'analysis'}"],
     )
     config["cache"] = str(root / "cache")
     run(config)
@@ -82,7 +82,7 @@ PARAMETERS: dict[str, dict] = {
     "01_corpus_overview": {"corpus": "../corpus", "unit": "paragraph"},
     "02_preprocessing": {"paragraph_index": 1, "doc_index": 2},
     "03_model_selection": {
-        "k_grid": [3, 4],
+        "k_grid": [10, 11],  # analysis.yaml seeds nine themes
         "overrides": FAST,
         "cache": "{work}/cache",
     },
