@@ -139,12 +139,15 @@ def stage_units(documents: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame
 
 
 def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]:
-    """Tokenize every unit; the preprocessor caches tokens under ``<cache>/tokens``."""
+    """Tokenize every unit; the preprocessor caches tokens under ``<cache>/tokens``.
+
+    The preprocessor adds the ``tokens/`` level itself, so it is given the cache root.
+    """
     from topiclab.parallel import parallel_backend, scheduler_from_config
     from topiclab.preprocess import Preprocessor
 
     settings = config["preprocess"]
-    cache = Path(config["cache"]) / "tokens" if config.get("cache") else None
+    cache = Path(config["cache"]) if config.get("cache") else None
     # parallel.scheduler moves the map onto a Dask cluster; the tokens stay the same.
     scheduler = scheduler_from_config(config)
     with parallel_backend(scheduler, n_jobs=settings["n_jobs"]) as where:
