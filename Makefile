@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/preprocess.py --data $(DATA)
 	$(BIN)/python benchmarks/models.py --data $(DATA)
 	$(BIN)/python benchmarks/scale.py --data $(DATA)
+	$(BIN)/python benchmarks/themes_coverage.py
 
 lock: $(STAMP)
 	{ echo "# Pinned environment of topiclab (CPython 3.11, Linux x86_64), installed by 'make' as pip"; \
