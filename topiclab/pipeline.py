@@ -384,9 +384,10 @@ def _align_replicates(frames: list[pd.DataFrame]) -> pd.DataFrame:
     return stacked[[*columns, "replicate"]]
 
 
-def seed_words(config: dict[str, Any]) -> dict[str, list[str]] | None:
-    """Seed words of the models: ``models.lda.seed_words``, or the lexicon's core terms
-    (weight at least ``themes.seed_min_weight``) when ``themes.seed_models`` is on."""
+def seed_words(config: dict[str, Any], model: str = "lda") -> dict[str, list[str]] | None:
+    """Seed words of ``model``: ``models.lda.seed_words``, or, when ``themes.seed_models`` is
+    on, the lexicon's terms of weight at least ``themes.seed_min_weight`` (one number, or one
+    per model: ``{lda: 3, nmf: 2}``)."""
     explicit = config["models"]["lda"].get("seed_words")
     if explicit:
         return dict(explicit)
@@ -395,7 +396,12 @@ def seed_words(config: dict[str, Any]) -> dict[str, list[str]] | None:
     from topiclab.themes import load_lexicon
 
     lexicon = load_lexicon(config["themes"]["lexicon"])
-    floor = float(config["themes"]["seed_min_weight"])
+    floor = config["themes"]["seed_min_weight"]
+    if isinstance(floor, dict):
+        if model not in floor:
+            raise KeyError(f"themes.seed_min_weight has no entry for {model!r}: {floor}")
+        floor = floor[model]
+    floor = float(floor)
     return {t.id: [term for term, w in t.terms.items() if w >= floor] for t in lexicon}
 
 
@@ -511,7 +517,7 @@ def _share_units(units: pd.DataFrame) -> pd.DataFrame:
 
 def _lda_params(config: dict[str, Any], vocab: list[str] | None = None) -> dict[str, Any]:
     params = {k: v for k, v in dict(config["models"]["lda"]).items() if v is not None}
-    seeds = _seeds_in_vocab(config, vocab)
+    seeds = _seeds_in_vocab(config, vocab, "lda")
     if seeds:
         params["seed_words"] = seeds
     return params
@@ -519,20 +525,24 @@ def _lda_params(config: dict[str, Any], vocab: list[str] | None = None) -> dict[
 
 def _nmf_params(config: dict[str, Any], vocab: list[str] | None = None) -> dict[str, Any]:
     params = {k: v for k, v in dict(config["models"]["nmf"]).items() if v is not None}
-    seeds = _seeds_in_vocab(config, vocab)
+    seeds = _seeds_in_vocab(config, vocab, "nmf")
     if seeds:
         params["seed_words"] = seeds
+        # coordinate descent lets seeded topics drift off their seeds; "mu" cannot
+        params.setdefault("solver", "mu")
     return params
 
 
-def _seeds_in_vocab(config: dict[str, Any], vocab: list[str] | None) -> dict[str, list[str]]:
+def _seeds_in_vocab(
+    config: dict[str, Any], vocab: list[str] | None, model: str
+) -> dict[str, list[str]]:
     """Seed words, restricted to the vocabulary when seeds come from the lexicon.
 
     The lexicon lists a phrase both joined and as its parts, so some forms are always absent;
     they are logged here rather than warned about on every fit. Explicit
     ``models.lda.seed_words`` are passed through untouched (the models warn about them).
     """
-    seeds = seed_words(config)
+    seeds = seed_words(config, model)
     if not seeds or vocab is None or config["models"]["lda"].get("seed_words"):
         return seeds or {}
     known = set(vocab)
