@@ -7,7 +7,8 @@ import pytest
 
 from topiclab.cli import main
 from topiclab.config import load_config
-from topiclab.pipeline import TABLES, stage_model_selection
+from topiclab.pipeline import TABLES, seed_words, stage_model_selection
+from topiclab.themes import load_lexicon
 
 # small passes keep the suite fast; everything else comes from analysis.yaml
 FAST = [
@@ -72,3 +73,22 @@ def test_seeded_models_need_k_at_least_the_number_of_themes(tmp_path):
 
     with pytest.raises(ValueError, match="at least"):
         stage_model_selection(Tiny(), [], config)
+
+
+def test_seed_words_follow_the_lexicon_weights_per_model():
+    lexicon = load_lexicon()
+    config = load_config(None, {"themes": {"seed_models": True}})
+    lda, nmf = seed_words(config, "lda"), seed_words(config, "nmf")
+    discipline = lexicon["party_discipline"].terms
+    assert set(lda["party_discipline"]) == {t for t, w in discipline.items() if w >= 3}
+    assert set(nmf["party_discipline"]) == {t for t, w in discipline.items() if w >= 2}
+    assert "kiểm_điểm" in nmf["party_discipline"] and "kiểm_điểm" not in lda["party_discipline"]
+    # one number applies to both models
+    both = load_config(None, {"themes": {"seed_models": True, "seed_min_weight": 2}})
+    assert seed_words(both, "lda") == seed_words(both, "nmf") == nmf
+    missing = load_config(None, {"themes": {"seed_models": True}})
+    missing["themes"]["seed_min_weight"] = {"lda": 3}
+    with pytest.raises(KeyError, match="no entry for 'nmf'"):
+        seed_words(missing, "nmf")
+    # not seeded unless asked
+    assert seed_words(load_config(None, {}), "lda") is None
