@@ -123,6 +123,10 @@ def test_phrases_match_as_one_token_or_as_adjacent_tokens_once():
     assert match_terms(["tự", "phê_bình", "và", "phê_bình"], terms) == ["tự_phê_bình", "phê_bình"]
     assert match_terms(["tự_phê_bình", "kỷ_luật"], terms) == ["tự_phê_bình", "kỷ_luật"]
     assert match_terms(["cán_bộ"], terms) == []
+    # a run may start with a token that is itself several syllables of the term
+    long = {"tự_phê_bình_và_phê_bình": 3, "phê_bình": 2}
+    assert match_terms(["tự_phê", "bình", "và", "phê_bình"], long) == ["tự_phê_bình_và_phê_bình"]
+    assert match_terms(["x", "tự_phê_bình", "và", "phê_bình"], long) == ["tự_phê_bình_và_phê_bình"]
 
 
 def test_text_matching_respects_syllable_boundaries_and_tone_convention():
@@ -329,6 +333,31 @@ def test_exemplars_contain_an_indicator_term_and_rank_by_share():
     per_group = exemplars(shares, UNITS, "rotation", by="locality", n=1, lexicon=_lexicon())
     assert per_group["locality"].tolist() == ["A", "B"]
     assert list(per_group.columns[:3]) == ["model", "theme", "locality"]
+
+
+def test_exemplars_stop_early_but_pick_what_a_full_scan_picks():
+    # many units with shuffled shares; only every third one holds a discipline term
+    rng = np.random.default_rng(0)
+    n = 300
+    units = pd.DataFrame(
+        {
+            "unit_id": [f"d{i:03d}:p0" for i in range(n)],
+            "doc_id": [f"d{i:03d}" for i in range(n)],
+            "locality": [f"L{i % 7}" for i in range(n)],
+            "text": ["kỷ luật" if i % 3 == 0 else "kinh tế" for i in range(n)],
+        }
+    )
+    tokens = [["kỷ_luật"] if i % 3 == 0 else ["kinh_tế"] for i in range(n)]
+    shares = units.drop(columns="text").assign(
+        model="lda", discipline=rng.random(n).round(2), rotation=0.0, other=0.0
+    )
+    for by, k in ((None, 5), ("locality", 2)):
+        got = exemplars(shares, units, "discipline", by=by, n=k, lexicon=_lexicon(), tokens=tokens)
+        held = shares[[i % 3 == 0 for i in range(n)]].sort_values(
+            ["discipline", "unit_id"], ascending=[False, True], kind="stable"
+        )
+        expected = held.groupby(by, sort=True).head(k) if by else held.head(k)
+        assert sorted(got["unit_id"]) == sorted(expected["unit_id"]), by
 
 
 def test_agreement_correlates_measures_per_theme():

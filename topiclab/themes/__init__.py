@@ -486,9 +486,10 @@ def lexicon_shares(
         raise ValueError(f"got {len(tokens)} token lists for {len(units)} units")
     mass = np.zeros((len(tokens), len(lexicon)))
     hits = np.zeros(len(tokens), dtype=int)
+    indexes = [_term_index(theme.terms) for theme in lexicon]
     for i, unit_tokens in enumerate(tokens):
         for t, theme in enumerate(lexicon):
-            found = match_terms(unit_tokens, theme.terms)
+            found = _match(unit_tokens, *indexes[t])
             mass[i, t] = sum(theme.terms[term] for term in found)
             hits[i] += len(found)
     total = mass.sum(axis=1, keepdims=True)
@@ -515,11 +516,29 @@ def match_terms(tokens: Sequence[str], terms: Mapping[str, float] | Iterable[str
     term wins, so ``["tự", "phê_bình"]`` counts once as ``tự_phê_bình`` and not also as
     ``phê_bình``.
     """
+    return _match(tokens, *_term_index(terms))
+
+
+def _term_index(terms: Mapping[str, float] | Iterable[str]) -> tuple[set[str], set[str]]:
+    """The terms, and every ``_``-boundary prefix of them (a match must start with one)."""
     vocabulary = set(terms)
+    starts = set()
+    for term in vocabulary:
+        parts = term.split("_")
+        starts.update("_".join(parts[:i]) for i in range(1, len(parts) + 1))
+    return vocabulary, starts
+
+
+def _match(tokens: Sequence[str], vocabulary: set[str], starts: set[str]) -> list[str]:
     found: list[str] = []
     i = 0
     n = len(tokens)
     while i < n:
+        # a run that joins to a term begins with a token that is one of the term's prefixes;
+        # most tokens are not, and are passed over without building any candidate
+        if tokens[i] not in starts:
+            i += 1
+            continue
         for length in range(min(_MAX_PHRASE_TOKENS, n - i), 0, -1):
             candidate = "_".join(tokens[i : i + length])
             if candidate in vocabulary:
@@ -866,18 +885,47 @@ def exemplars(
     unit_ids = units["unit_id"].astype(str).tolist()
     texts = dict(zip(unit_ids, units["text"].astype(str), strict=True))
     if tokens is not None:
-        found = {u: match_terms(t, terms) for u, t in zip(unit_ids, tokens, strict=True)}
+        index = _term_index(terms)
+        token_lists = dict(zip(unit_ids, tokens, strict=True))
+
+        def terms_in(unit_id: str) -> list[str]:
+            return _match(token_lists[unit_id], *index)
     else:
-        found = {u: find_terms_in_text(texts[u], terms) for u in unit_ids}
+
+        def terms_in(unit_id: str) -> list[str]:
+            return find_terms_in_text(texts[unit_id], terms)
+
     frame = shares.copy()
     frame["unit_id"] = frame["unit_id"].astype(str)
-    frame["indicator_terms"] = [";".join(dict.fromkeys(found.get(u, []))) for u in frame["unit_id"]]
-    frame = frame[frame["indicator_terms"] != ""]
-    frame = frame.assign(share=frame[theme].astype(float), text=frame["unit_id"].map(texts))
-    frame = frame.sort_values(["share", "unit_id"], ascending=[False, True], kind="stable")
+    frame = frame.assign(share=frame[theme].astype(float))
+    frame = frame[frame["unit_id"].isin(texts)]
     if by_columns:
         frame = frame.dropna(subset=by_columns)
-        frame = frame.groupby(by_columns, sort=True, group_keys=False).head(n)
+    frame = frame.sort_values(["share", "unit_id"], ascending=[False, True], kind="stable")
+    # Walk down the ranking and match terms only until every group has its n passages: on a
+    # large corpus that reads a few hundred units instead of all of them, with the same result.
+    keys = (
+        list(frame[by_columns].itertuples(index=False, name=None))
+        if by_columns
+        else [()] * len(frame)
+    )
+    wanted = len(set(keys)) * n
+    taken: dict[tuple, int] = {}
+    rows, found_terms = [], []
+    for position, (unit_id, key) in enumerate(zip(frame["unit_id"], keys, strict=True)):
+        if len(rows) == wanted:
+            break
+        if taken.get(key, 0) >= n:
+            continue
+        found = terms_in(unit_id)
+        if found:
+            taken[key] = taken.get(key, 0) + 1
+            rows.append(position)
+            found_terms.append(";".join(dict.fromkeys(found)))
+    frame = frame.iloc[rows].assign(
+        indicator_terms=found_terms, text=lambda f: f["unit_id"].map(texts)
+    )
+    if by_columns:
         frame = frame.sort_values(
             [*by_columns, "share", "unit_id"],
             ascending=[True] * len(by_columns) + [False, True],
@@ -885,7 +933,7 @@ def exemplars(
         )
         frame["rank"] = frame.groupby(by_columns, sort=False).cumcount() + 1
     else:
-        frame = frame.head(n).copy()
+        frame = frame.copy()
         frame["rank"] = np.arange(1, len(frame) + 1)
     frame["theme"] = theme
     frame["model"] = models[0]
