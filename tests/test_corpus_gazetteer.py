@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from topiclab.corpus._normalize import normalize
 from topiclab.corpus.gazetteer import load_gazetteer, place_names
+from topiclab.corpus.places import infer_place
 
 
 def test_gazetteer_is_the_pre_2025_structure():
@@ -40,3 +41,12 @@ def test_place_names_have_no_prefix_and_one_tone_convention():
     # the package writes "Hoà Bình"; text and names meet on one convention
     assert "Hòa Bình" in names and "Hoà Bình" not in names
     assert all(normalize(name) == name for name in names)
+
+
+def test_numbered_units_keep_their_prefix_in_metadata():
+    # VNTC's Ho Chi Minh City stories name "quận 1", "quận 10": a bare "1" would merge every
+    # District 1 and Ward 1 of the country into one locality
+    place = infer_place(
+        "Cháy nhà ở quận 1", "Chiều qua tại quận 1, TP Hồ Chí Minh, công an quận 1 cho biết"
+    )
+    assert (place.locality, place.district, place.province) == ("Quận 1", "Quận 1", "Hồ Chí Minh")

@@ -263,11 +263,17 @@ def infer_place(
     unit = gaz.loc[best]
     level = unit["level"]
     return Place(
-        locality=unit["name"],
+        locality=_shown(unit["name"], unit["type"]),
         locality_level=LEVEL_NAMES[unit["type"]] if level != "province" else "province",
-        district=unit["district"],
+        district=_shown(unit["district"], unit["district_type"]),
         province=unit["province"],
     )
+
+
+def _shown(name: str, kind: str) -> str:
+    """A unit's name as metadata: numbered units keep their prefix ("Quận 1", "Phường 3"),
+    because the number alone names a different unit in every city."""
+    return f"{kind[:1].upper()}{kind[1:]} {name}" if name.isdigit() else name
 
 
 _LEVEL_TYPES = {
@@ -309,8 +315,8 @@ def place_of(locality: str, level: str = "", district: str = "", province: str =
         rows = (districts[0],)
     unit = gaz.loc[rows[0]]
     return Place(
-        locality=unit["name"],
+        locality=_shown(unit["name"], unit["type"]),
         locality_level=(LEVEL_NAMES[unit["type"]] if unit["level"] != "province" else "province"),
-        district=unit["district"],
+        district=_shown(unit["district"], unit["district_type"]),
         province=unit["province"],
     )
