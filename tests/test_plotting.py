@@ -146,6 +146,19 @@ def test_locality_heatmap_has_groups_as_rows_and_themes_in_lexicon_order():
     _draw_without_missing_glyphs(fig)
 
 
+def test_locality_heatmap_draws_the_largest_groups_of_a_national_corpus():
+    table = _prevalence("locality", [f"Xã {i:03d}" for i in range(200)], models=("lda",))
+    sizes = {f"Xã {i:03d}": 200 - i if i % 2 else 1 for i in range(200)}
+    table["n"] = table["locality"].map(sizes)
+    with paper_style():
+        fig, ax = plt.subplots()
+        plot_prevalence_by_locality(table, ax, model="lda", max_groups=30)
+    rows = [t.get_text() for t in ax.get_yticklabels()]
+    assert rows == sorted(f"Xã {i:03d}" for i in range(1, 60, 2))
+    assert "the 30 largest of 200" in ax.get_title()
+    plt.close(fig)
+
+
 def test_locality_heatmap_asks_for_a_model_when_the_table_has_several():
     with pytest.raises(ValueError, match="model="):
         plot_prevalence_by_locality(_prevalence("locality", LOCALITIES))

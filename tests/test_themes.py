@@ -304,6 +304,13 @@ def test_compare_aggregates_units_to_documents_and_reports_missing_groups(caplog
     assert table["n"].max() == 1
     with pytest.raises(KeyError, match="no column"):
         compare(units, by="district")
+    # ingestion leaves an unknown locality blank: that is no group either
+    blank = units.assign(locality=units["locality"].where(units["doc_id"] != "d2", ""))
+    by_locality = compare(blank, by="locality", n_boot=100, random_state=0)
+    assert set(by_locality["locality"]) == {"A", "B"}
+    assert by_locality.loc[by_locality["locality"] == "B", "n"].max() == 1
+    shown = exemplars(blank, UNITS, "rotation", by="locality", n=1, lexicon=_lexicon())
+    assert "" not in set(shown["locality"])
 
 
 def test_compare_with_refits_resamples_over_them():

@@ -134,6 +134,10 @@ def _has_tables(*names: str, columns: Mapping[str, Sequence[str]] | None = None)
     return check
 
 
+# rows of the locality heatmaps; more localities than this are in the table, not the figure
+MAX_LOCALITIES = 30
+
+
 def _locality_spec(model: str, label: str) -> FigureSpec:
     def draw(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
         ax = fig.subplots()
@@ -143,6 +147,7 @@ def _locality_spec(model: str, label: str) -> FigureSpec:
             model=model,
             language=language,
             labels=labels,
+            max_groups=MAX_LOCALITIES,
         )
 
     return FigureSpec(

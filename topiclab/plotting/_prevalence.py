@@ -41,6 +41,7 @@ def plot_prevalence_by_locality(
     group_order: Sequence[str] | None = None,
     annotate: bool = True,
     cmap: str = "cividis",
+    max_groups: int | None = None,
 ) -> Axes:
     """Heatmap of each group's mean theme share, every cell annotated with its interval.
 
@@ -66,6 +67,10 @@ def plot_prevalence_by_locality(
         Write ``mean`` and ``[lower, upper]`` in each cell.
     cmap : str, default="cividis"
         A perceptually uniform, colour-blind-safe colour map.
+    max_groups : int, optional
+        Draw only the ``max_groups`` groups with the most documents (ties by name) when there
+        are more and no ``group_order`` is given; the title says how many are shown. A
+        national corpus has hundreds of localities, and a heatmap of all of them is unreadable.
 
     Returns
     -------
@@ -80,6 +85,15 @@ def plot_prevalence_by_locality(
         raise ValueError("plot_prevalence_by_locality: the table has no rows")
     if ax is None:
         _, ax = plt.subplots()
+    data = data[data[by].notna()]
+    n_groups = data[by].astype(str).nunique()
+    shown_note = ""
+    if group_order is None and max_groups is not None and n_groups > max_groups:
+        sizes = data.assign(_group=data[by].astype(str)).groupby("_group")["n"].max()
+        ranked = sorted(sizes.items(), key=lambda item: (-item[1], item[0]))
+        keep = {group for group, _ in ranked[:max_groups]}
+        data = data[data[by].astype(str).isin(keep)]
+        shown_note = f"the {max_groups} largest of {n_groups}"
     themes = order_themes(data["theme"].astype(str))
     groups = list(group_order) if group_order is not None else sorted(data[by].astype(str).unique())
     names = theme_labels(language, labels, themes)
@@ -151,8 +165,10 @@ def plot_prevalence_by_locality(
             )
         )
     title = "Theme prevalence by " + by
-    if model is not None:
-        title += f" ({model_style(model)['label']})"
+    notes = [model_style(model)["label"]] if model is not None else []
+    notes += [shown_note] if shown_note else []
+    if notes:
+        title += f" ({', '.join(notes)})"
     ax.set_title(title, pad=10)
     return ax
 

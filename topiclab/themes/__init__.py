@@ -672,8 +672,8 @@ def compare(
         possibly several models stacked (a ``model`` column) and several refits
         (a ``replicate`` column).
     by : str or list of str, default="locality"
-        Metadata column(s) defining the groups. Rows with a missing value there are left out
-        and logged.
+        Metadata column(s) defining the groups. Rows with a missing or blank value there are
+        left out and logged.
     n_boot : int, default=1000
         Bootstrap resamples.
     random_state : int, optional
@@ -707,7 +707,7 @@ def compare(
         raise ValueError(f"level must be in (0, 1), got {level}")
     value_columns = list(themes) if themes is not None else share_columns(shares)
     documents = _documents_for_compare(shares, value_columns)
-    dropped = documents[by_columns].isna().any(axis=1)
+    dropped = _missing_group(documents, by_columns)
     if dropped.any():
         logger.warning(
             "compare: %d document rows have no %s and are left out",
@@ -766,6 +766,17 @@ def expanded_tail(alpha: float, n: int) -> float:
         return alpha
     widened = np.sqrt(n / (n - 1)) * stats.t.ppf(1 - alpha, df=n - 1)
     return float(stats.norm.cdf(-widened))
+
+
+def _missing_group(frame: pd.DataFrame, by_columns: list[str]) -> pd.Series:
+    """Rows with no value in a grouping column: missing, or blank as ingestion leaves a
+    metadata field it could neither read nor infer (a blank locality is not a locality)."""
+    missing = frame[by_columns].isna()
+    for column in by_columns:
+        values = frame[column]
+        if not pd.api.types.is_numeric_dtype(values):
+            missing[column] |= values.astype("string").str.strip().fillna("").eq("")
+    return missing.any(axis=1)
 
 
 def _documents_for_compare(shares: pd.DataFrame, value_columns: list[str]) -> pd.DataFrame:
@@ -900,7 +911,7 @@ def exemplars(
     frame = frame.assign(share=frame[theme].astype(float))
     frame = frame[frame["unit_id"].isin(texts)]
     if by_columns:
-        frame = frame.dropna(subset=by_columns)
+        frame = frame[~_missing_group(frame, by_columns)]
     frame = frame.sort_values(["share", "unit_id"], ascending=[False, True], kind="stable")
     # Walk down the ranking and match terms only until every group has its n passages: on a
     # large corpus that reads a few hundred units instead of all of them, with the same result.
