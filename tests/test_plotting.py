@@ -345,6 +345,24 @@ def test_corpus_overview_counts_documents_and_units_and_keeps_unknown_years():
     _draw_without_missing_glyphs(fig)
 
 
+def test_corpus_overview_folds_small_localities_into_one_bar_and_counts_every_document():
+    sizes = {"Quận 1": 5, "Hà Nội": 4, "Huế": 3, "Vinh": 1, "Sa Pa": 1, "": 2}
+    localities = [name for name, size in sizes.items() for _ in range(size)]
+    documents = pd.DataFrame(
+        {"doc_id": [f"d{i}" for i in range(len(localities))], "locality": localities}
+    ).assign(year=2019)
+    units = documents[["doc_id"]].assign(unit_id=lambda f: f["doc_id"] + ":p0", n_tokens=50)
+    with paper_style():
+        fig = plt.figure(figsize=(8, 3))
+        by_locality = plot_corpus_overview(documents, units, fig, max_localities=2)[0]
+    rows = [t.get_text() for t in by_locality.get_yticklabels()]
+    assert rows == ["Hà Nội", "Quận 1", "3 others", "unknown"]
+    documents_per_row = [p.get_width() for p in by_locality.patches][: len(rows)]
+    assert documents_per_row == [4, 5, 5, 2]
+    assert sum(documents_per_row) == len(documents)
+    plt.close(fig)
+
+
 def test_agreement_shows_an_uncomputable_correlation_instead_of_dropping_it():
     table = pd.DataFrame(
         {

@@ -215,7 +215,9 @@ def _draw_agreement(tables: Tables, fig: Figure, language: str, labels: Mapping[
 
 
 def _draw_overview(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
-    return plotting.plot_corpus_overview(tables["documents.csv"], tables["units.csv"], fig)
+    return plotting.plot_corpus_overview(
+        tables["documents.csv"], tables["units.csv"], fig, max_localities=MAX_LOCALITIES
+    )
 
 
 def _registry() -> dict[str, FigureSpec]:

@@ -21,6 +21,7 @@ def plot_corpus_overview(
     fig: Figure | None = None,
     *,
     length: str | None = None,
+    max_localities: int | None = None,
 ) -> np.ndarray:
     """Three panels: counts per locality, counts per year, the distribution of unit lengths.
 
@@ -36,6 +37,9 @@ def plot_corpus_overview(
     length : str, optional
         Column holding each unit's length in tokens (e.g. ``n_tokens``); when omitted the
         first of ``n_tokens, n_words`` present is used, else words are counted in ``text``.
+    max_localities : int, optional
+        With more localities than this, the largest by documents get a bar each and the rest
+        share one bar ("N others"), so every document is still counted.
 
     Returns
     -------
@@ -59,9 +63,9 @@ def plot_corpus_overview(
     if fig is None:
         fig = plt.figure()
     axes = fig.subplots(1, 3, width_ratios=[1.2, 1.0, 1.0], squeeze=True)
-    _grouped_counts(axes[0], docs, unit_groups, "locality", sort_by_name=True)
+    _grouped_counts(axes[0], docs, unit_groups, "locality", max_groups=max_localities)
     axes[0].set_title("Per locality")
-    _grouped_counts(axes[1], docs, unit_groups, "year", sort_by_name=True)
+    _grouped_counts(axes[1], docs, unit_groups, "year")
     axes[1].set_title("Per year")
 
     handles, names = axes[0].get_legend_handles_labels()
@@ -90,11 +94,21 @@ def plot_corpus_overview(
 
 
 def _grouped_counts(
-    ax: Axes, docs: pd.DataFrame, units: pd.DataFrame, by: str, *, sort_by_name: bool
+    ax: Axes, docs: pd.DataFrame, units: pd.DataFrame, by: str, *, max_groups: int | None = None
 ) -> None:
     doc_counts = docs.groupby(by, sort=True).size()
     unit_counts = units.groupby(by, sort=True).size()
     groups = sorted(set(doc_counts.index) | set(unit_counts.index), key=_group_key)
+    known = [g for g in groups if g != UNKNOWN]
+    if max_groups is not None and len(known) > max_groups:
+        ranked = sorted(known, key=lambda g: (-int(doc_counts.get(g, 0)), str(g)))
+        rest = set(ranked[max_groups:])
+        label = f"{len(rest)} others"
+        merge = {g: label for g in rest}
+        doc_counts = doc_counts.groupby(lambda g: merge.get(g, g)).sum()
+        unit_counts = unit_counts.groupby(lambda g: merge.get(g, g)).sum()
+        kept = sorted(ranked[:max_groups], key=_group_key)
+        groups = [*kept, label, *([UNKNOWN] if UNKNOWN in groups else [])]
     doc_values = np.array([int(doc_counts.get(g, 0)) for g in groups])
     unit_values = np.array([int(unit_counts.get(g, 0)) for g in groups])
     positions = np.arange(len(groups))
