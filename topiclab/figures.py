@@ -140,6 +140,11 @@ MAX_LOCALITIES = 30
 
 def _locality_spec(model: str, label: str) -> FigureSpec:
     def draw(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
+        table = tables["theme_prevalence_by_locality.csv"]
+        rows = min(table.loc[table["model"] == model, "locality"].nunique(), MAX_LOCALITIES)
+        # each row carries a two-line interval annotation: grow the figure, never the overlap
+        width, height = fig.get_size_inches()
+        fig.set_size_inches(width, max(height, 1.9 + 0.26 * rows))
         ax = fig.subplots()
         return plotting.plot_prevalence_by_locality(
             tables["theme_prevalence_by_locality.csv"],
@@ -215,6 +220,10 @@ def _draw_agreement(tables: Tables, fig: Figure, language: str, labels: Mapping[
 
 
 def _draw_overview(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
+    localities = tables["documents.csv"]["locality"].nunique(dropna=False)
+    rows = min(localities, MAX_LOCALITIES + 2)  # + "N others" and "unknown"
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width, max(height, 1.0 + 0.2 * rows))
     return plotting.plot_corpus_overview(
         tables["documents.csv"], tables["units.csv"], fig, max_localities=MAX_LOCALITIES
     )

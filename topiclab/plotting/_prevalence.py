@@ -169,7 +169,9 @@ def plot_prevalence_by_locality(
     notes += [shown_note] if shown_note else []
     if notes:
         title += f" ({', '.join(notes)})"
-    ax.set_title(title, pad=10)
+    # the colour strip is 4.5% of the axes high: clear it however tall the heatmap is
+    axes_height = ax.get_position().height * ax.figure.get_figheight() * 72
+    ax.set_title(title, pad=max(10.0, 0.045 * axes_height + 4))
     return ax
 
 
