@@ -350,6 +350,8 @@ _TEXT_COLUMNS = (
     "top_terms",
     "text",
     "title",
+    "date",  # ISO text; on a large corpus mostly empty, and pandas would guess per chunk
+    "source",
 )
 
 
