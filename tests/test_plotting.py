@@ -203,6 +203,18 @@ def test_year_panels_one_per_theme_with_a_line_per_model():
     _draw_without_missing_glyphs(fig)
 
 
+def test_year_panels_hold_a_one_document_mean_above_every_interval():
+    table = _prevalence("year", [2015, 2018, 2019, 2020])
+    # 2020 is the one-document year of _prevalence: a mean with no interval
+    lone = (table["year"] == 2020) & (table["theme"] == "party_discipline")
+    table.loc[lone, ["mean", "lower", "upper"]] = [0.9, np.nan, np.nan]
+    with paper_style():
+        fig = plt.figure(figsize=(7, 5))
+        axes = plot_prevalence_by_year(table, fig)
+    assert axes[0].get_ylim()[1] >= 0.9
+    plt.close(fig)
+
+
 def test_year_panels_keep_rows_without_a_year_out_and_say_when_nothing_is_left():
     table = _prevalence("year", [2019, 2020]).astype({"year": "Int64"})
     table.loc[0, "year"] = pd.NA

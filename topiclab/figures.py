@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import logging
+import math
 import os
 import platform
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -136,6 +137,8 @@ def _has_tables(*names: str, columns: Mapping[str, Sequence[str]] | None = None)
 
 # rows of the locality heatmaps; more localities than this are in the table, not the figure
 MAX_LOCALITIES = 30
+# panels per row of the top-terms figures
+TERM_COLUMNS = 4
 
 
 def _locality_spec(model: str, label: str) -> FigureSpec:
@@ -168,6 +171,11 @@ def _locality_spec(model: str, label: str) -> FigureSpec:
 
 def _terms_spec(model: str, label: str) -> FigureSpec:
     def draw(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
+        terms = tables["topic_terms.csv"]
+        rows = math.ceil(terms.loc[terms["model"] == model, "topic"].nunique() / TERM_COLUMNS)
+        # eight bars and a two-line title per panel: grow the figure with the rows of panels
+        width, height = fig.get_size_inches()
+        fig.set_size_inches(width, max(height, 0.4 + 2.0 * rows))
         return plotting.plot_top_terms(
             tables["topic_terms.csv"],
             fig,
@@ -175,6 +183,8 @@ def _terms_spec(model: str, label: str) -> FigureSpec:
             model=model,
             language=language,
             labels=labels,
+            ncols=TERM_COLUMNS,
+            title_width=16,  # a quarter of a page: longer titles run out of the last column
         )
 
     def needs(tables: Tables) -> str:

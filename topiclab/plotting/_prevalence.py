@@ -292,7 +292,10 @@ def plot_prevalence_by_year(
         ax.set_xticks(years, [str(year) for year in years])
         ax.grid(axis="y")
     # Once, after every panel is drawn: the panels share y, and an early limit would clip.
-    top = float(np.nanmax(pd.to_numeric(data["upper"], errors="coerce").to_numpy(dtype=float)))
+    # a one-document year has a mean and no interval: the axis must hold both, or a point
+    # falls off the panel unseen
+    highs = pd.concat([pd.to_numeric(data[c], errors="coerce") for c in ("upper", "mean")])
+    top = float(np.nanmax(highs.to_numpy(dtype=float)))
     axes[0].set_ylim(0.0, top * 1.05 if np.isfinite(top) and top > 0 else 1.0)
     for ax in grid[:, 0]:
         ax.set_ylabel("Mean share")
