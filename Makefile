@@ -34,8 +34,16 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/python -m pytest
 
-lab: $(STAMP)
+# Double-clicking a notebook (a jupytext .py file) opens it as a notebook, not as text: a
+# settings override in this environment's JupyterLab only, nothing in the user's home.
+LAB_SETTINGS := $(VENV)/share/jupyter/lab/settings/overrides.json
+
+lab: $(STAMP) $(LAB_SETTINGS)
 	$(BIN)/jupyter lab notebooks/
+
+$(LAB_SETTINGS): $(STAMP)
+	mkdir -p $(dir $@)
+	printf '%s\n' '{"@jupyterlab/docmanager-extension:plugin": {"defaultViewers": {"python": "Jupytext Notebook"}}}' > $@
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/preprocess.py --data $(DATA)
