@@ -120,6 +120,23 @@ def test_select_k_is_one_tidy_row_per_model_and_k(tokens, vc):
     pd.testing.assert_frame_equal(table, again)
 
 
+def test_select_k_gives_the_same_fits_in_two_processes(tokens, vc):
+    settings = dict(
+        k_grid=[3, 5],
+        n_seeds=2,
+        random_state=4,
+        lda_params={"passes": 2, "iterations": 30},
+        progress=False,
+        return_results=True,
+    )
+    serial, serial_fits = select_k(vc, tokens, **settings)
+    parallel, parallel_fits = select_k(vc, tokens, n_jobs=2, **settings)
+    pd.testing.assert_frame_equal(serial, parallel)
+    for cell, result in serial_fits.items():
+        np.testing.assert_array_equal(result.topic_word, parallel_fits[cell].topic_word)
+        np.testing.assert_array_equal(result.doc_topic, parallel_fits[cell].doc_topic)
+
+
 def test_select_k_rejects_impossible_k(tokens, vc):
     with pytest.raises(ValueError, match="larger than the number of units"):
         select_k(vc, tokens, k_grid=[4, 500], progress=False)

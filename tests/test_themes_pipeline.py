@@ -30,11 +30,13 @@ FAST = [
 
 @pytest.fixture(scope="module")
 def analysis_runs(tmp_path_factory, repo_root):
-    """Two independent runs of analysis.yaml, each with its own empty cache."""
+    """Two independent runs of analysis.yaml, each with its own empty cache; the second fits
+    its models in two processes."""
     root = tmp_path_factory.mktemp("analysis")
-    for name in ("first", "second"):
+    for name, jobs in (("first", 1), ("second", 2)):
         argv = ["run", str(repo_root / "analysis.yaml"), "--output", str(root / name)]
-        assert main([*argv, *FAST, "--set", f"cache={root / ('cache_' + name)}"]) == 0
+        argv += [*FAST, "--set", f"models.n_jobs={jobs}"]
+        assert main([*argv, "--set", f"cache={root / ('cache_' + name)}"]) == 0
     return root
 
 
@@ -55,6 +57,7 @@ def test_analysis_yaml_writes_every_table(analysis_runs):
 
 
 def test_two_runs_without_a_shared_cache_write_identical_bytes(analysis_runs):
+    # also one fitting serially and one in two processes
     for name in TABLES:
         first = (analysis_runs / "first" / "tables" / name).read_bytes()
         second = (analysis_runs / "second" / "tables" / name).read_bytes()

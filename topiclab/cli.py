@@ -99,7 +99,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--seed", metavar="N", type=int, default=None, help="the one seed (seed)")
     run.add_argument(
-        "--jobs", metavar="N", type=int, default=None, help="parallel jobs (preprocess.n_jobs)"
+        "--jobs",
+        metavar="N",
+        type=int,
+        default=None,
+        help="parallel jobs for tokenization and model fits (preprocess.n_jobs)",
     )
     return parser
 

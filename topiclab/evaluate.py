@@ -251,6 +251,7 @@ def select_k(
     scorer: CoherenceScorer | None = None,
     progress: bool | None = None,
     return_results: bool = False,
+    n_jobs: int = 1,
 ):
     """Fit every model at every K and tabulate every diagnostic side by side.
 
@@ -281,6 +282,9 @@ def select_k(
         Show a progress bar; None shows it only on a terminal.
     return_results : bool, default=False
         Also return ``{(model, k): TopicResult}`` of the first seed.
+    n_jobs : int, default=1
+        Fits run in this many processes (joblib). Every fit is seeded and single-threaded,
+        so the table is the same for any ``n_jobs``.
 
     Returns
     -------
@@ -300,23 +304,20 @@ def select_k(
     seeds = _seeds(random_state, n_seeds)
     fits: dict[tuple[str, int], list[TopicResult]] = {}
     cells = [(model, k) for model in models for k in k_grid]
+    tasks = [(model, k, seed) for model, k in cells for seed in seeds]
+    params = {"lda": dict(lda_params or {}), "nmf": dict(nmf_params or {})}
+    matrices = {"lda": vectorized.bow, "nmf": vectorized.tfidf}
+    results = fit_topic_models(
+        [(m, k, seed, matrices[m], vectorized.vocab, params[m], None) for m, k, seed in tasks],
+        n_jobs=n_jobs,
+    )
     with tqdm(
-        total=len(cells) * len(seeds),
-        desc="select_k",
-        disable=None if progress is None else not progress,
+        total=len(tasks), desc="select_k", disable=None if progress is None else not progress
     ) as bar:
-        for model, k in cells:
-            fits[model, k] = []
-            for seed in seeds:
-                if model == "lda":
-                    est = LDA(k, random_state=seed, **dict(lda_params or {}))
-                    est.fit(vectorized.bow, vocab=vectorized.vocab)
-                else:
-                    est = NMF(k, random_state=seed, **dict(nmf_params or {}))
-                    est.fit(vectorized.tfidf, vocab=vectorized.vocab)
-                fits[model, k].append(est.result_)
-                bar.set_postfix_str(f"{model} k={k}")
-                bar.update()
+        for (model, k, _), result in zip(tasks, results, strict=True):
+            fits.setdefault((model, k), []).append(result)
+            bar.set_postfix_str(f"{model} k={k}")
+            bar.update()
 
     if scorer is None:
         scorer = CoherenceScorer(tokens, vectorized.dictionary, topn=topn)
@@ -336,6 +337,30 @@ def select_k(
         )
     frame = pd.DataFrame(rows, columns=["model", "k", *MEASURES, "diversity", "stability"])
     return (frame, first) if return_results else frame
+
+
+FitTask = tuple[str, int, int, Any, Sequence[str], Mapping[str, Any], Sequence[str] | None]
+
+
+def fit_topic_models(tasks: Sequence[FitTask], n_jobs: int = 1) -> Iterable[TopicResult]:
+    """Fit ``(model, k, seed, matrix, vocab, params, unit_ids)`` tasks, in order.
+
+    ``model`` is ``"lda"`` (``matrix`` = BoW) or ``"nmf"`` (``matrix`` = TF-IDF). With
+    ``n_jobs > 1`` the fits run in joblib worker processes and are yielded as they finish, in
+    task order; each fit is seeded and single-threaded, so the results do not depend on
+    ``n_jobs``.
+    """
+    if n_jobs == 1 or len(tasks) <= 1:
+        return (_fit_one(*task) for task in tasks)
+    from joblib import Parallel, delayed
+
+    parallel = Parallel(n_jobs=n_jobs, return_as="generator")
+    return parallel(delayed(_fit_one)(*task) for task in tasks)
+
+
+def _fit_one(model, k, seed, matrix, vocab, params, unit_ids) -> TopicResult:
+    estimator = (LDA if model == "lda" else NMF)(k, random_state=seed, **dict(params))
+    return estimator.fit(matrix, vocab=list(vocab), unit_ids=unit_ids).result_
 
 
 def _shared(result: TopicResult, shared: list[str]) -> np.ndarray:

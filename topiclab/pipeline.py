@@ -258,6 +258,7 @@ def stage_model_selection(
             lda_params=lda_params,
             nmf_params=nmf_params,
             progress=False,
+            n_jobs=_fit_jobs(config),
         )
         if cached is not None:
             _save_dir_atomically(
@@ -283,7 +284,8 @@ def stage_fit(
 ) -> dict[str, list[Any]]:
     """Fit each model at its chosen K ``themes.refits`` times (seeds ``seed, seed + 1, ...``),
     reading and writing the result cache."""
-    from topiclab.models import LDA, NMF, TopicResult
+    from topiclab.evaluate import fit_topic_models
+    from topiclab.models import TopicResult
 
     fits: dict[str, list[Any]] = {}
     unit_ids = units["unit_id"].astype(str).tolist()
@@ -299,25 +301,33 @@ def stage_fit(
             params = _lda_params(config, vectorized.vocab)
         else:
             params = _nmf_params(config, vectorized.vocab)
-        fits[name] = []
+        matrix = vectorized.bow if name == "lda" else vectorized.tfidf
+        fits[name] = [None] * n_refits
+        missing: list[tuple[int, Path | None]] = []
         for r in range(n_refits):
             key = _fit_key(vectorized, unit_ids, name, k, params, seed + r)
             cached = _cache_dir(config, "models", key)
             if cached is not None and (cached / "result.json").is_file():
                 logger.info("fit: %s K=%d seed %d from cache %s", name, k, seed + r, cached)
-                fits[name].append(TopicResult.load(cached))
-                continue
-            logger.info("fit: %s K=%d seed %d", name, k, seed + r)
-            if name == "lda":
-                estimator = LDA(k, random_state=seed + r, **params)
-                estimator.fit(vectorized.bow, vocab=vectorized.vocab, unit_ids=unit_ids)
+                fits[name][r] = TopicResult.load(cached)
             else:
-                estimator = NMF(k, random_state=seed + r, **params)
-                estimator.fit(vectorized.tfidf, vocab=vectorized.vocab, unit_ids=unit_ids)
-            fits[name].append(estimator.result_)
+                missing.append((r, cached))
+        tasks = [
+            (name, k, seed + r, matrix, vectorized.vocab, params, unit_ids) for r, _ in missing
+        ]
+        logger.info("fit: %s K=%d, %d refit(s) to fit", name, k, len(tasks))
+        results = fit_topic_models(tasks, n_jobs=_fit_jobs(config))
+        for (r, cached), result in zip(missing, results, strict=True):
+            fits[name][r] = result
             if cached is not None:
-                _save_atomically(estimator.result_, cached)
+                _save_atomically(result, cached)
     return fits
+
+
+def _fit_jobs(config: dict[str, Any]) -> int:
+    """Processes for model fits: ``models.n_jobs``, else ``preprocess.n_jobs``."""
+    jobs = config["models"].get("n_jobs")
+    return int(jobs if jobs is not None else config["preprocess"]["n_jobs"])
 
 
 def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFrame]:
