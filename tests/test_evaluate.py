@@ -90,17 +90,18 @@ def test_stability_matches_topics_with_the_hungarian_algorithm():
         stability([a])
 
 
+# a small grid, fast on the shipped paragraphs
+SMALL_GRID = {
+    "k_grid": [3, 5],
+    "n_seeds": 2,
+    "random_state": 4,
+    "lda_params": {"passes": 2, "iterations": 30},
+    "progress": False,
+}
+
+
 def test_select_k_is_one_tidy_row_per_model_and_k(tokens, vc):
-    table, results = select_k(
-        vc,
-        tokens,
-        k_grid=[3, 5],
-        n_seeds=2,
-        random_state=4,
-        lda_params={"passes": 2, "iterations": 30},
-        progress=False,
-        return_results=True,
-    )
+    table, results = select_k(vc, tokens, return_results=True, **SMALL_GRID)
     assert list(table.columns) == ["model", "k", *MEASURES, "diversity", "stability"]
     assert table[["model", "k"]].values.tolist() == [["lda", 3], ["lda", 5], ["nmf", 3], ["nmf", 5]]
     assert table.drop(columns=["model", "k"]).notna().all().all()
@@ -108,29 +109,13 @@ def test_select_k_is_one_tidy_row_per_model_and_k(tokens, vc):
     # the reported fit is the one the user's seed gives
     own = LDA(5, random_state=4, passes=2, iterations=30).fit(vc.bow, vocab=vc.vocab)
     np.testing.assert_array_equal(results["lda", 5].topic_word, own.result_.topic_word)
-    again = select_k(
-        vc,
-        tokens,
-        k_grid=[3, 5],
-        n_seeds=2,
-        random_state=4,
-        lda_params={"passes": 2, "iterations": 30},
-        progress=False,
-    )
+    again = select_k(vc, tokens, **SMALL_GRID)
     pd.testing.assert_frame_equal(table, again)
 
 
 def test_select_k_gives_the_same_fits_in_two_processes(tokens, vc):
-    settings = dict(
-        k_grid=[3, 5],
-        n_seeds=2,
-        random_state=4,
-        lda_params={"passes": 2, "iterations": 30},
-        progress=False,
-        return_results=True,
-    )
-    serial, serial_fits = select_k(vc, tokens, **settings)
-    parallel, parallel_fits = select_k(vc, tokens, n_jobs=2, **settings)
+    serial, serial_fits = select_k(vc, tokens, return_results=True, **SMALL_GRID)
+    parallel, parallel_fits = select_k(vc, tokens, n_jobs=2, return_results=True, **SMALL_GRID)
     pd.testing.assert_frame_equal(serial, parallel)
     for cell, result in serial_fits.items():
         np.testing.assert_array_equal(result.topic_word, parallel_fits[cell].topic_word)
