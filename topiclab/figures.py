@@ -141,13 +141,18 @@ MAX_LOCALITIES = 30
 TERM_COLUMNS = 4
 
 
+def _at_least_as_tall(fig: Figure, height: float) -> None:
+    """Grow the figure to ``height`` inches when its rows need more than the spec's size."""
+    width, current = fig.get_size_inches()
+    fig.set_size_inches(width, max(current, height))
+
+
 def _locality_spec(model: str, label: str) -> FigureSpec:
     def draw(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
         table = tables["theme_prevalence_by_locality.csv"]
         rows = min(table.loc[table["model"] == model, "locality"].nunique(), MAX_LOCALITIES)
         # each row carries a two-line interval annotation: grow the figure, never the overlap
-        width, height = fig.get_size_inches()
-        fig.set_size_inches(width, max(height, 1.9 + 0.26 * rows))
+        _at_least_as_tall(fig, 1.9 + 0.26 * rows)
         ax = fig.subplots()
         return plotting.plot_prevalence_by_locality(
             tables["theme_prevalence_by_locality.csv"],
@@ -174,8 +179,7 @@ def _terms_spec(model: str, label: str) -> FigureSpec:
         terms = tables["topic_terms.csv"]
         rows = math.ceil(terms.loc[terms["model"] == model, "topic"].nunique() / TERM_COLUMNS)
         # eight bars and a two-line title per panel: grow the figure with the rows of panels
-        width, height = fig.get_size_inches()
-        fig.set_size_inches(width, max(height, 0.4 + 2.0 * rows))
+        _at_least_as_tall(fig, 0.4 + 2.0 * rows)
         return plotting.plot_top_terms(
             tables["topic_terms.csv"],
             fig,
@@ -232,8 +236,7 @@ def _draw_agreement(tables: Tables, fig: Figure, language: str, labels: Mapping[
 def _draw_overview(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
     localities = tables["documents.csv"]["locality"].nunique(dropna=False)
     rows = min(localities, MAX_LOCALITIES + 2)  # + "N others" and "unknown"
-    width, height = fig.get_size_inches()
-    fig.set_size_inches(width, max(height, 1.0 + 0.2 * rows))
+    _at_least_as_tall(fig, 1.0 + 0.2 * rows)
     return plotting.plot_corpus_overview(
         tables["documents.csv"], tables["units.csv"], fig, max_localities=MAX_LOCALITIES
     )
