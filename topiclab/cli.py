@@ -1,20 +1,86 @@
-"""The ``topiclab`` command. It parses arguments and hands them to library functions."""
+"""The ``topiclab`` command. It parses arguments and hands them to library functions.
+
+A mistake a user can fix (a bad path, key or value) ends the command with exit status 2 and
+one line on stderr, ``topiclab: error: ...``, naming the file, key or value and what to do;
+``--debug`` shows the traceback instead. Anything else is a bug: its traceback is printed
+with a request to report it, and the exit status is 1.
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
+
+import yaml
 
 from topiclab import __version__
+
+#: loggers of libraries whose INFO lines (gensim: one per pass and chunk) only -vv shows
+LIBRARY_LOGGERS = (
+    "gensim",
+    "distributed",
+    "smart_open",
+    "numexpr",
+    "matplotlib",
+    "PIL",
+    "fontTools",
+    "urllib3",
+    "asyncio",
+    "tornado",
+    "bokeh",
+    "pyLDAvis",
+)
+#: exceptions that mean "the user must change something": one line, exit status 2
+USER_ERRORS = (
+    ValueError,
+    KeyError,
+    FileNotFoundError,
+    NotADirectoryError,
+    IsADirectoryError,
+    PermissionError,
+    yaml.YAMLError,
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line too (argparse prints the usage first)."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"topiclab: error: {message} (see {self.prog} --help)\n")
+
+
+def _common_options() -> argparse.ArgumentParser:
+    # given to the top level and to each command, so `topiclab run ... -v --debug` works
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "-v",
+        "--verbose",
+        action="count",
+        default=argparse.SUPPRESS,
+        help="-v: log each stage as it runs (to stderr); -vv: also the libraries' log "
+        "(gensim's per-pass lines)",
+    )
+    common.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="show the full traceback of an error instead of one line",
+    )
+    return common
 
 
 def build_parser() -> argparse.ArgumentParser:
     """Return the argument parser of the ``topiclab`` command."""
-    parser = argparse.ArgumentParser(
+    common = _common_options()
+    parser = _Parser(
         prog="topiclab",
+        parents=[common],
         description=(
             "Topic models of Vietnamese political news: ingest scraped articles, segment them "
             "with pyvi, fit LDA and NMF, and compare Party-building themes across localities "
@@ -22,13 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
         ),
     )
     parser.add_argument("--version", action="version", version=f"topiclab {__version__}")
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="log each stage as it runs (to stderr)"
-    )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     ingest = commands.add_parser(
         "ingest",
+        parents=[common],
         help="read a folder or table of articles, print what was kept and excluded",
         description=(
             "Read every article under PATH (a folder of .txt/.html/.htm/.md files, or a "
@@ -52,12 +116,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = commands.add_parser(
         "run",
+        parents=[common],
         help="run the analysis pipeline from a config and write tables and figures",
         description=(
             "Run the paper pipeline: ingest, preprocess, fit models, compare themes, draw "
             "figures. Without CONFIG the shipped defaults are used, so "
-            "'topiclab run --corpus DIR --output OUT' works on any corpus. Stages whose inputs "
-            "did not change are read from the cache."
+            "'topiclab run --corpus DIR --output OUT' works on any corpus; without --output "
+            "(and no output in CONFIG) the output is ./<corpus name>_topiclab. Every setting and "
+            "path is checked before the corpus is read. Stages whose inputs did not change are "
+            "read from the cache."
         ),
     )
     run.add_argument(
@@ -70,7 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--output",
         metavar="DIR",
         default=None,
-        help="output folder: tables go to DIR/tables, figures to DIR (output)",
+        help="output folder: tables go to DIR/tables, figures to DIR (output; default "
+        "./<corpus name>_topiclab)",
+    )
+    run.add_argument(
+        "--metadata",
+        metavar="FILE",
+        default=None,
+        help="curated metadata table with a 'file' column (corpus.metadata)",
     )
     run.add_argument(
         "--set",
@@ -111,10 +185,14 @@ def build_parser() -> argparse.ArgumentParser:
 def run_overrides(args: argparse.Namespace) -> list[str]:
     """Translate the ``run`` shortcuts into ``--set`` assignments, applied before ``--set``."""
     overrides: list[str] = []
+    # paths are written as quoted YAML strings: a folder named "2024", "null" or "a: b" stays
+    # a path
     if args.corpus is not None:
-        overrides.append(f"corpus.path={Path(args.corpus).resolve()}")
+        overrides.append(f"corpus.path={_quoted(Path(args.corpus).resolve())}")
+    if getattr(args, "metadata", None) is not None:
+        overrides.append(f"corpus.metadata={_quoted(Path(args.metadata).resolve())}")
     if args.output is not None:
-        overrides.append(f"output={Path(args.output).resolve()}")
+        overrides.append(f"output={_quoted(Path(args.output).resolve())}")
     if args.unit is not None:
         overrides.append(f"units.unit={args.unit}")
     if args.models is not None:
@@ -129,32 +207,80 @@ def run_overrides(args: argparse.Namespace) -> list[str]:
     return overrides + list(args.overrides)
 
 
+def _quoted(path: Path) -> str:
+    # JSON strings are YAML strings
+    return json.dumps(str(path), ensure_ascii=False)
+
+
+def configure_logging(verbosity: int) -> None:
+    """Send log records to stderr: warnings always, topiclab's INFO with ``verbosity >= 1``,
+    the libraries' INFO (gensim's per-pass lines) only with ``verbosity >= 2``."""
+    logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
+    libraries = logging.INFO if verbosity >= 2 else logging.WARNING
+    logging.getLogger().setLevel(libraries)
+    for name in LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(libraries)
+    logging.getLogger("topiclab").setLevel(logging.INFO if verbosity >= 1 else logging.WARNING)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``topiclab`` console script.
 
-    Errors a researcher can act on (a bad corpus, config or parameter) are printed as one
-    line and give exit status 2; ``--verbose`` adds the traceback.
+    Errors a researcher can act on (a bad corpus, config, path or parameter) are printed as
+    one line and give exit status 2; ``--debug`` shows the traceback instead. An unexpected
+    error prints its traceback and asks for a report (exit status 1).
     """
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
+    debug = getattr(args, "debug", False)
+    configure_logging(getattr(args, "verbose", 0))
     try:
         return _dispatch(args)
-    except (ValueError, KeyError, FileNotFoundError) as error:
-        if args.verbose:
+    except USER_ERRORS as error:
+        if debug:
             raise
-        message = error.args[0] if isinstance(error, KeyError) and error.args else error
-        print(f"topiclab: error: {message}", file=sys.stderr)
+        _fail(_message(error))
         return 2
+    except KeyboardInterrupt:
+        if debug:
+            raise
+        print("topiclab: interrupted", file=sys.stderr)
+        return 130
+    except Exception:
+        if debug:
+            raise
+        traceback.print_exc()
+        print(
+            "topiclab: internal error: this is a bug in topiclab, not in your input; "
+            "please report it with the traceback above and the command you ran",
+            file=sys.stderr,
+        )
+        return 1
+
+
+def _message(error: BaseException) -> str:
+    """One line for a user error: OS errors name their file, multi-line texts are joined."""
+    if isinstance(error, OSError) and error.filename is not None:
+        reason = error.strerror or str(error)
+        text = f"{error.filename}: {reason}; check the path and its permissions"
+    elif isinstance(error, KeyError) and error.args and not isinstance(error, ValueError):
+        text = str(error.args[0])
+    else:
+        text = str(error)
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip()) or repr(error)
+
+
+def _fail(message: str) -> None:
+    print(f"topiclab: error: {message}", file=sys.stderr)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
     if args.command == "ingest":
         from topiclab.corpus import load_corpus
+        from topiclab.preflight import check_corpus, check_writable_folder
 
+        check_corpus(args.path, args.metadata, path_key="PATH", metadata_key="--metadata")
+        if args.output is not None:
+            check_writable_folder(args.output, "--output")
         corpus = load_corpus(args.path, metadata=args.metadata)
         print(corpus.summary())
         if args.output is not None:
@@ -162,10 +288,20 @@ def _dispatch(args: argparse.Namespace) -> int:
                 print(f"wrote {path}")
         return 0
     if args.command == "run":
-        from topiclab.config import load_config
+        from topiclab.config import default_output, load_config
         from topiclab.pipeline import run
+        from topiclab.preflight import preflight
 
         config = load_config(args.config, run_overrides(args))
+        preflight(config)
+        corpus = config["corpus"]["path"]
+        if args.output is None and config["output"] == str(default_output(corpus)):
+            # nobody chose this folder: say where the results go
+            print(
+                f"topiclab: writing to {config['output']} (named after the corpus; "
+                "--output DIR to choose)",
+                file=sys.stderr,
+            )
         written = run(config)
         for path in written:
             print(f"wrote {path}")
