@@ -194,11 +194,14 @@ def test_v_shows_topiclab_and_vv_also_gensim(verbosity, topiclab_info, gensim_in
     assert "gensim warning line" in out.stderr  # warnings always
 
 
-def test_logging_levels_in_process():
-    from topiclab.cli import configure_logging
+def test_logging_levels_in_process_and_restored():
+    from topiclab.cli import configure_logging, restore_logging
 
-    configure_logging(1)
+    before = logging.getLogger("topiclab").level
+    previous = configure_logging(1)
     assert logging.getLogger("topiclab.pipeline").isEnabledFor(logging.INFO)
     assert not logging.getLogger("gensim.models.ldamodel").isEnabledFor(logging.INFO)
-    configure_logging(0)
-    assert not logging.getLogger("topiclab.pipeline").isEnabledFor(logging.INFO)
+    restore_logging(previous)
+    assert logging.getLogger("topiclab").level == before
+    main(["-vv", "run", "--set", "seed=true"])
+    assert logging.getLogger("topiclab").level == before

@@ -174,6 +174,13 @@ def test_a_bad_set_assignment_is_one_line(assignment, expected):
     assert "\n" not in str(caught.value)
 
 
+def test_mappings_and_assignments_mix_and_both_are_checked():
+    config = load_config(None, [{"models": {"k": 5}}, "seed=3"])
+    assert (config["models"]["k"], config["seed"]) == (5, 3)
+    with pytest.raises(ConfigError, match=r"models.k: expected .* got 1 \(from the overrides\)"):
+        load_config(None, ["seed=3", {"models": {"k": 1}}])
+
+
 def test_settings_are_typed_and_frozen():
     settings = validate_config(load_config(None, ["models.k_grid=[3, 5]"]))
     assert isinstance(settings, Settings)

@@ -212,15 +212,34 @@ def _quoted(path: Path) -> str:
     return json.dumps(str(path), ensure_ascii=False)
 
 
-def configure_logging(verbosity: int) -> None:
+def configure_logging(verbosity: int) -> dict[str, int]:
     """Send log records to stderr: warnings always, topiclab's INFO with ``verbosity >= 1``,
-    the libraries' INFO (gensim's per-pass lines) only with ``verbosity >= 2``."""
+    the libraries' INFO (gensim's per-pass lines) only with ``verbosity >= 2``.
+
+    Returns
+    -------
+    dict of str to int
+        The levels it replaced, by logger name (``""`` is the root), for
+        :func:`restore_logging`.
+    """
     logging.basicConfig(format="%(asctime)s %(name)s: %(message)s", stream=sys.stderr)
     libraries = logging.INFO if verbosity >= 2 else logging.WARNING
-    logging.getLogger().setLevel(libraries)
-    for name in LIBRARY_LOGGERS:
-        logging.getLogger(name).setLevel(libraries)
-    logging.getLogger("topiclab").setLevel(logging.INFO if verbosity >= 1 else logging.WARNING)
+    levels = {"": libraries, **dict.fromkeys(LIBRARY_LOGGERS, libraries)}
+    # topiclab's own: INFO with -v, else whatever the root says (WARNING)
+    levels["topiclab"] = logging.INFO if verbosity >= 1 else logging.NOTSET
+    previous = {}
+    for name, level in levels.items():
+        logger = logging.getLogger(name)
+        previous[name] = logger.level
+        logger.setLevel(level)
+    return previous
+
+
+def restore_logging(previous: dict[str, int]) -> None:
+    """Put back the levels :func:`configure_logging` replaced (``main`` called in-process,
+    e.g. from a notebook or a test, leaves logging as it found it)."""
+    for name, level in previous.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -232,7 +251,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = build_parser().parse_args(argv)
     debug = getattr(args, "debug", False)
-    configure_logging(getattr(args, "verbose", 0))
+    previous = configure_logging(getattr(args, "verbose", 0))
     try:
         return _dispatch(args)
     except USER_ERRORS as error:
@@ -255,6 +274,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
+    finally:
+        restore_logging(previous)
 
 
 def _message(error: BaseException) -> str:

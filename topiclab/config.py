@@ -178,7 +178,7 @@ def read_config_file(path: str | Path) -> dict[str, Any]:
 
 def load_config(
     path: str | Path | None = None,
-    overrides: Iterable[str] | Mapping[str, Any] | None = None,
+    overrides: Iterable[str | Mapping[str, Any]] | Mapping[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Build and check the configuration of a run.
 
@@ -187,9 +187,9 @@ def load_config(
     path : str or Path, optional
         A YAML config file; relative paths inside it (corpus, output, cache) are
         resolved against the file's folder. ``None`` uses the shipped defaults.
-    overrides : iterable of str or mapping, optional
-        ``KEY=VALUE`` assignments with dotted keys (as given to ``--set``), or a
-        nested mapping, applied last.
+    overrides : iterable of str or mapping, or a mapping, optional
+        ``KEY=VALUE`` assignments with dotted keys (as given to ``--set``) and/or nested
+        mappings, applied last, in order.
 
     Returns
     -------
@@ -209,14 +209,13 @@ def load_config(
         path = Path(path)
         config = _merge(config, read_config_file(path), (), sources, str(path))
         config = _resolve_paths(config, path.resolve().parent)
-    if overrides:
-        if isinstance(overrides, Mapping):
-            config = _merge(config, overrides, (), sources, "the overrides")
+    if isinstance(overrides, Mapping):
+        overrides = [overrides]
+    for item in overrides or ():
+        if isinstance(item, Mapping):
+            config = _merge(config, item, (), sources, "the overrides")
         else:
-            for assignment in overrides:
-                config = _merge(
-                    config, parse_override(assignment), (), sources, f"--set {assignment}"
-                )
+            config = _merge(config, parse_override(item), (), sources, f"--set {item}")
     _paths_as_text(config)
     validate_config(config, sources)
     if config["output"] is None and config["corpus"]["path"] is not None:
