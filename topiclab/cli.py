@@ -184,32 +184,37 @@ def build_parser() -> argparse.ArgumentParser:
 
 def run_overrides(args: argparse.Namespace) -> list[str]:
     """Translate the ``run`` shortcuts into ``--set`` assignments, applied before ``--set``."""
-    overrides: list[str] = []
-    # paths are written as quoted YAML strings: a folder named "2024", "null" or "a: b" stays
-    # a path
-    if args.corpus is not None:
-        overrides.append(f"corpus.path={_quoted(Path(args.corpus).resolve())}")
-    if getattr(args, "metadata", None) is not None:
-        overrides.append(f"corpus.metadata={_quoted(Path(args.metadata).resolve())}")
-    if args.output is not None:
-        overrides.append(f"output={_quoted(Path(args.output).resolve())}")
+    return [assignment for assignment, _ in _shortcuts(args)] + list(args.overrides)
+
+
+def _shortcuts(args: argparse.Namespace) -> list[tuple[str, str]]:
+    """``(assignment, what the user typed)`` for each shortcut option given."""
+    given: list[tuple[str, str, str]] = []  # (key, YAML value, what was typed)
+    # paths and names are written as quoted YAML strings: a folder named "2024", "null" or
+    # "a: b" stays a path
+    for option, key in (
+        ("corpus", "corpus.path"),
+        ("metadata", "corpus.metadata"),
+        ("output", "output"),
+    ):
+        path = getattr(args, option, None)
+        if path is not None:
+            given.append((key, _quoted(Path(path).resolve()), f"--{option} {path}"))
     if args.unit is not None:
-        overrides.append(f"units.unit={args.unit}")
+        given.append(("units.unit", args.unit, f"--unit {args.unit}"))
     if args.models is not None:
-        names = [name.strip() for name in args.models.split(",") if name.strip()]
-        overrides.append(f"models.names=[{', '.join(names)}]")
-    if args.k is not None:
-        overrides.append(f"models.k={args.k}")
-    if args.seed is not None:
-        overrides.append(f"seed={args.seed}")
-    if args.jobs is not None:
-        overrides.append(f"preprocess.n_jobs={args.jobs}")
-    return overrides + list(args.overrides)
+        names = [_quoted(name.strip()) for name in args.models.split(",") if name.strip()]
+        given.append(("models.names", f"[{', '.join(names)}]", f"--models {args.models}"))
+    for option, key in (("k", "models.k"), ("seed", "seed"), ("jobs", "preprocess.n_jobs")):
+        value = getattr(args, option)
+        if value is not None:
+            given.append((key, str(value), f"--{option} {value}"))
+    return [(f"{key}={value}", typed) for key, value, typed in given]
 
 
-def _quoted(path: Path) -> str:
+def _quoted(text: Path | str) -> str:
     # JSON strings are YAML strings
-    return json.dumps(str(path), ensure_ascii=False)
+    return json.dumps(str(text), ensure_ascii=False)
 
 
 def configure_logging(verbosity: int) -> dict[str, int]:
@@ -312,8 +317,16 @@ def _dispatch(args: argparse.Namespace) -> int:
         from topiclab.config import default_output, load_config
         from topiclab.pipeline import run
         from topiclab.preflight import preflight
+        from topiclab.settings import ConfigError
 
-        config = load_config(args.config, run_overrides(args))
+        try:
+            config = load_config(args.config, run_overrides(args))
+        except ConfigError as error:
+            # name the option the user typed (--k 1), not the assignment it stands for
+            message = str(error)
+            for assignment, typed in _shortcuts(args):
+                message = message.replace(f"(from --set {assignment})", f"(from {typed})")
+            raise type(error)(message, key=error.key) from None
         preflight(config)
         corpus = config["corpus"]["path"]
         if args.output is None and config["output"] == str(default_output(corpus)):
