@@ -92,11 +92,12 @@ def _unknown_key(
     section = ".".join(prefix)
     dotted = ".".join([*prefix, key])
     close = difflib.get_close_matches(key, known, n=1)
-    hint = f"; did you mean {close[0]!r}?" if close else ""
+    hint = f"did you mean {close[0]!r}? " if close else ""
     origin = f", from {source}" if source else ""
-    listing = f"{section} takes" if section else "known top-level keys:"
+    listing = f"{section} takes" if section else "the top level takes"
     return UnknownConfigKeyError(
-        f"unknown config key {key!r} ({dotted}{origin}){hint} {listing} {', '.join(sorted(known))}",
+        f"unknown config key {key!r} ({dotted}{origin}): {hint}{listing} "
+        f"{', '.join(sorted(known))}",
         key=dotted,
     )
 
