@@ -350,3 +350,16 @@ def test_a_group_label_after_the_article_is_not_an_author(prose):
     assert "Bảng D" in article.removed
     for byline in ("HOÀNG MAI", "T. Hà", "Anh Phong"):
         assert clean_article(f"Tiêu đề\n\n{body}\n\n{byline}\n").author == byline
+
+
+def test_a_metadata_table_that_cannot_be_read_is_one_clear_error(tmp_path, prose):
+    folder = _folder(tmp_path / "c", prose, ["a.txt"])
+    with pytest.raises(FileNotFoundError, match=r"metadata table not found: .*absent\.csv"):
+        load_corpus(folder, metadata=tmp_path / "absent.csv")
+    (tmp_path / "folder.csv").mkdir()
+    with pytest.raises(ValueError, match=r"cannot read metadata table .*folder\.csv"):
+        load_corpus(folder, metadata=tmp_path / "folder.csv")
+    # Excel's "Unicode text" is UTF-16: read like any article
+    excel = tmp_path / "excel.csv"
+    excel.write_bytes("file,title\na.txt,Tiêu đề từ Excel\n".encode("utf-16"))
+    assert load_corpus(folder, metadata=excel).documents.loc[0, "title"] == "Tiêu đề từ Excel"

@@ -653,7 +653,10 @@ def _table_inputs(path: Path, options: dict[str, Any]) -> tuple[list[_Input], li
     problem = _not_regular(os.stat(path).st_mode)
     if problem:
         raise CorpusError(f"cannot read table {path}: {problem}")
-    records, columns = _table_records(path)
+    try:
+        records, columns = _table_records(path)
+    except OSError as error:
+        raise CorpusError(f"cannot read table {path}: {_os_problem(error)}") from error
     text_column = options["text_column"]
     if text_column not in columns:
         raise CorpusError(
@@ -686,10 +689,24 @@ def _read_metadata(path: Path, notes: list[str] | None = None) -> dict[str, dict
     Columns topiclab creates itself are renamed (see :func:`_rename_reserved`), with a
     line appended to ``notes``.
     """
-    problem = _not_regular(os.stat(path).st_mode)
-    if problem:
-        raise CorpusError(f"cannot read metadata table {path}: {problem}")
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if not os.path.lexists(path):
+        raise FileNotFoundError(f"metadata table not found: {path}")
+    try:
+        problem = _not_regular(os.stat(path).st_mode)
+        if problem:
+            raise CorpusError(f"cannot read metadata table {path}: {problem}")
+        data = path.read_bytes()
+    except OSError as error:
+        raise CorpusError(f"cannot read metadata table {path}: {_os_problem(error)}") from error
+    # Spreadsheets save CSV as UTF-8 with a BOM, UTF-16 or Windows-1258: decoded like articles.
+    decoded = decode_bytes(data) if data.strip() else None
+    if decoded is None or decoded.text is None:
+        reason = decoded.reason if decoded is not None else "empty file"
+        raise CorpusError(f"cannot read metadata table {path}: {reason}")
+    try:
+        frame = pd.read_csv(io.StringIO(decoded.text), dtype=str, keep_default_na=False)
+    except (ValueError, csv.Error) as error:
+        raise CorpusError(f"cannot read metadata table {path}: {error}") from error
     if "file" not in frame.columns:
         raise CorpusError(f"metadata table {path} has no 'file' column; columns: {list(frame)}")
     if notes is not None:
