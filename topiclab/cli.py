@@ -307,11 +307,13 @@ def _dispatch(args: argparse.Namespace) -> int:
         check_corpus(args.path, args.metadata, path_key="PATH", metadata_key="--metadata")
         if args.output is not None:
             check_writable_folder(args.output, "--output")
-        corpus = load_corpus(args.path, metadata=args.metadata)
+        # The manifest is written even when every input is excluded: it says why.
+        corpus = load_corpus(args.path, metadata=args.metadata, allow_empty=True)
         print(corpus.summary())
         if args.output is not None:
             for path in corpus.write_tables(args.output):
                 print(f"wrote {path}")
+        corpus.require_documents()
         return 0
     if args.command == "run":
         from topiclab.config import default_output, load_config

@@ -202,38 +202,10 @@ def _iter_table_records(path: Path) -> Iterator[tuple[int, Any]]:
 
 
 def _record_input(path: Path, number: int, record: Any, options: dict[str, Any]) -> Any:
-    """One table row as the reader's input entry (the body of the reader's table loop)."""
-    name = f"{path.name}#{number}"
-    if isinstance(record, str):
-        return _reader._Input(name, "", reason=record)
-    text_column = options["text_column"]
-    if text_column in record:
+    """One table row as the reader's input entry (the reader's own table-row function)."""
+    if isinstance(record, dict) and options["text_column"] in record:
         options["seen_text_column"] = True
-    id_column = next((c for c in ("doc_id", "id") if c in record), None)
-    text = record.get(text_column)
-    entry = _reader._Input(
-        name, _reader.sha256_bytes(str(text).encode("utf-8")) if text is not None else ""
-    )
-    curated = {
-        key: "" if value is None else str(value)
-        for key, value in record.items()
-        if key not in (text_column, id_column)
-    }
-    entry.curated = {k: v for k, v in curated.items() if v.lower() not in ("nan", "none")}
-    if id_column and record.get(id_column) not in (None, ""):
-        entry.doc_id = str(record[id_column])
-    if not isinstance(text, str) or not text.strip():
-        entry.reason = "missing text" if not isinstance(text, str) else "empty text"
-        return entry
-    _reader._article(
-        entry,
-        _reader._nfc(text),
-        kind="text",
-        min_words=options["min_words"],
-        language=options["language"],
-        known_title=entry.curated.get("title", ""),
-    )
-    return entry
+    return _reader._table_entry(f"{path.name}#{number}", record, options)
 
 
 class DocumentStream:
@@ -304,31 +276,14 @@ class DocumentStream:
     def _inputs(self, metadata_path: Path | None, options: dict[str, Any]) -> Iterator[Any]:
         root = self.path
         if root.is_dir():
-            paths = sorted(
-                (p for p in root.rglob("*") if p.is_file()),
-                key=lambda p: p.relative_to(root).as_posix(),
-            )
-            for path in paths:
-                if any(part.startswith(".") for part in path.relative_to(root).parts):
-                    continue
-                rel = _reader._nfc(path.relative_to(root).as_posix())
-                reason = _reader._classify(path, rel, metadata_path)
-                if reason:
-                    yield _reader._Input(
-                        rel, _reader.sha256_bytes(path.read_bytes()), reason=reason
-                    )
-                else:
-                    yield _reader._read_file(path, rel, options)
+            # The reader's walk: links, FIFOs and unreadable files or folders are listed
+            # with their reason, never opened or followed.
+            yield from _reader._iter_folder_inputs(root, metadata_path, options)
         elif _reader._is_table(root):
             for number, record in _iter_table_records(root):
                 yield _record_input(root, number, record, options)
         else:
-            reason = _reader._classify(root, root.name, None)
-            yield (
-                _reader._Input(root.name, "", reason=reason)
-                if reason
-                else _reader._read_file(root, root.name, options)
-            )
+            yield _reader._single_input(root, options)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         root = self.path
@@ -348,6 +303,7 @@ class DocumentStream:
                 break
             if entry.file in curated_rows:
                 entry.curated = {**curated_rows[entry.file], **entry.curated}
+            _reader._check_curated(entry)
             if entry.status == "included":
                 # The same id rule as load_corpus: ids are numbered before duplicates go.
                 base = entry.doc_id or _reader._nfc(Path(entry.file.split("#")[0]).stem)

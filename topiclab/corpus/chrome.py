@@ -143,9 +143,27 @@ def _is_short(line: str) -> bool:
     return len(line.split()) < 25 and not line.endswith(tuple(".!?…;"))
 
 
+# First words of short capitalised lines that head a table or a list after an article
+# ("Bảng D", "Nhóm A", "Vòng 1/8", "Kết quả", "Lịch thi đấu"), not a byline.
+_NOT_NAME_WORDS = frozenset(
+    "bảng nhóm vòng lượt trận điểm lịch kết xếp hạng phụ ghi hình biểu video clip tổng "
+    "thống số".split()
+)
+
+
 def _looks_like_name(line: str) -> bool:
+    """A byline: one to four capitalised words, none a lone letter ("Bảng D" is a group).
+
+    Initials keep their full stop ("T. Hà", "N.H"); a bare capital letter is a group,
+    table or list label, as are lines opening with a table word (see _NOT_NAME_WORDS).
+    """
     words = line.split()
-    return 1 <= len(words) <= 4 and all(w[0].isupper() and w.rstrip(".").isalpha() for w in words)
+    if not 1 <= len(words) <= 4 or words[0].lower() in _NOT_NAME_WORDS:
+        return False
+    return all(
+        w[0].isupper() and w.rstrip(".").isalpha() and (len(w) > 1 or w.endswith("."))
+        for w in words
+    )
 
 
 def _syllables(text: str) -> set[str]:

@@ -5,6 +5,9 @@ tools, Windows-1258, UTF-8 that was once read as Windows-1252 (mojibake), and te
 in the pre-Unicode 8-bit font encodings TCVN3 (ABC) and VNI. The first four are decoded;
 TCVN3 and VNI need the font's own table and a human check, so they are reported with a
 reason instead of being modelled as garbage. Binary and empty files are reported too.
+A legacy-font verdict needs the font's byte patterns to outnumber the Vietnamese letters
+that only Unicode has, so valid UTF-8/UTF-16 Vietnamese is never reported as one, and a
+UTF-8 or UTF-16 text with a few bad bytes is decoded with U+FFFD and a note.
 """
 
 from __future__ import annotations
@@ -24,6 +27,10 @@ VIETNAMESE_LETTERS = frozenset(
 )
 _LETTER = re.compile(r"[^\W\d_]")
 _VIETNAMESE = re.compile("[" + "".join(sorted(VIETNAMESE_LETTERS)) + "]")
+# Vietnamese letters outside Latin-1 ("ư", "ơ", "đ", "ạ", "ả", "ế", ...): the 8-bit font
+# encodings are read as Latin-1/Windows-1252 and can never produce them, while nearly half
+# the words of Unicode Vietnamese contain one.
+_UNICODE_ONLY = frozenset(ch for ch in VIETNAMESE_LETTERS if ord(ch) > 0xFF)
 # Latin-1 characters that TCVN3 uses for Vietnamese letters and that never occur in
 # Unicode Vietnamese ("c¸n bé" is "cán bộ", "§¶ng" is "Đảng", "ng­êi" is "người").
 _TCVN3_MARKERS = frozenset("¸µ¶·¹¨»¾¼½Æ©ÇË®ÐÎÏÑªÖ×ØÜÞßäåæçëîïñö÷øûüþ¡¢§£¤¥¦«¬\xad")
@@ -84,7 +91,11 @@ def vietnamese_share(text: str) -> float:
 def legacy_font_encoding(text: str) -> str:
     """Return ``"TCVN3"`` or ``"VNI"`` when ``text`` (decoded as Latin-1) looks typed in one.
 
-    Returns an empty string for anything else, including genuine Unicode Vietnamese.
+    Returns an empty string for anything else, including genuine Unicode Vietnamese. The
+    VNI pattern (a vowel followed by a mark letter) also matches Unicode words such as
+    "viên" or "muốn"; a text is a legacy encoding only when such words are far more
+    frequent than words with Vietnamese letters a legacy encoding cannot produce (in
+    Unicode news about half the words have one, in TCVN3 or VNI read as Latin-1 none).
     """
     sample = text[:200_000]
     words = re.findall(r"\S+", sample)
@@ -92,8 +103,10 @@ def legacy_font_encoding(text: str) -> str:
         return ""
     tcvn = sum(1 for w in words if any(ch in _TCVN3_MARKERS for ch in w)) / len(words)
     vni = sum(1 for w in words if _VNI_PAIRS.search(w)) / len(words)
+    unicode_words = sum(1 for w in words if any(ch in _UNICODE_ONLY for ch in w)) / len(words)
     # Some VNI bytes are TCVN3 markers too; the more typical pattern decides.
-    if max(tcvn, vni) <= 0.15:
+    density = max(tcvn, vni)
+    if density <= 0.15 or density <= 3 * unicode_words:
         return ""
     return "VNI" if vni >= tcvn else "TCVN3"
 
@@ -123,6 +136,40 @@ def _utf16_without_bom(data: bytes) -> str:
     if even_zero > 0.3 and odd_zero < 0.05:
         return "utf-16-be"
     return ""
+
+
+def _mostly_valid(payload: bytes, codec: str) -> tuple[str, str] | None:
+    """Decode ``payload`` with replacement when only a few bytes are bad, else ``None``.
+
+    A stray byte or a multi-byte character cut off at the end (a truncated download or
+    copy) should not make an otherwise clean UTF-8 or UTF-16 article unreadable, nor be
+    taken for a legacy encoding (UTF-8 read as Latin-1 is full of TCVN3 marker letters).
+    Text in another encoding has bad sequences at nearly every non-ASCII character, so
+    at most one bad sequence per 50 valid non-ASCII characters is tolerated.
+
+    Returns
+    -------
+    tuple of (str, str) or None
+        The text, with U+FFFD for each bad sequence, and a note for the manifest.
+    """
+    text = payload.decode(codec, errors="replace")
+    # Genuine U+FFFD characters in the input are not decoding errors.
+    genuine = payload.decode(codec, errors="ignore").count("\ufffd")
+    bad = text.count("\ufffd") - genuine
+    non_ascii = sum(1 for ch in text if ord(ch) > 127) - bad - genuine
+    if bad < 1 or non_ascii < 10 or bad * 50 > non_ascii:
+        return None
+    name = codec.upper()
+    try:
+        payload[:-4].decode(codec)
+        cut = True
+    except UnicodeDecodeError:
+        cut = False
+    if cut and bad == 1 and text.endswith("\ufffd"):
+        note = f"last character cut off (incomplete {name} sequence at the end, replaced by U+FFFD)"
+    else:
+        note = f"{bad} invalid {name} byte sequence{'s' if bad > 1 else ''} replaced by U+FFFD"
+    return text, note
 
 
 def _finish(text: str, encoding: str, notes: list[str]) -> Decoded:
@@ -171,7 +218,8 @@ def decode_bytes(data: bytes) -> Decoded:
     """Decode the bytes of one input file into NFC text, or say why it cannot be.
 
     Order: empty; byte-order mark (UTF-8/16/32); binary signatures; UTF-16 without a
-    BOM; strict UTF-8; TCVN3/VNI font encodings (excluded); Windows-1258, Windows-1252
+    BOM; strict UTF-8, or UTF-8 with a few bad bytes replaced (U+FFFD, with a note);
+    TCVN3/VNI font encodings (excluded); Windows-1258, Windows-1252
     and charset-normalizer's best guess, keeping the one that reads most like
     Vietnamese. Mojibake is repaired with ``ftfy.fix_encoding`` when that makes the text
     more Vietnamese, and every result is NFC.
@@ -189,10 +237,15 @@ def decode_bytes(data: bytes) -> Decoded:
         return Decoded(None, "", "empty file (0 bytes)")
     for bom, encoding in _BOMS:
         if data.startswith(bom):
+            codec = encoding.replace("-sig", "")
             try:
-                text = data[len(bom) :].decode(encoding.replace("-sig", ""))
+                text = data[len(bom) :].decode(codec)
             except UnicodeDecodeError:
-                return Decoded(None, encoding, f"undecodable: {encoding} byte-order mark, bad data")
+                lenient = _mostly_valid(data[len(bom) :], codec)
+                if lenient is None:
+                    reason = f"undecodable: {encoding} byte-order mark, bad data"
+                    return Decoded(None, encoding, reason)
+                return _finish(lenient[0], encoding, [lenient[1]])
             return _finish(text, encoding, [])
     kind = _binary_kind(data)
     if kind:
@@ -200,17 +253,22 @@ def decode_bytes(data: bytes) -> Decoded:
     if b"\x00" in data[:4096]:
         utf16 = _utf16_without_bom(data)
         if utf16:
+            note = "UTF-16 without byte-order mark"
             try:
-                return _finish(data.decode(utf16), utf16, ["UTF-16 without byte-order mark"])
+                return _finish(data.decode(utf16), utf16, [note])
             except UnicodeDecodeError:
-                pass
+                lenient = _mostly_valid(data, utf16)
+                if lenient is not None:
+                    return _finish(lenient[0], utf16, [note, lenient[1]])
         return Decoded(None, "", "binary file (NUL bytes)")
     if _control_share(data) > 0.05:
         return Decoded(None, "", "binary file (control bytes)")
     try:
         return _finish(data.decode("utf-8"), "utf-8", [])
     except UnicodeDecodeError:
-        pass
+        lenient = _mostly_valid(data, "utf-8")
+        if lenient is not None:
+            return _finish(lenient[0], "utf-8", [lenient[1]])
     font = legacy_font_encoding(data[:200_000].decode("latin-1"))
     if font:
         return Decoded(None, font, f"legacy {font} font encoding; convert to Unicode first")

@@ -13,6 +13,8 @@ import re
 import pandas as pd
 
 UNITS = ("document", "paragraph", "window")
+# Columns make_units adds to every unit.
+_CREATED = ("unit_id", "unit_index", "n_words")
 _SENTENCE = re.compile(r"(?<=[.!?…])[\"”’)]*\s+(?=[\"“‘(]?[A-ZĐÀ-Ỹ0-9])")
 
 
@@ -81,7 +83,8 @@ def make_units(
     Raises
     ------
     ValueError
-        For an unknown ``unit`` or non-positive sizes.
+        For an unknown ``unit``, non-positive sizes, or ``documents`` that already have
+        a ``unit_id``, ``unit_index`` or ``n_words`` column.
     """
     if unit not in UNITS:
         raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
@@ -90,6 +93,14 @@ def make_units(
     for column in ("doc_id", "text"):
         if column not in documents.columns:
             raise ValueError(f"documents need a {column!r} column")
+    for column in _CREATED:
+        if column in documents.columns:
+            # The unit's own value would silently replace it, or the column would appear
+            # twice; load_corpus already renames such input columns to source_<name>.
+            raise ValueError(
+                f"documents already have a {column!r} column, which make_units creates; "
+                f"rename it (e.g. to 'source_{column}') before splitting into units"
+            )
     metadata = [c for c in documents.columns if c not in ("doc_id", "text")]
     letter = unit[0]
     rows = []
