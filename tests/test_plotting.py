@@ -34,6 +34,7 @@ from topiclab.plotting import (
     plot_prevalence_by_year,
     plot_top_terms,
     theme_color,
+    theme_colors,
     theme_labels,
 )
 from topiclab.themes import load_lexicon
@@ -478,3 +479,56 @@ def test_locality_heatmap_shows_a_one_document_group_without_an_interval():
     texts = [t.get_text() for t in ax.texts]
     assert sum("nan" in t for t in texts) == 0
     assert sum("[" not in t for t in texts) == len(THEMES)
+
+
+CUSTOM_LEXICON = """\
+themes:
+  - id: sport
+    label_en: Sport
+    terms: [bóng_đá]
+  - id: crime
+    label_en: Crime
+    terms: [tội_phạm]
+  - id: party_discipline
+    label_en: Discipline
+    terms: [kỷ_luật]
+  - id: health
+    label_en: Health
+    colour: "#123456"
+    terms: [y_tế]
+"""
+
+
+def test_a_researchers_lexicon_keeps_its_order_and_distinct_colours_in_the_figures(tmp_path):
+    path = tmp_path / "news.yaml"
+    path.write_text(CUSTOM_LEXICON, encoding="utf-8")
+    lexicon = load_lexicon(path)
+    order = ["sport", "crime", "party_discipline", "health"]
+    colours = theme_colors(lexicon)
+    assert list(colours) == order
+    assert len(set(colours.values())) == len(order) and THEME_COLORS[OTHER] not in colours.values()
+    assert colours["party_discipline"] == THEME_COLORS["party_discipline"]  # shipped: unchanged
+    assert colours["health"] == "#123456"  # given in the lexicon
+    assert theme_color("crime", lexicon) != theme_color("sport", lexicon)
+    # the shipped lexicon keeps the colours of the committed figures
+    assert theme_colors(load_lexicon()) == {t: THEME_COLORS[t] for t in THEME_ORDER}
+
+    # a table that lists its themes alphabetically: the order comes from the lexicon
+    rows = [
+        {"year": year, "theme": theme, "mean": 0.2, "lower": 0.1, "upper": 0.3, "n": 9}
+        for year in (2019, 2020)
+        for theme in sorted([*order, OTHER])
+    ]
+    table = pd.DataFrame(rows).assign(model="lexicon", too_small=False, locality="Huế")
+    for language, other in (("en", "Other"), ("vi", "Khác")):
+        # no label_vi in the lexicon: Vietnamese figures take the English labels
+        labels = theme_labels(language, lexicon)
+        axes = plot_prevalence_by_year(table, plt.figure(), labels=labels, language=language)
+        titles = [ax.get_title() for ax in axes]
+        assert titles == ["Sport", "Crime", "Discipline", "Health", other]
+        drawn = [mcolors.to_hex(ax.get_lines()[0].get_color()) for ax in axes[:4]]
+        assert drawn == [colours[t] for t in order]
+    one_year = table[table["year"] == 2019]
+    heatmap = plot_prevalence_by_locality(one_year, labels=theme_labels("en", lexicon))
+    columns = [t.get_text() for t in heatmap.get_xticklabels()]
+    assert columns == ["Sport", "Crime", "Discipline", "Health", "Other"]

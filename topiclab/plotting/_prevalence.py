@@ -99,7 +99,7 @@ def plot_prevalence_by_locality(
         keep = {group for group, _ in ranked[:max_groups]}
         data = data[data[by].astype(str).isin(keep)]
         shown_note = f"the {max_groups} largest of {n_groups}"
-    themes = order_themes(data["theme"].astype(str))
+    themes = order_themes(data["theme"].astype(str), labels)
     groups = list(group_order) if group_order is not None else sorted(data[by].astype(str).unique())
     names = theme_labels(language, labels, themes)
     keyed = data.assign(_group=data[by].astype(str), _theme=data["theme"].astype(str))
@@ -164,7 +164,7 @@ def plot_prevalence_by_locality(
                 0.035,
                 transform=strip,
                 clip_on=False,
-                facecolor=theme_color(theme),
+                facecolor=theme_color(theme, labels),
                 edgecolor="white",
                 linewidth=0.5,
             )
@@ -239,7 +239,9 @@ def plot_prevalence_by_year(
     data = data[data[by].notna()]
     if data.empty:
         raise ValueError("plot_prevalence_by_year: the table has no rows with a known " + by)
-    theme_list = list(themes) if themes is not None else order_themes(data["theme"].astype(str))
+    theme_list = (
+        list(themes) if themes is not None else order_themes(data["theme"].astype(str), labels)
+    )
     names = theme_labels(language, labels, theme_list)
     if fig is None:
         fig = plt.figure()
@@ -254,7 +256,7 @@ def plot_prevalence_by_year(
     offsets = np.linspace(-0.12, 0.12, len(model_list)) if len(model_list) > 1 else [0.0]
     any_small = False
     for ax, theme in zip(axes, theme_list, strict=True):
-        color = theme_color(theme)
+        color = theme_color(theme, labels)
         for offset, model in zip(offsets, model_list, strict=True):
             style = model_style(model)
             rows = data[(data["model"] == model) & (data["theme"].astype(str) == theme)]
