@@ -284,6 +284,20 @@ def test_theme_shares_per_unit_and_per_document():
     assert d1["n_units"] == 2 and d1["n_tokens"] == 40
 
 
+def test_theme_shares_of_a_model_fitted_without_unit_ids_says_to_pass_them():
+    from topiclab import LDA, vectorize
+
+    tokens = [text.split() for text in UNITS["text"]]
+    vc = vectorize(tokens, no_below=1, no_above=1.0)
+    model = LDA(2, random_state=1, passes=2).fit(vc.bow, vocab=vc.vocab)  # rows "0", "1", ...
+    with pytest.raises(ValueError, match=r"not in units.*unit_ids=units\['unit_id'\]"):
+        theme_shares(model.result_, _lexicon(), UNITS)
+    fitted = LDA(2, random_state=1, passes=2).fit(vc.bow, vocab=vc.vocab, unit_ids=UNITS["unit_id"])
+    assert theme_shares(fitted.result_, _lexicon(), UNITS)["unit_id"].tolist() == list(
+        UNITS["unit_id"]
+    )
+
+
 def test_lexicon_shares_weigh_units_by_their_indicator_mass():
     tokens = [["xử_lý", "kỷ_luật", "khiển_trách"], ["luân_chuyển", "cán_bộ"], ["kinh_tế"], []]
     units = lexicon_shares(tokens, _lexicon(), UNITS)

@@ -655,8 +655,12 @@ def _attach_units(values: pd.DataFrame, units: pd.DataFrame, *, model: str) -> p
         raise ValueError("units has duplicated unit_id values")
     unknown = values.index.difference(pd.Index(units["unit_id"]))
     if len(unknown):
+        # a model fitted without unit_ids names its rows "0", "1", ...: say how to fix that
         raise ValueError(
-            f"{len(unknown)} unit ids of the model are not in units, e.g. {unknown[0]!r}"
+            f"{len(unknown)} unit ids of the model are not in units, e.g. {unknown[0]!r}; "
+            "fit the model with the units' ids, e.g. "
+            "LDA(k).fit(bow, vocab=vocab, unit_ids=units['unit_id']), so that its rows "
+            "name the units"
         )
     unseen = pd.Index(units["unit_id"]).difference(values.index)
     if len(unseen):
