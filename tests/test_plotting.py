@@ -6,6 +6,7 @@ at pixels.
 
 from __future__ import annotations
 
+import itertools
 import warnings
 
 import matplotlib
@@ -17,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib import colors as mcolors
+from matplotlib.collections import LineCollection
 
 from topiclab.plotting import (
     OTHER,
@@ -32,6 +34,7 @@ from topiclab.plotting import (
     plot_prevalence_by_year,
     plot_top_terms,
     theme_color,
+    theme_colors,
     theme_labels,
 )
 from topiclab.themes import load_lexicon
@@ -199,7 +202,7 @@ def test_year_panels_one_per_theme_with_a_line_per_model():
     assert [t.get_text() for t in bottom.get_xticklabels()] == ["2015", "2018", "2019", "2020"]
     assert bottom.get_xlabel() == "Year"
     legend_texts = [t.get_text() for t in fig.legends[0].get_texts()]
-    assert legend_texts == ["LDA", "NMF", "Dictionary"]
+    assert legend_texts == ["LDA", "NMF", "Dictionary", "Too few documents"]
     _draw_without_missing_glyphs(fig)
 
 
@@ -213,6 +216,36 @@ def test_year_panels_hold_a_one_document_mean_above_every_interval():
         axes = plot_prevalence_by_year(table, fig)
     assert axes[0].get_ylim()[1] >= 0.9
     plt.close(fig)
+
+
+def test_year_panels_draw_markers_above_bars_and_join_no_small_group_by_a_line():
+    table = _prevalence("year", [2015, 2018, 2019, 2020])
+    # a small group in the middle: 2018 has one document, its neighbours twelve
+    middle = table["year"] == 2018
+    table.loc[middle, ["n", "too_small"]] = [1, True]
+    table.loc[table["year"] == 2020, ["n", "too_small"]] = [12, False]
+    with paper_style():
+        fig = plt.figure(figsize=(7, 5))
+        axes = plot_prevalence_by_year(table, fig)
+    for ax in axes:
+        bars = [c for c in ax.collections if isinstance(c, LineCollection)]
+        # the caps of the bars are markers too ("_"): only the measures' markers count
+        markers = [line for line in ax.get_lines() if line.get_marker() in ("o", "s", "^")]
+        hollow = [line for line in markers if line.get_markerfacecolor() == "white"]
+        assert bars and len(hollow) == 3  # one hollow point per measure
+        assert min(m.get_zorder() for m in markers) > max(b.get_zorder() for b in bars)
+        hollow_x = {float(x) for line in hollow for x in line.get_xdata()}
+        assert {round(x) for x in hollow_x} == {2018}
+        lines = [line for line in ax.get_lines() if line.get_linestyle() not in ("None", "")]
+        assert len(lines) == 3
+        for line in lines:
+            xs = np.asarray(line.get_xdata(), dtype=float)
+            ys = np.asarray(line.get_ydata(), dtype=float)
+            # a segment is drawn between neighbours only when both ends are finite
+            assert not any(x in hollow_x and np.isfinite(y) for x, y in zip(xs, ys, strict=True))
+            assert np.isfinite(ys).sum() == 3
+    legend_texts = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert legend_texts[-1] == "Too few documents"
 
 
 def test_year_panels_keep_rows_without_a_year_out_and_say_when_nothing_is_left():
@@ -368,11 +401,55 @@ def test_corpus_overview_folds_small_localities_into_one_bar_and_counts_every_do
         fig = plt.figure(figsize=(8, 3))
         by_locality = plot_corpus_overview(documents, units, fig, max_localities=2)[0]
     rows = [t.get_text() for t in by_locality.get_yticklabels()]
-    assert rows == ["Hà Nội", "Quận 1", "3 others", "unknown"]
+    assert rows == ["Hà Nội", "Quận 1", "3 others"]
     documents_per_row = [p.get_width() for p in by_locality.patches][: len(rows)]
-    assert documents_per_row == [4, 5, 5, 2]
-    assert sum(documents_per_row) == len(documents)
+    assert documents_per_row == [4, 5, 5]
+    # the two documents with no locality are counted in the axis label instead of a bar
+    assert "2 documents (2 units)\nwith no locality" in by_locality.get_xlabel()
+    assert sum(documents_per_row) + 2 == len(documents)
     plt.close(fig)
+
+
+def _overview_tables(n_unknown: int, sizes: dict[str, int], units_per_doc: int = 11):
+    localities = [None] * n_unknown + [name for name, size in sizes.items() for _ in range(size)]
+    documents = pd.DataFrame(
+        {"doc_id": [f"d{i}" for i in range(len(localities))], "locality": localities}
+    ).assign(year=2019)
+    units = documents[["doc_id"]].loc[documents.index.repeat(units_per_doc)]
+    units = units.assign(unit_id=[f"u{i}" for i in range(len(units))], n_tokens=40)
+    return documents, units
+
+
+def test_corpus_overview_counts_unknown_localities_in_words_and_keeps_labels_apart():
+    # 222 documents without a locality, as in a corpus with no metadata, and 30 small places
+    sizes = {f"Xã {i:02d}": 1 + i % 4 for i in range(30)}
+    documents, units = _overview_tables(222, sizes)
+    with paper_style():
+        fig = plt.figure(figsize=(7.0, 1.0 + 0.2 * 32))
+        by_locality = plot_corpus_overview(documents, units, fig, max_localities=30)[0]
+    rows = [t.get_text() for t in by_locality.get_yticklabels()]
+    assert "unknown" not in rows and len(rows) == 30
+    assert "222 documents (2442 units)\nwith no locality" in by_locality.get_xlabel()
+    # the scale is set by the real localities (4 documents, 44 units at most), not by 2442
+    assert by_locality.get_xlim()[1] < 2 * 44
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    box = by_locality.get_window_extent(renderer)
+    labels = [text for text in by_locality.texts if "/" in text.get_text()]
+    assert len(labels) == len(rows)  # one label per locality: documents / units
+    extents = [text.get_window_extent(renderer) for text in labels]
+    for extent in extents:
+        assert box.x0 <= extent.x0 and extent.x1 <= box.x1 + 0.5  # inside the panel
+    for first, second in itertools.pairwise(extents):
+        assert not first.overlaps(second)
+
+
+def test_corpus_overview_says_when_no_document_has_a_locality():
+    documents, units = _overview_tables(5, {}, units_per_doc=2)
+    by_locality = plot_corpus_overview(documents, units, plt.figure())[0]
+    assert [t.get_text() for t in by_locality.get_yticklabels()] == []
+    assert "no document has a locality" in [t.get_text() for t in by_locality.texts]
+    assert "5 documents (10 units)" in by_locality.get_xlabel()
 
 
 def test_agreement_shows_an_uncomputable_correlation_instead_of_dropping_it():
@@ -402,3 +479,56 @@ def test_locality_heatmap_shows_a_one_document_group_without_an_interval():
     texts = [t.get_text() for t in ax.texts]
     assert sum("nan" in t for t in texts) == 0
     assert sum("[" not in t for t in texts) == len(THEMES)
+
+
+CUSTOM_LEXICON = """\
+themes:
+  - id: sport
+    label_en: Sport
+    terms: [bóng_đá]
+  - id: crime
+    label_en: Crime
+    terms: [tội_phạm]
+  - id: party_discipline
+    label_en: Discipline
+    terms: [kỷ_luật]
+  - id: health
+    label_en: Health
+    colour: "#123456"
+    terms: [y_tế]
+"""
+
+
+def test_a_researchers_lexicon_keeps_its_order_and_distinct_colours_in_the_figures(tmp_path):
+    path = tmp_path / "news.yaml"
+    path.write_text(CUSTOM_LEXICON, encoding="utf-8")
+    lexicon = load_lexicon(path)
+    order = ["sport", "crime", "party_discipline", "health"]
+    colours = theme_colors(lexicon)
+    assert list(colours) == order
+    assert len(set(colours.values())) == len(order) and THEME_COLORS[OTHER] not in colours.values()
+    assert colours["party_discipline"] == THEME_COLORS["party_discipline"]  # shipped: unchanged
+    assert colours["health"] == "#123456"  # given in the lexicon
+    assert theme_color("crime", lexicon) != theme_color("sport", lexicon)
+    # the shipped lexicon keeps the colours of the committed figures
+    assert theme_colors(load_lexicon()) == {t: THEME_COLORS[t] for t in THEME_ORDER}
+
+    # a table that lists its themes alphabetically: the order comes from the lexicon
+    rows = [
+        {"year": year, "theme": theme, "mean": 0.2, "lower": 0.1, "upper": 0.3, "n": 9}
+        for year in (2019, 2020)
+        for theme in sorted([*order, OTHER])
+    ]
+    table = pd.DataFrame(rows).assign(model="lexicon", too_small=False, locality="Huế")
+    for language, other in (("en", "Other"), ("vi", "Khác")):
+        # no label_vi in the lexicon: Vietnamese figures take the English labels
+        labels = theme_labels(language, lexicon)
+        axes = plot_prevalence_by_year(table, plt.figure(), labels=labels, language=language)
+        titles = [ax.get_title() for ax in axes]
+        assert titles == ["Sport", "Crime", "Discipline", "Health", other]
+        drawn = [mcolors.to_hex(ax.get_lines()[0].get_color()) for ax in axes[:4]]
+        assert drawn == [colours[t] for t in order]
+    one_year = table[table["year"] == 2019]
+    heatmap = plot_prevalence_by_locality(one_year, labels=theme_labels("en", lexicon))
+    columns = [t.get_text() for t in heatmap.get_xticklabels()]
+    assert columns == ["Sport", "Crime", "Discipline", "Health", "Other"]

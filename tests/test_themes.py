@@ -90,10 +90,69 @@ def test_lexicon_loads_from_a_researchers_yaml(tmp_path):
     assert lexicon["rotation"].terms == {"luân_chuyển": 1.0, "điều_động": 1.0}
 
 
+# themes in an order that is neither alphabetical nor the shipped one, a shipped id among them
+CUSTOM_LEXICON = """\
+themes:
+  - id: sport
+    label_en: Sport
+    terms: [bóng_đá, thể_thao]
+  - id: crime
+    label_en: Crime
+    terms: [tội_phạm, bắt_giữ]
+  - id: party_discipline
+    label_en: Discipline
+    terms: [kỷ_luật]
+  - id: health
+    label_en: Health
+    colour: "#123456"
+    terms: [bệnh_viện, y_tế]
+"""
+
+
+def test_an_english_only_lexicon_keeps_its_order_and_needs_no_vietnamese(tmp_path):
+    path = tmp_path / "news.yaml"
+    path.write_text(CUSTOM_LEXICON, encoding="utf-8")
+    lexicon = load_lexicon(path)
+    order = ["sport", "crime", "party_discipline", "health"]
+    assert lexicon.ids == order
+    # a missing Vietnamese label falls back to the English one, a missing definition is empty
+    assert (
+        lexicon.labels("vi")
+        == lexicon.labels("en")
+        == {
+            "sport": "Sport",
+            "crime": "Crime",
+            "party_discipline": "Discipline",
+            "health": "Health",
+        }
+    )
+    assert lexicon["sport"].definition == ""
+    assert lexicon["health"].colour == "#123456" and lexicon["sport"].colour is None
+    # the tables list the themes in the order of the file
+    tokens = [["bóng_đá", "tội_phạm"], ["y_tế", "kỷ_luật", "kỷ_luật"]]
+    units = pd.DataFrame({"unit_id": ["a:0", "b:0"], "doc_id": ["a", "b"], "year": 2020})
+    shares = lexicon_shares(tokens, lexicon, units)
+    assert [c for c in shares.columns if c in {*order, OTHER}] == [*order, OTHER]
+    table = compare(document_shares(shares), by="year", n_boot=10, random_state=0)
+    assert list(dict.fromkeys(table["theme"])) == [*order, OTHER]
+    frame = lexicon.to_frame()
+    assert list(dict.fromkeys(frame["theme"])) == order
+
+
+def test_a_label_falls_back_to_the_other_language_then_to_the_id():
+    entries = [
+        {"id": "local_news", "terms": ["tin"]},
+        {"id": "b", "label_vi": "Bê", "terms": ["x"]},
+    ]
+    lexicon = lexicon_from_mapping({"themes": entries})
+    assert lexicon.labels("en") == {"local_news": "Local news", "b": "Bê"}
+    assert lexicon.labels("vi") == {"local_news": "Local news", "b": "Bê"}
+
+
 @pytest.mark.parametrize(
     ("entries", "message"),
     [
-        ([{k: v for k, v in _theme().items() if k != "label_en"}], "missing field.*label_en"),
+        ([{k: v for k, v in _theme().items() if k != "terms"}], "missing field.*terms"),
         ([_theme("a"), _theme("a")], "duplicate theme id 'a'"),
         ([_theme(terms={"kỷ_luật": 0})], "weight of 'kỷ_luật' must be positive"),
         ([_theme(terms={"kỷ_luật": -1.5})], "must be positive"),
@@ -101,7 +160,10 @@ def test_lexicon_loads_from_a_researchers_yaml(tmp_path):
         ([_theme(terms={})], "terms must be a non-empty"),
         ([_theme("Bad Id")], "snake_case"),
         ([_theme(OTHER)], "reserved"),
-        ([_theme(colour="red")], "unknown field.*colour"),
+        ([_theme(notes="red")], "unknown field.*notes.*a theme has id, terms"),
+        ([_theme(colour=None)], "colour None is not a colour.*in quotes"),
+        ([_theme(colour="reddish")], "colour 'reddish' is not a colour"),
+        ([_theme(label_vi="  ")], "label_vi must be a non-empty string"),
         ([], "non-empty list"),
     ],
 )
@@ -220,6 +282,20 @@ def test_theme_shares_per_unit_and_per_document():
     # token-weighted: 30 tokens at 0.8 and 10 tokens at 0.1
     assert d1["discipline"] == pytest.approx((30 * 0.8 + 10 * 0.1) / 40)
     assert d1["n_units"] == 2 and d1["n_tokens"] == 40
+
+
+def test_theme_shares_of_a_model_fitted_without_unit_ids_says_to_pass_them():
+    from topiclab import LDA, vectorize
+
+    tokens = [text.split() for text in UNITS["text"]]
+    vc = vectorize(tokens, no_below=1, no_above=1.0)
+    model = LDA(2, random_state=1, passes=2).fit(vc.bow, vocab=vc.vocab)  # rows "0", "1", ...
+    with pytest.raises(ValueError, match=r"not in units.*unit_ids=units\['unit_id'\]"):
+        theme_shares(model.result_, _lexicon(), UNITS)
+    fitted = LDA(2, random_state=1, passes=2).fit(vc.bow, vocab=vc.vocab, unit_ids=UNITS["unit_id"])
+    assert theme_shares(fitted.result_, _lexicon(), UNITS)["unit_id"].tolist() == list(
+        UNITS["unit_id"]
+    )
 
 
 def test_lexicon_shares_weigh_units_by_their_indicator_mass():

@@ -804,6 +804,8 @@ def _stage_key(
     if lexicon is not None:
         labels = {language: lexicon.labels(language) for language in plotting.LANGUAGES}
         feed("lexicon", json.dumps(labels, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        # the theme order and colours of the lexicon are drawn too (a dict keeps its order)
+        feed("lexicon colours", json.dumps(plotting.theme_colors(lexicon)).encode("utf-8"))
     if lda_result is not None and bow is not None:
         feed("topic_word", np.ascontiguousarray(lda_result.topic_word).tobytes())
         feed("doc_topic", np.ascontiguousarray(lda_result.doc_topic).tobytes())

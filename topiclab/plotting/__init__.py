@@ -20,6 +20,7 @@ from topiclab.plotting._style import (
     PAPER_STYLE,
     THEME_COLORS,
     THEME_ORDER,
+    ThemeLabels,
     display_term,
     model_style,
     order_models,
@@ -27,6 +28,7 @@ from topiclab.plotting._style import (
     paper_style,
     readable_color,
     theme_color,
+    theme_colors,
     theme_labels,
 )
 from topiclab.plotting._terms import plot_top_terms
@@ -39,6 +41,7 @@ __all__ = [
     "SELECTION_METRICS",
     "THEME_COLORS",
     "THEME_ORDER",
+    "ThemeLabels",
     "display_term",
     "model_style",
     "order_models",
@@ -53,5 +56,6 @@ __all__ = [
     "plot_top_terms",
     "readable_color",
     "theme_color",
+    "theme_colors",
     "theme_labels",
 ]

@@ -70,7 +70,7 @@ def plot_agreement(
         raise ValueError("plot_agreement: the table has no rows")
     if ax is None:
         _, ax = plt.subplots()
-    themes = order_themes(table["theme"].astype(str))
+    themes = order_themes(table["theme"].astype(str), labels)
     names = theme_labels(language, labels, themes)
     pairs = sorted(
         {(str(a), str(b)) for a, b in zip(table["model_a"], table["model_b"], strict=True)}
@@ -106,7 +106,7 @@ def plot_agreement(
     ax.axvline(0.0, color="#888888", linewidth=0.6)
     ax.set_yticks(range(len(themes)), [label_of(t, names) for t in themes])
     for tick, theme in zip(ax.get_yticklabels(), themes, strict=True):
-        tick.set_color(readable_color(theme_color(theme)))
+        tick.set_color(readable_color(theme_color(theme, labels)))
     ax.invert_yaxis()
     ax.set_xlim(-1.05, 1.05)
     ax.set_xlabel(f"Correlation of theme shares ({value})")

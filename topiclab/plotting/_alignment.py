@@ -107,10 +107,10 @@ def plot_alignment(
     ax.set_xticks(range(len(cols)), [_tick(t, themes_b, names) for t in cols])
     for tick, topic in zip(ax.get_yticklabels(), rows, strict=True):
         if topic in themes_a:
-            tick.set_color(readable_color(theme_color(themes_a[topic])))
+            tick.set_color(readable_color(theme_color(themes_a[topic], labels)))
     for tick, topic in zip(ax.get_xticklabels(), cols, strict=True):
         if topic in themes_b:
-            tick.set_color(readable_color(theme_color(themes_b[topic])))
+            tick.set_color(readable_color(theme_color(themes_b[topic], labels)))
     ax.tick_params(axis="x", labelrotation=40, length=0)
     for tick in ax.get_xticklabels():
         tick.set_horizontalalignment("right")

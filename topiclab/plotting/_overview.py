@@ -13,6 +13,8 @@ from topiclab.plotting._style import figure_legend, require_columns
 _DOC_COLOR = "#332288"
 _UNIT_COLOR = "#88ccee"
 UNKNOWN = "unknown"
+# A bar longer than this part of its axis carries its count label inside.
+_INSIDE = 0.6
 
 
 def plot_corpus_overview(
@@ -44,8 +46,10 @@ def plot_corpus_overview(
     Returns
     -------
     ndarray of Axes
-        ``[per locality, per year, unit lengths]``. Documents with an unknown year are shown
-        as ``unknown``, never dropped.
+        ``[per locality, per year, unit lengths]``. Each group's bars carry one label,
+        ``documents / units``. Documents with an unknown year are shown as ``unknown``,
+        never dropped. Documents with no locality get no bar (in a corpus without metadata
+        it would dwarf every locality): the locality panel's axis label counts them.
     """
     require_columns(documents, ("doc_id", "locality", "year"), "plot_corpus_overview(documents)")
     require_columns(units, ("doc_id",), "plot_corpus_overview(units)")
@@ -63,7 +67,9 @@ def plot_corpus_overview(
     if fig is None:
         fig = plt.figure()
     axes = fig.subplots(1, 3, width_ratios=[1.2, 1.0, 1.0], squeeze=True)
-    _grouped_counts(axes[0], docs, unit_groups, "locality", max_groups=max_localities)
+    _grouped_counts(
+        axes[0], docs, unit_groups, "locality", max_groups=max_localities, unknown_as_note=True
+    )
     axes[0].set_title("Per locality")
     _grouped_counts(axes[1], docs, unit_groups, "year")
     axes[1].set_title("Per year")
@@ -94,12 +100,26 @@ def plot_corpus_overview(
 
 
 def _grouped_counts(
-    ax: Axes, docs: pd.DataFrame, units: pd.DataFrame, by: str, *, max_groups: int | None = None
+    ax: Axes,
+    docs: pd.DataFrame,
+    units: pd.DataFrame,
+    by: str,
+    *,
+    max_groups: int | None = None,
+    unknown_as_note: bool = False,
 ) -> None:
     doc_counts = docs.groupby(by, sort=True).size()
     unit_counts = units.groupby(by, sort=True).size()
     groups = sorted(set(doc_counts.index) | set(unit_counts.index), key=_group_key)
     known = [g for g in groups if g != UNKNOWN]
+    note = ""
+    if unknown_as_note and UNKNOWN in groups:
+        # A corpus without metadata has most documents in "unknown": as a bar it would set
+        # the scale and flatten every real group, so it is counted in words instead.
+        n_docs, n_units = int(doc_counts.get(UNKNOWN, 0)), int(unit_counts.get(UNKNOWN, 0))
+        note = f"{n_docs} {_plural(n_docs, 'document')} ({n_units} {_plural(n_units, 'unit')})"
+        note += f"\nwith no {by}, not drawn"
+        groups = known
     if max_groups is not None and len(known) > max_groups:
         ranked = sorted(known, key=lambda g: (-int(doc_counts.get(g, 0)), str(g)))
         rest = set(ranked[max_groups:])
@@ -115,15 +135,44 @@ def _grouped_counts(
     height = 0.38
     ax.barh(positions - height / 2, doc_values, height, color=_DOC_COLOR, label="Documents")
     ax.barh(positions + height / 2, unit_values, height, color=_UNIT_COLOR, label="Units")
-    for y, count in zip(positions - height / 2, doc_values, strict=True):
-        ax.text(count, y, f" {count}", va="center", fontsize=6)
-    for y, count in zip(positions + height / 2, unit_values, strict=True):
-        ax.text(count, y, f" {count}", va="center", fontsize=6)
+    top = max(int(doc_values.max(initial=0)), int(unit_values.max(initial=0)), 1)
+    for position, n_docs, n_units in zip(positions, doc_values, unit_values, strict=True):
+        _count_label(ax, position, height, n_docs, n_units, top)
     ax.set_yticks(positions, [str(g) for g in groups])
     ax.invert_yaxis()
     ax.tick_params(axis="y", length=0)
-    ax.set_xlabel("Count")
-    ax.margins(x=0.15)
+    ax.set_xlabel("Count (documents / units)" + (f"\n{note}" if note else ""))
+    # Labels of the long bars sit inside them, so a small margin is room enough for the
+    # labels outside the shorter ones.
+    ax.set_xlim(0, top * 1.05)
+    if not groups:
+        ax.text(
+            0.5, 0.5, f"no document has a {by}", ha="center", va="center", transform=ax.transAxes
+        )
+
+
+def _count_label(
+    ax: Axes, position: float, height: float, n_docs: int, n_units: int, top: int
+) -> None:
+    """One label per group, ``documents / units``, at the end of the longer of its two bars.
+
+    Two labels per group overlap each other once the bars are thinner than the text; one
+    label on the longer bar cannot. A bar longer than :data:`_INSIDE` of the axis carries
+    its label inside, where it cannot run into the next panel.
+    """
+    text = f"{n_docs} / {n_units}"
+    on_units = n_units >= n_docs
+    value = n_units if on_units else n_docs
+    y = position + height / 2 if on_units else position - height / 2
+    if value > _INSIDE * top:
+        ink = "black" if on_units else "white"
+        ax.text(value, y, text + " ", ha="right", va="center", fontsize=6, color=ink)
+    else:
+        ax.text(value, y, " " + text, ha="left", va="center", fontsize=6)
+
+
+def _plural(count: int, word: str) -> str:
+    return word if count == 1 else word + "s"
 
 
 def _group_key(group: str) -> tuple[int, str]:

@@ -29,6 +29,11 @@ from topiclab.plotting._style import (
 
 PREVALENCE_COLUMNS = ("theme", "mean", "lower", "upper", "n")
 
+# Drawing order of the year panels: intervals, then lines, then markers on top of both.
+_BAR_ZORDER = 2.0
+_LINE_ZORDER = 2.5
+_MARKER_ZORDER = 3.0
+
 
 def plot_prevalence_by_locality(
     table: pd.DataFrame,
@@ -94,7 +99,7 @@ def plot_prevalence_by_locality(
         keep = {group for group, _ in ranked[:max_groups]}
         data = data[data[by].astype(str).isin(keep)]
         shown_note = f"the {max_groups} largest of {n_groups}"
-    themes = order_themes(data["theme"].astype(str))
+    themes = order_themes(data["theme"].astype(str), labels)
     groups = list(group_order) if group_order is not None else sorted(data[by].astype(str).unique())
     names = theme_labels(language, labels, themes)
     keyed = data.assign(_group=data[by].astype(str), _theme=data["theme"].astype(str))
@@ -159,7 +164,7 @@ def plot_prevalence_by_locality(
                 0.035,
                 transform=strip,
                 clip_on=False,
-                facecolor=theme_color(theme),
+                facecolor=theme_color(theme, labels),
                 edgecolor="white",
                 linewidth=0.5,
             )
@@ -216,8 +221,10 @@ def plot_prevalence_by_year(
     -------
     ndarray of Axes
         One Axes per theme, in theme order (unused grid cells are removed). Lines take the
-        theme's colour; measures differ by marker and line style; hollow markers flag groups
-        too small to say anything.
+        theme's colour; measures differ by marker and line style. Groups flagged
+        ``too_small`` are drawn as hollow markers that no line joins to their neighbours (a
+        line through a one-document year would read as a trend); markers are drawn above
+        the interval bars, and the legend explains the hollow markers when there are any.
     """
     require_columns(table, (by, *PREVALENCE_COLUMNS), "plot_prevalence_by_year")
     data = table.copy()
@@ -232,7 +239,9 @@ def plot_prevalence_by_year(
     data = data[data[by].notna()]
     if data.empty:
         raise ValueError("plot_prevalence_by_year: the table has no rows with a known " + by)
-    theme_list = list(themes) if themes is not None else order_themes(data["theme"].astype(str))
+    theme_list = (
+        list(themes) if themes is not None else order_themes(data["theme"].astype(str), labels)
+    )
     names = theme_labels(language, labels, theme_list)
     if fig is None:
         fig = plt.figure()
@@ -245,8 +254,9 @@ def plot_prevalence_by_year(
 
     years = sorted(int(year) for year in data[by].unique())
     offsets = np.linspace(-0.12, 0.12, len(model_list)) if len(model_list) > 1 else [0.0]
+    any_small = False
     for ax, theme in zip(axes, theme_list, strict=True):
-        color = theme_color(theme)
+        color = theme_color(theme, labels)
         for offset, model in zip(offsets, model_list, strict=True):
             style = model_style(model)
             rows = data[(data["model"] == model) & (data["theme"].astype(str) == theme)]
@@ -266,17 +276,34 @@ def plot_prevalence_by_year(
                 if "too_small" in rows.columns
                 else np.zeros(len(rows), dtype=bool)
             )
+            # Bars first and lowest: a marker must never hide behind another measure's bar.
             ax.errorbar(
                 x,
                 mean,
                 yerr=np.clip(err, 0, None),
+                fmt="none",
+                ecolor=color,
+                elinewidth=0.7,
+                zorder=_BAR_ZORDER,
+            )
+            # The line joins only neighbouring groups large enough to say something: a line
+            # through a one-document year would read as a trend. NaN breaks the line there.
+            ax.plot(
+                x,
+                np.where(small, np.nan, mean),
                 color=color,
                 linestyle=style["linestyle"],
+                marker="none",
+                zorder=_LINE_ZORDER,
+            )
+            ax.plot(
+                x[~small],
+                mean[~small],
+                linestyle="none",
                 marker=style["marker"],
                 markerfacecolor=color,
                 markeredgecolor=color,
-                elinewidth=0.7,
-                label=style["label"],
+                zorder=_MARKER_ZORDER,
             )
             if small.any():
                 ax.plot(
@@ -286,7 +313,9 @@ def plot_prevalence_by_year(
                     marker=style["marker"],
                     markerfacecolor="white",
                     markeredgecolor=color,
+                    zorder=_MARKER_ZORDER,
                 )
+            any_small = any_small or bool(small.any())
         # Long theme labels wrap instead of running into the neighbouring panel's title.
         ax.set_title(textwrap.fill(label_of(theme, names), width=title_width))
         ax.set_xticks(years, [str(year) for year in years])
@@ -315,6 +344,18 @@ def plot_prevalence_by_year(
         )
         for m in model_list
     ]
+    if any_small:
+        handles.append(
+            plt.Line2D(
+                [],
+                [],
+                color="#555555",
+                marker="o",
+                markerfacecolor="white",
+                linestyle="none",
+                label="Too few documents",
+            )
+        )
     figure_legend(fig, handles, [h.get_label() for h in handles], "lower center")
     return np.asarray(axes, dtype=object)
 

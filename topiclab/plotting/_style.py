@@ -90,30 +90,138 @@ def paper_style(rc: Mapping[str, Any] | None = None) -> Iterator[None]:
         yield
 
 
-def theme_color(theme: str) -> str:
-    """The fixed colour of a theme id (hex string).
+class ThemeLabels(dict):
+    """Theme id to display label, carrying the lexicon's theme order and colours.
 
-    Shipped themes take their colour from :data:`THEME_COLORS`; an id from a researcher's
-    own lexicon takes a colour chosen from its name, so it never changes between figures.
+    What :func:`theme_labels` returns. A plain ``dict`` to every reader of labels; the plot
+    functions also read :attr:`order` and :attr:`colors` from it, so a researcher's lexicon
+    keeps its own order and colours in every figure it labels.
+
+    Attributes
+    ----------
+    order : tuple of str
+        Theme ids in lexicon order (empty when the labels came without a lexicon).
+    colors : dict of str to str
+        Theme id to hex colour for the lexicon's themes (see :func:`theme_colors`).
     """
+
+    def __init__(
+        self,
+        labels: Mapping[str, str] = (),
+        *,
+        order: Iterable[str] = (),
+        colors: Mapping[str, str] | None = None,
+    ) -> None:
+        super().__init__(labels)
+        self.order: tuple[str, ...] = tuple(order)
+        self.colors: dict[str, str] = dict(colors or {})
+
+
+def theme_colors(lexicon: Any) -> dict[str, str]:
+    """The colour of every theme of a lexicon, distinct within the lexicon.
+
+    A theme takes, in this order: the ``colour`` its lexicon entry gives; the fixed colour
+    of a shipped theme id (:data:`THEME_COLORS`, so the paper's figures never change); else
+    the next free colour of the palette by its position in the lexicon (Okabe and Ito's
+    set, then the shipped colours no theme of this lexicon uses, then matplotlib's
+    ``tab20``). Colours repeat only when a lexicon has more themes than that palette.
+
+    Parameters
+    ----------
+    lexicon : Lexicon
+        A loaded lexicon (its themes may carry ``colour``).
+
+    Returns
+    -------
+    dict of str to str
+        Theme id to hex colour, in lexicon order.
+    """
+    themes = list(lexicon)
+    given = {t.id: str(c) for t in themes if (c := getattr(t, "colour", None))}
+    ids = [t.id for t in themes]
+    fixed = {i: given.get(i, THEME_COLORS.get(i)) for i in ids if i in given or i in THEME_COLORS}
+    taken = {mcolors.to_hex(c) for c in fixed.values()} | {THEME_COLORS[OTHER]}
+    # shipped colours of shipped themes this lexicon lacks are free for its own themes
+    spare = [c for t, c in THEME_COLORS.items() if t not in ids and t != OTHER]
+    tab20 = [mcolors.to_hex(c) for c in mpl.colormaps["tab20"].colors]
+    pool = [c for c in dict.fromkeys([*_EXTRA_COLORS, *spare, *tab20]) if c not in taken]
+    colors: dict[str, str] = {}
+    free = 0
+    for theme_id in ids:
+        if theme_id in fixed:
+            colors[theme_id] = fixed[theme_id]
+        else:
+            colors[theme_id] = pool[free % len(pool)]
+            free += 1
+    return colors
+
+
+def theme_color(theme: str, lexicon: Any = None) -> str:
+    """The colour of a theme id (hex string), the same in every figure.
+
+    Parameters
+    ----------
+    theme : str
+        A theme id.
+    lexicon : Lexicon or ThemeLabels, optional
+        Where the theme comes from: its themes take the colours of :func:`theme_colors`
+        (given per theme, shipped, or by position, so two themes never share one).
+
+    Notes
+    -----
+    Without a lexicon, shipped themes take their colour from :data:`THEME_COLORS` and any
+    other id a colour chosen from its name, so it never changes between figures.
+    """
+    colors = _lexicon_colors(lexicon)
+    if theme in colors:
+        return colors[theme]
     if theme in THEME_COLORS:
         return THEME_COLORS[theme]
     digest = hashlib.sha256(str(theme).encode("utf-8")).digest()
     return _EXTRA_COLORS[digest[0] % len(_EXTRA_COLORS)]
 
 
-def order_themes(themes: Iterable[str]) -> list[str]:
-    """Sort theme ids: shipped order first, then other ids alphabetically, ``other`` last."""
-    unique = {str(theme) for theme in themes}
-    shipped = [theme for theme in THEME_ORDER if theme in unique]
-    extra = sorted(unique - set(THEME_ORDER) - {OTHER})
-    tail = [OTHER] if OTHER in unique else []
-    return shipped + extra + tail
+def order_themes(themes: Iterable[str], lexicon: Any = None) -> list[str]:
+    """Sort theme ids: lexicon order, then shipped order, then the rest, ``other`` last.
+
+    Parameters
+    ----------
+    themes : iterable of str
+        The ids to sort (e.g. a table's ``theme`` column).
+    lexicon : Lexicon or ThemeLabels, optional
+        Its themes come first, in the order of its file. Ids it lacks follow in the order
+        of the shipped lexicon (:data:`THEME_ORDER`), then in order of first appearance
+        (tables list themes in lexicon order, so a table drawn without its lexicon keeps it).
+    """
+    unique = list(dict.fromkeys(str(theme) for theme in themes))
+    present = set(unique)
+    first = [theme for theme in _lexicon_order(lexicon) if theme in present and theme != OTHER]
+    shipped = [theme for theme in THEME_ORDER if theme in present and theme not in first]
+    placed = {*first, *shipped, OTHER}
+    extra = [theme for theme in unique if theme not in placed]
+    tail = [OTHER] if OTHER in present else []
+    return first + shipped + extra + tail
+
+
+def _lexicon_order(lexicon: Any) -> tuple[str, ...]:
+    if isinstance(lexicon, ThemeLabels):
+        return lexicon.order
+    if lexicon is not None and hasattr(lexicon, "ids"):
+        return tuple(lexicon.ids)
+    return ()
+
+
+def _lexicon_colors(lexicon: Any) -> dict[str, str]:
+    if isinstance(lexicon, ThemeLabels):
+        return lexicon.colors
+    if lexicon is not None and hasattr(lexicon, "ids"):
+        return theme_colors(lexicon)
+    return {}
 
 
 def theme_labels(
     language: str = "en", lexicon: Any = None, themes: Iterable[str] | None = None
-) -> dict[str, str]:
+) -> ThemeLabels:
     """Map theme ids to display labels in ``language`` (``"en"`` or ``"vi"``).
 
     Parameters
@@ -126,6 +234,13 @@ def theme_labels(
         (``topiclab/resources/themes.yaml``), the one source of theme labels.
     themes : iterable of str, optional
         Extra ids to label (unknown ids become their id in sentence case).
+
+    Returns
+    -------
+    ThemeLabels
+        A dict of labels that also carries the lexicon's theme order and colours (from a
+        :class:`~topiclab.themes.Lexicon` or another ``ThemeLabels``; a plain mapping only
+        overrides labels).
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
@@ -139,7 +254,7 @@ def theme_labels(
             raise TypeError("lexicon must be a mapping or have a labels(language) method")
     for theme in themes or ():
         labels.setdefault(str(theme), _sentence_case(str(theme)))
-    return labels
+    return ThemeLabels(labels, order=_lexicon_order(lexicon), colors=_lexicon_colors(lexicon))
 
 
 @lru_cache(maxsize=2)

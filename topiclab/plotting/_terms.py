@@ -93,7 +93,7 @@ def plot_top_terms(
     for ax, topic in zip(axes, topic_ids, strict=True):
         rows = data[data["topic"].astype(int) == topic].sort_values("rank").head(n_terms)
         theme = topic_themes.get(topic)
-        color = theme_color(theme) if theme is not None else theme_color(OTHER)
+        color = theme_color(theme, labels) if theme is not None else theme_color(OTHER)
         positions = np.arange(len(rows))
         ax.barh(positions, rows["weight"].to_numpy(dtype=float), color=color, height=0.7)
         ax.set_yticks(positions, [display_term(str(term)) for term in rows["term"]])

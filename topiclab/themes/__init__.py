@@ -54,7 +54,10 @@ logger = logging.getLogger(__name__)
 OTHER = "other"
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 _MAX_PHRASE_TOKENS = 6
-_REQUIRED_FIELDS = ("id", "label_vi", "label_en", "definition", "terms")
+_REQUIRED_FIELDS = ("id", "terms")
+# Optional: an English-only lexicon needs no Vietnamese label nor definition, and a theme
+# without a colour takes one from the palette (see topiclab.plotting.theme_colors).
+_OPTIONAL_FIELDS = ("label_en", "label_vi", "definition", "colour")
 
 
 class LexiconError(ValueError):
@@ -72,9 +75,12 @@ class Theme:
     label_vi, label_en : str
         Vietnamese and English labels for tables and figures.
     definition : str
-        A short definition, so a reader knows what the theme is meant to capture.
+        A short definition, so a reader knows what the theme is meant to capture (may be
+        empty in a researcher's lexicon).
     terms : dict of str to float
         Indicator terms in the preprocessing output form, with positive weights.
+    colour : str, optional
+        The theme's colour in every figure (hex); ``None`` lets the palette choose.
     """
 
     id: str
@@ -82,6 +88,7 @@ class Theme:
     label_en: str
     definition: str
     terms: dict[str, float] = field(default_factory=dict)
+    colour: str | None = None
 
 
 @dataclass(frozen=True)
@@ -160,7 +167,11 @@ def load_lexicon(path: str | Path | None = None) -> Lexicon:
     ----------
     path : str or Path, optional
         A YAML file with a top-level ``themes`` list (see ``topiclab/resources/themes.yaml``
-        for the format). ``None`` reads the shipped lexicon.
+        for the format). ``None`` reads the shipped lexicon. Each theme needs ``id`` and
+        ``terms``; ``label_en``, ``label_vi`` and ``definition`` are optional (a missing
+        label takes the other language's label, else the id in sentence case; a missing
+        definition is empty), and ``colour`` (e.g. ``"#cc3311"``) fixes the theme's colour
+        in the figures. The order of the file is the order of every table and figure.
 
     Returns
     -------
@@ -213,9 +224,12 @@ def lexicon_from_mapping(data: Any, source: str = "<memory>") -> Lexicon:
         missing = [name for name in _REQUIRED_FIELDS if name not in entry]
         if missing:
             raise LexiconError(f"{where}: missing field(s) {', '.join(missing)}")
-        unknown = sorted(set(entry) - set(_REQUIRED_FIELDS))
+        unknown = sorted(set(entry) - {*_REQUIRED_FIELDS, *_OPTIONAL_FIELDS})
         if unknown:
-            raise LexiconError(f"{where}: unknown field(s) {', '.join(unknown)}")
+            fields = ", ".join((*_REQUIRED_FIELDS, *_OPTIONAL_FIELDS))
+            raise LexiconError(
+                f"{where}: unknown field(s) {', '.join(unknown)}; a theme has {fields}"
+            )
         theme_id = entry["id"]
         if not isinstance(theme_id, str) or not _ID_PATTERN.match(theme_id):
             raise LexiconError(f"{where}: id must be snake_case ([a-z][a-z0-9_]*)")
@@ -225,19 +239,39 @@ def lexicon_from_mapping(data: Any, source: str = "<memory>") -> Lexicon:
             raise LexiconError(f"{where}: duplicate theme id {theme_id!r}")
         seen.add(theme_id)
         for name in ("label_vi", "label_en", "definition"):
-            if not isinstance(entry[name], str) or not entry[name].strip():
+            if name in entry and (not isinstance(entry[name], str) or not entry[name].strip()):
                 raise LexiconError(f"{where}: {name} must be a non-empty string")
         terms = _validate_terms(entry["terms"], where)
+        # one label stands in for the other, so an English-only lexicon draws in both
+        label_en = entry.get("label_en", entry.get("label_vi", _sentence_case(theme_id)))
+        label_vi = entry.get("label_vi", label_en)
         themes.append(
             Theme(
                 id=theme_id,
-                label_vi=entry["label_vi"].strip(),
-                label_en=entry["label_en"].strip(),
-                definition=" ".join(entry["definition"].split()),
+                label_vi=label_vi.strip(),
+                label_en=label_en.strip(),
+                definition=" ".join(entry.get("definition", "").split()),
                 terms=terms,
+                colour=_validate_colour(entry["colour"], where) if "colour" in entry else None,
             )
         )
     return Lexicon(themes=tuple(themes), source=source)
+
+
+def _sentence_case(theme_id: str) -> str:
+    text = theme_id.replace("_", " ")
+    return text[:1].upper() + text[1:]
+
+
+def _validate_colour(raw: Any, where: str) -> str:
+    from matplotlib import colors as mcolors
+
+    if not isinstance(raw, str) or not mcolors.is_color_like(raw):
+        raise LexiconError(
+            f"{where}: colour {raw!r} is not a colour; write a hex colour in quotes, such"
+            " as colour: '#cc3311' (unquoted, YAML reads # as the start of a comment)"
+        )
+    return mcolors.to_hex(raw)
 
 
 def _validate_terms(raw: Any, where: str) -> dict[str, float]:
@@ -621,8 +655,12 @@ def _attach_units(values: pd.DataFrame, units: pd.DataFrame, *, model: str) -> p
         raise ValueError("units has duplicated unit_id values")
     unknown = values.index.difference(pd.Index(units["unit_id"]))
     if len(unknown):
+        # a model fitted without unit_ids names its rows "0", "1", ...: say how to fix that
         raise ValueError(
-            f"{len(unknown)} unit ids of the model are not in units, e.g. {unknown[0]!r}"
+            f"{len(unknown)} unit ids of the model are not in units, e.g. {unknown[0]!r}; "
+            "fit the model with the units' ids, e.g. "
+            "LDA(k).fit(bow, vocab=vocab, unit_ids=units['unit_id']), so that its rows "
+            "name the units"
         )
     unseen = pd.Index(units["unit_id"]).difference(values.index)
     if len(unseen):
