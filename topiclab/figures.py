@@ -33,7 +33,7 @@ import pandas as pd
 import yaml
 from matplotlib.figure import Figure
 
-from topiclab import plotting
+from topiclab import cachefiles, plotting
 from topiclab.io import atomic_write_bytes, atomic_write_text, sha256_bytes
 
 logger = logging.getLogger(__name__)
@@ -780,7 +780,7 @@ def write_figures(
     written = sorted(written)
     stamp = {"key": key, "outputs": outputs_digest(written)}
     if stamp_path is not None:
-        atomic_write_text(stamp_path, json.dumps(stamp, indent=1, sort_keys=True) + "\n")
+        cachefiles.write_sealed_json(stamp_path, stamp)
     return written
 
 
@@ -819,15 +819,13 @@ def _stage_key(
 
 
 def _reuse(stamp_path: Path, key: str, output: Path) -> list[Path] | None:
-    if not stamp_path.exists():
+    # A stamp without its checksum, or not matching it, is logged and deleted: a redraw.
+    stamp = cachefiles.read_sealed_json(stamp_path, "figure stamp")
+    if stamp is None or stamp.get("key") != key:
         return None
-    try:
-        stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if not isinstance(stamp.get("outputs"), dict):
         return None
-    if stamp.get("key") != key:
-        return None
-    paths = [output / name for name in sorted(stamp.get("outputs", {}))]
+    paths = [output / name for name in sorted(stamp["outputs"])]
     if not paths or any(not p.exists() for p in paths):
         return None
     if outputs_digest(paths) != stamp["outputs"]:
