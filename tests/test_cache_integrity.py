@@ -127,6 +127,17 @@ def test_token_pack_is_named_by_the_checksum_of_its_bytes(texts, tmp_path):
     assert pack.stem == hashlib.sha256(pack.read_bytes()).hexdigest()
 
 
+def test_token_cache_key_holds_the_preprocessing_code(tmp_path, monkeypatch):
+    from topiclab.preprocess.cache import TokenCache
+
+    key = Preprocessor().settings_key()
+    before = TokenCache(tmp_path, key).folder
+    assert TokenCache(tmp_path, key).folder == before
+    # An edited rule in a checkout whose version string did not change: another entry.
+    monkeypatch.setattr(cachefiles, "code_digest", lambda *modules: "edited")
+    assert TokenCache(tmp_path, key).folder != before
+
+
 # pipeline caches: vectorized corpus, fitted models, model selection -------------------------
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 
@@ -43,13 +44,15 @@ class TokenCache:
     settings_key : str
         A digest of everything that decides the tokens (settings, word lists, versions).
         The cache adds a digest of the preprocessing code, so a changed rule in a checkout
-        whose version did not change is a miss, not a stale token.
+        whose version did not change is a miss, not a stale token, and the Unicode version
+        behind NFC normalisation (it comes with Python).
     """
 
     def __init__(self, root: str | Path, settings_key: str) -> None:
         from topiclab.cachefiles import code_digest
 
-        key = hashlib.sha256(f"{settings_key}\0{code_digest('preprocess')}".encode("ascii"))
+        parts = (settings_key, code_digest("preprocess"), unicodedata.unidata_version)
+        key = hashlib.sha256("\0".join(parts).encode("ascii"))
         self.folder = Path(root) / "tokens" / key.hexdigest()[:24]
 
     def packs(self) -> list[Path]:
