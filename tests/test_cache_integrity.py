@@ -364,3 +364,16 @@ def test_damaged_figure_stamp_is_a_logged_redraw(damage, tmp_path, caplog):
     (message,) = _warnings_naming(caplog, stamp)
     assert "figure stamp" in message
     assert not stamp.exists()
+
+
+def test_figure_stage_key_follows_the_lexicon_order(tmp_path):
+    from topiclab.figures import _stage_key
+    from topiclab.themes import Lexicon, load_lexicon
+
+    shipped = load_lexicon(None)
+    reordered = Lexicon(themes=tuple(reversed(shipped.themes)), source=shipped.source)
+    config = {**default_config(), "output": str(tmp_path / "out"), "cache": None}
+    key = _stage_key(config, tmp_path / "tables", None, None, shipped, tmp_path)
+    assert _stage_key(config, tmp_path / "tables", None, None, shipped, tmp_path) == key
+    # Same labels, another order: the figures' theme order changes, so must the key.
+    assert _stage_key(config, tmp_path / "tables", None, None, reordered, tmp_path) != key
