@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import warnings
@@ -20,7 +21,7 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from test_models_corpus import shipped_paragraphs
 
 from topiclab import LDA, NMF, TopicResult
-from topiclab.models import SeedWordsWarning
+from topiclab.models import ResultFormatError, SeedWordsWarning
 from topiclab.vectorize import EmptyUnitsWarning, vectorize
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -199,6 +200,116 @@ def test_save_load_round_trip(kind, vc, unit_ids, tmp_path):
     assert loaded.vocab == result.vocab and loaded.unit_ids == result.unit_ids
     assert loaded.params == result.params and loaded.seed == result.seed
     assert loaded.top_terms(5) == result.top_terms(5)
+
+
+@pytest.fixture(scope="module")
+def saved_result(vc, unit_ids, tmp_path_factory) -> Path:
+    """A real saved LDA result, copied by each load-error case before it is damaged."""
+    return _fit("lda", vc, unit_ids).result_.save(tmp_path_factory.mktemp("saved") / "lda")
+
+
+def _truncate(path: Path) -> None:
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+
+
+def _flip_middle_byte(path: Path) -> None:
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    path.write_bytes(bytes(data))
+
+
+def _resave_arrays(path: Path, **changes: np.ndarray) -> None:
+    with np.load(path) as arrays:
+        saved = {name: arrays[name] for name in arrays.files}
+    np.savez_compressed(path, **{**saved, **changes})
+
+
+def _with_nan(path: Path) -> None:
+    with np.load(path) as arrays:
+        topic_word = arrays["topic_word"].copy()
+    topic_word[1, 2] = np.nan
+    _resave_arrays(path, topic_word=topic_word)
+
+
+def _with_inf(path: Path) -> None:
+    with np.load(path) as arrays:
+        doc_topic = arrays["doc_topic"].copy()
+    doc_topic[0, 0] = np.inf
+    _resave_arrays(path, doc_topic=doc_topic)
+
+
+def _edit_meta(**changes):
+    def edit(path: Path) -> None:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+        for key, value in changes.items():
+            if value is None:
+                del meta[key]
+            else:
+                meta[key] = value
+        path.write_text(json.dumps(meta), encoding="utf-8")
+
+    return edit
+
+
+@pytest.mark.parametrize(
+    ("file", "damage", "problem"),
+    [
+        ("arrays.npz", _truncate, "arrays.npz is truncated or not an NPZ file"),
+        ("arrays.npz", _flip_middle_byte, "arrays.npz is truncated or not an NPZ file"),
+        ("arrays.npz", lambda p: p.write_text("not numbers"), "arrays.npz is truncated or not"),
+        ("arrays.npz", Path.unlink, "missing file arrays.npz"),
+        ("arrays.npz", _with_nan, "topic_word has NaN"),
+        ("arrays.npz", _with_inf, "doc_topic has infinite values"),
+        (
+            "arrays.npz",
+            lambda p: np.savez_compressed(p, topic_word=np.ones((2, 2))),
+            "arrays.npz has no array 'doc_topic'",
+        ),
+        ("result.json", _truncate, "result.json is truncated or not valid JSON"),
+        ("result.json", Path.unlink, "missing file result.json"),
+        (
+            "result.json",
+            _edit_meta(format_version=99),
+            "format_version 99 is newer than this topiclab reads (1); upgrade topiclab",
+        ),
+        ("result.json", _edit_meta(format_version=None), "result.json has no format_version"),
+        ("result.json", _edit_meta(vocab=None), "result.json lacks the key 'vocab'"),
+        ("result.json", _edit_meta(vocab=["a", "b"]), "do not agree"),
+        ("result.json", lambda p: p.write_text("[1, 2]"), "result.json holds a JSON list"),
+    ],
+    ids=[
+        "truncated-npz",
+        "corrupt-npz",
+        "text-npz",
+        "no-npz",
+        "nan",
+        "inf",
+        "array-missing",
+        "truncated-json",
+        "no-json",
+        "future-version",
+        "no-version",
+        "key-missing",
+        "vocab-mismatch",
+        "json-list",
+    ],
+)
+def test_load_of_a_damaged_folder_names_the_folder_and_the_problem(
+    file, damage, problem, saved_result, tmp_path
+):
+    folder = tmp_path / "result"
+    shutil.copytree(saved_result, folder)
+    damage(folder / file)
+    with pytest.raises(ResultFormatError) as caught:
+        TopicResult.load(folder)
+    message = str(caught.value)
+    assert str(folder) in message and problem in message
+    assert isinstance(caught.value, ValueError)
+
+
+def test_load_of_a_missing_folder_is_a_result_format_error(tmp_path):
+    with pytest.raises(ResultFormatError, match="does not exist"):
+        TopicResult.load(tmp_path / "nowhere")
 
 
 # seeded topics -------------------------------------------------------------------------

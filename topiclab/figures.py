@@ -780,7 +780,7 @@ def write_figures(
     written = sorted(written)
     stamp = {"key": key, "outputs": outputs_digest(written)}
     if stamp_path is not None:
-        atomic_write_text(stamp_path, json.dumps(stamp, indent=1, sort_keys=True) + "\n")
+        _write_stamp(stamp_path, stamp)
     return written
 
 
@@ -792,6 +792,8 @@ def _stage_key(
     lexicon: Any,
     base: Path,
 ) -> str:
+    import dataclasses
+
     digest = hashlib.sha256()
 
     def feed(label: str, data: bytes) -> None:
@@ -802,8 +804,14 @@ def _stage_key(
         feed(name, path.read_bytes() if path.exists() else b"<absent>")
     feed("environment", environment_text(config, base=base).encode("utf-8"))
     if lexicon is not None:
-        labels = {language: lexicon.labels(language) for language in plotting.LANGUAGES}
-        feed("lexicon", json.dumps(labels, sort_keys=True, ensure_ascii=False).encode("utf-8"))
+        # The whole lexicon in its own order, not only its labels sorted: the figures take
+        # their theme order (and colours) from it, so a reordered lexicon must redraw them.
+        themes = getattr(lexicon, "themes", None)
+        if themes is not None and all(dataclasses.is_dataclass(t) for t in themes):
+            described: Any = [dataclasses.asdict(theme) for theme in themes]
+        else:
+            described = [[lang, list(lexicon.labels(lang).items())] for lang in plotting.LANGUAGES]
+        feed("lexicon", json.dumps(described, ensure_ascii=False, default=str).encode("utf-8"))
         # the theme order and colours of the lexicon are drawn too (a dict keeps its order)
         feed("lexicon colours", json.dumps(plotting.theme_colors(lexicon)).encode("utf-8"))
     if lda_result is not None and bow is not None:
@@ -820,16 +828,23 @@ def _stage_key(
     return digest.hexdigest()
 
 
+def _write_stamp(stamp_path: Path, stamp: dict[str, Any]) -> None:
+    from topiclab import cachefiles
+
+    # The stamp carries its own checksum, so a damaged stamp is noticed, not half-trusted.
+    cachefiles.write_sealed_json(stamp_path, stamp)
+
+
 def _reuse(stamp_path: Path, key: str, output: Path) -> list[Path] | None:
-    if not stamp_path.exists():
+    from topiclab import cachefiles
+
+    # A stamp without its checksum, or not matching it, is logged and deleted: a redraw.
+    stamp = cachefiles.read_sealed_json(stamp_path, "figure stamp")
+    if stamp is None or stamp.get("key") != key:
         return None
-    try:
-        stamp = json.loads(stamp_path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    if not isinstance(stamp.get("outputs"), dict):
         return None
-    if stamp.get("key") != key:
-        return None
-    paths = [output / name for name in sorted(stamp.get("outputs", {}))]
+    paths = [output / name for name in sorted(stamp["outputs"])]
     if not paths or any(not p.exists() for p in paths):
         return None
     if outputs_digest(paths) != stamp["outputs"]:

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topiclab import __version__
+from topiclab import __version__, cachefiles
 from topiclab.io import write_table
 
 logger = logging.getLogger(__name__)
@@ -178,14 +178,13 @@ def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
     from topiclab.vectorize import vectorize
 
     settings = {key: config["vectorize"][key] for key in ("no_below", "no_above", "keep_n")}
-    digest = hashlib.sha256()
-    for unit_tokens in tokens:
-        digest.update("\x1f".join(unit_tokens).encode("utf-8") + b"\x1e")
-    digest.update(json.dumps({**settings, "version": __version__}, sort_keys=True).encode())
+    digest = hashlib.sha256(_tokens_digest(tokens).encode("ascii"))
+    code = {"code": cachefiles.code_digest("vectorize"), **_libraries("gensim", "scipy")}
+    digest.update(json.dumps({**settings, **code, "version": __version__}, sort_keys=True).encode())
     cached = _cache_dir(config, "vectorized", digest.hexdigest()[:32])
-    if cached is not None and (cached / "meta.json").is_file():
+    vectorized = cachefiles.load_folder(cached, _load_vectorized, "vectorized corpus")
+    if vectorized is not None:
         logger.info("vectorize: from cache %s", cached)
-        vectorized = _load_vectorized(cached)
     else:
         vectorized = vectorize(tokens, **settings)
         if cached is not None:
@@ -240,13 +239,16 @@ def stage_model_selection(
         [],
         "select_k:" + ",".join(names),
         len(grid),
-        {"grid": grid, "lda": lda_params, "nmf": nmf_params},
+        # coherence is computed over the tokens, not only the filtered counts
+        {"grid": grid, "lda": lda_params, "nmf": nmf_params, "tokens": _tokens_digest(tokens)},
         int(config["seed"]),
     )
     cached = _cache_dir(config, "selection", key)
-    if cached is not None and (cached / "model_selection.csv").is_file():
+    table = cachefiles.load_folder(
+        cached, lambda folder: pd.read_csv(folder / "model_selection.csv"), "model selection"
+    )
+    if table is not None:
         logger.info("model selection: from cache %s", cached)
-        table = pd.read_csv(cached / "model_selection.csv")
     else:
         logger.info("model selection: %s over K=%s", ",".join(names), grid)
         table = select_k(
@@ -307,9 +309,9 @@ def stage_fit(
         for r in range(n_refits):
             key = _fit_key(vectorized, unit_ids, name, k, params, seed + r)
             cached = _cache_dir(config, "models", key)
-            if cached is not None and (cached / "result.json").is_file():
+            fits[name][r] = cachefiles.load_folder(cached, TopicResult.load, "fitted model")
+            if fits[name][r] is not None:
                 logger.info("fit: %s K=%d seed %d from cache %s", name, k, seed + r, cached)
-                fits[name][r] = TopicResult.load(cached)
             else:
                 missing.append((r, cached))
         tasks = [
@@ -566,11 +568,30 @@ def _seeds_in_vocab(
     return kept
 
 
-def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -> str:
+def _libraries(*names: str) -> dict[str, Any]:
+    return {"libraries": cachefiles.library_versions(*names)}
+
+
+def _tokens_digest(tokens: list[list[str]]) -> str:
     digest = hashlib.sha256()
-    bow = vectorized.bow.tocsr()
-    for array in (bow.data, bow.indices, bow.indptr):
-        digest.update(np.ascontiguousarray(array).tobytes())
+    for unit_tokens in tokens:
+        digest.update("\x1f".join(unit_tokens).encode("utf-8") + b"\x1e")
+    return digest.hexdigest()
+
+
+def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -> str:
+    """Cache key of a fit: everything that decides its numbers.
+
+    The counts and TF-IDF weights (NMF fits the latter), vocabulary, unit ids, model, K,
+    parameters, seed, the topiclab version, the source of the model code (a checkout's
+    version does not change with every edit) and the versions of the fitting libraries.
+    """
+    digest = hashlib.sha256()
+    for matrix in (vectorized.bow, vectorized.tfidf):
+        matrix = matrix.tocsr()
+        for array in (matrix.data, matrix.indices, matrix.indptr):
+            digest.update(np.ascontiguousarray(array).tobytes())
+            digest.update(b"\x1e")
     description = {
         "vocab": list(vectorized.vocab),
         "unit_ids": list(unit_ids),
@@ -579,6 +600,8 @@ def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -
         "params": params,
         "seed": seed,
         "version": __version__,
+        "code": cachefiles.code_digest("models", "evaluate", "vectorize"),
+        **_libraries("gensim", "scikit-learn", "numpy", "scipy", "tomotopy"),
     }
     digest.update(json.dumps(description, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()[:32]
@@ -632,11 +655,15 @@ def _save_atomically(result, target: Path) -> None:
 
 
 def _save_dir_atomically(target: Path, save) -> None:
-    """Call ``save(folder)`` on a temporary folder next to ``target``, then rename it."""
+    """Call ``save(folder)`` on a temporary folder next to ``target``, then rename it.
+
+    The checksums of its files (:func:`topiclab.cachefiles.seal_folder`) are written last,
+    so a folder whose checksums match is complete."""
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
     try:
         save(staging)
+        cachefiles.seal_folder(staging)
         try:
             staging.rename(target)
         except OSError:

@@ -3,6 +3,6 @@
 from topiclab.models._base import SeedWordsWarning
 from topiclab.models.lda import LDA
 from topiclab.models.nmf import NMF
-from topiclab.models.result import TopicResult
+from topiclab.models.result import ResultFormatError, TopicResult
 
-__all__ = ["LDA", "NMF", "SeedWordsWarning", "TopicResult"]
+__all__ = ["LDA", "NMF", "ResultFormatError", "SeedWordsWarning", "TopicResult"]

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import zipfile
+import zlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,18 +135,113 @@ class TopicResult:
 
     @classmethod
     def load(cls, directory: str | Path) -> TopicResult:
-        """Read a result written by :meth:`save`; never unpickles anything."""
+        """Read a result written by :meth:`save`; never unpickles anything.
+
+        Raises
+        ------
+        ResultFormatError
+            If the folder is not a complete, readable result: a missing file, a truncated
+            or corrupt ``arrays.npz`` or ``result.json``, arrays with NaN or infinite values
+            or of the wrong shape, or a ``format_version`` newer than this topiclab reads.
+            The message names the folder and the problem.
+        """
         directory = Path(directory)
-        meta = json.loads((directory / "result.json").read_text(encoding="utf-8"))
-        with np.load(directory / "arrays.npz", allow_pickle=False) as arrays:
-            topic_word = arrays["topic_word"]
-            doc_topic = arrays["doc_topic"]
-        return cls(
-            topic_word=topic_word,
-            doc_topic=doc_topic,
-            vocab=meta["vocab"],
-            unit_ids=meta["unit_ids"],
-            model=meta["model"],
-            params=meta["params"],
-            seed=meta["seed"],
+
+        def fail(problem: str) -> ResultFormatError:
+            return ResultFormatError(f"cannot load the topic model in {directory}: {problem}")
+
+        if not directory.is_dir():
+            raise fail("it is not a folder" if directory.exists() else "the folder does not exist")
+        for name in ("result.json", "arrays.npz"):
+            if not (directory / name).is_file():
+                raise fail(f"missing file {name}")
+        meta = _read_meta(directory / "result.json", fail)
+        topic_word, doc_topic = _read_arrays(directory / "arrays.npz", fail)
+        for name, array in (("topic_word", topic_word), ("doc_topic", doc_topic)):
+            if array.ndim != 2:
+                raise fail(f"{name} has {array.ndim} dimensions, expected 2")
+            if not np.issubdtype(array.dtype, np.number) or np.iscomplexobj(array):
+                raise fail(f"{name} holds {array.dtype} values, not real numbers")
+            if np.isnan(array).any():
+                raise fail(f"{name} has NaN")
+            if np.isinf(array).any():
+                raise fail(f"{name} has infinite values")
+        try:
+            return cls(
+                topic_word=topic_word,
+                doc_topic=doc_topic,
+                vocab=meta["vocab"],
+                unit_ids=meta["unit_ids"],
+                model=meta["model"],
+                params=meta["params"],
+                seed=meta["seed"],
+            )
+        except (TypeError, ValueError) as error:
+            # The arrays and result.json of two different results, or a hand-edited file.
+            raise fail(f"arrays.npz and result.json do not agree ({error})") from error
+
+
+class ResultFormatError(ValueError):
+    """A saved :class:`TopicResult` folder is incomplete, corrupt or from a newer topiclab."""
+
+
+# result.json keys and the JSON types they must have
+_META_TYPES: dict[str, tuple[type, ...]] = {
+    "model": (str,),
+    "params": (dict,),
+    "vocab": (list,),
+    "unit_ids": (list,),
+    "seed": (int, type(None)),
+}
+
+
+def _read_meta(path: Path, fail: Callable[[str], ResultFormatError]) -> dict[str, Any]:
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        raise fail(f"{path.name} is not UTF-8 text ({error})") from error
+    except json.JSONDecodeError as error:
+        raise fail(f"{path.name} is truncated or not valid JSON ({error})") from error
+    except OSError as error:
+        raise fail(f"{path.name} cannot be read ({error})") from error
+    if not isinstance(meta, dict):
+        raise fail(f"{path.name} holds a JSON {type(meta).__name__}, not an object")
+    version = meta.get("format_version")
+    if version is None:
+        raise fail(f"{path.name} has no format_version")
+    if not isinstance(version, int) or isinstance(version, bool) or version < 1:
+        raise fail(f"{path.name} has an invalid format_version {version!r}")
+    if version > RESULT_FORMAT_VERSION:
+        raise fail(
+            f"format_version {version} is newer than this topiclab reads "
+            f"({RESULT_FORMAT_VERSION}); upgrade topiclab"
         )
+    for key, types in _META_TYPES.items():
+        if key not in meta:
+            raise fail(f"{path.name} lacks the key {key!r}")
+        value = meta[key]
+        if not isinstance(value, types) or (key == "seed" and isinstance(value, bool)):
+            raise fail(f"{path.name} has a {type(value).__name__} under {key!r}")
+    return meta
+
+
+def _read_arrays(
+    path: Path, fail: Callable[[str], ResultFormatError]
+) -> tuple[np.ndarray, np.ndarray]:
+    try:
+        arrays = np.load(path, allow_pickle=False)
+        if not isinstance(arrays, np.lib.npyio.NpzFile):
+            raise fail(f"{path.name} holds a single array, not an NPZ archive")
+        with arrays:
+            missing = [name for name in ("topic_word", "doc_topic") if name not in arrays.files]
+            if missing:
+                raise fail(f"{path.name} has no array {missing[0]!r}")
+            return arrays["topic_word"], arrays["doc_topic"]
+    except ResultFormatError:
+        raise
+    # np.load raises BadZipFile, zlib.error, EOFError, OSError or ValueError (which also
+    # covers an object array it refuses to unpickle) depending on where the bytes end.
+    except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as error:
+        raise fail(
+            f"{path.name} is truncated or not an NPZ file ({type(error).__name__}: {error})"
+        ) from error
