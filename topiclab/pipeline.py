@@ -567,6 +567,8 @@ def _seeds_in_vocab(
 
 
 def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -> str:
+    from topiclab.models._base import FIT_REVISION
+
     digest = hashlib.sha256()
     bow = vectorized.bow.tocsr()
     for array in (bow.data, bow.indices, bow.indptr):
@@ -579,6 +581,7 @@ def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -
         "params": params,
         "seed": seed,
         "version": __version__,
+        "fit_revision": FIT_REVISION,
     }
     digest.update(json.dumps(description, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()[:32]
