@@ -550,7 +550,9 @@ def ldavis_html(prepared: Any, *, title: str = "LDA topics") -> str:
     d3 = Path(urls.D3_LOCAL).read_text(encoding="utf-8")
     ldavis = Path(urls.LDAVIS_LOCAL).read_text(encoding="utf-8")
     css = Path(urls.LDAVIS_CSS_LOCAL).read_text(encoding="utf-8")
-    data = json.dumps(prepared.to_dict(), cls=_NumpyJSON, ensure_ascii=False, sort_keys=True)
+    data = json.dumps(
+        _rounded(prepared.to_dict()), cls=_NumpyJSON, ensure_ascii=False, sort_keys=True
+    )
     # "</" inside inline scripts would end the script element early.
     data = data.replace("</", "<\\/")
     return (
@@ -571,6 +573,18 @@ def ldavis_html(prepared: Any, *, title: str = "LDA topics") -> str:
 def write_ldavis(result: Any, bow: Any, path: str | Path, *, n_terms: int = 30) -> Path:
     """Write the interactive pyLDAvis page of an LDA result to ``path`` (atomically)."""
     return atomic_write_text(path, ldavis_html(ldavis_data(result, bow, n_terms=n_terms)))
+
+
+def _rounded(value: Any, digits: int = 6) -> Any:
+    """``value`` with every float at ``digits`` significant digits, as the tables have them:
+    the digits beyond differ between BLAS kernels and would change the page's bytes."""
+    if isinstance(value, Mapping):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_rounded(v, digits) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(f"{value:.{digits}g}")
+    return value
 
 
 class _NumpyJSON(json.JSONEncoder):
