@@ -76,3 +76,9 @@ def test_fit_cache_key_changes_with_the_fit_revision(monkeypatch):
     before = pipeline._fit_key(vc, [], "lda", 3, {}, 0)
     monkeypatch.setattr(models_base, "FIT_REVISION", models_base.FIT_REVISION + 1)
     assert pipeline._fit_key(vc, [], "lda", 3, {}, 0) != before
+
+
+def test_environment_file_does_not_record_the_cache_folder():
+    text = figures.environment_text({"seed": 1, "cache": "/home/someone/.cache/topiclab"})
+    assert "seed: 1" in text
+    assert "cache" not in text
