@@ -10,11 +10,13 @@ its own cache (a shared cache would hand the second build the first one's fits):
   unset, so OpenBLAS and numpy pick the best kernel of this CPU (AVX-512 where there is one).
 
 then compares the SHA-256 of every file of the two output folders, and, with ``--against``,
-of a third folder (e.g. the committed ``figures/``). Differing CSVs get their first differing
-lines printed. Exit status 0 when every file agrees, 1 otherwise. On a machine without
-AVX-512 both builds run the same kernels and the check proves nothing about AVX-512.
+of a third folder (e.g. the committed ``figures/``). Each build sees the project mirrored
+under a temporary folder (inputs symlinked at their relative places), so its ENVIRONMENT.txt
+matches the committed one. Differing text files get their first differing lines printed.
+Exit status 0 when every file agrees, 1 otherwise (2 if a build failed). On a machine
+without AVX-512 both builds run the same kernels and the check proves nothing about AVX-512.
 
-Usage (from the project folder; about 50 s on 2 cores, both builds run at once)::
+Usage (from the project folder; the two builds run at once: 30-90 s on 2 shared cores)::
 
     .venv/bin/python benchmarks/kernel_determinism.py --against figures
 """
@@ -30,6 +32,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+
+from topiclab.config import load_config
 
 NO_AVX512 = "AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
 KERNEL_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "NPY_DISABLE_CPU_FEATURES")
@@ -51,26 +55,46 @@ def kernel_env(setting: str) -> dict[str, str]:
 
 
 def start_build(config: Path, root: Path, setting: str) -> subprocess.Popen:
-    """Start ``topiclab run`` into ``root/<setting>/figures`` with ``root/<setting>/.cache``.
+    """Start ``topiclab run`` with the project mirrored under ``root/<setting>``.
 
-    Both builds use the same folder layout, so the paths ENVIRONMENT.txt records relative to
-    the output's parent are the same.
+    The inputs inside the project (corpus, metadata, lexicon) are symlinked at the same
+    relative places and the output goes to the same relative folder, with a fresh cache
+    ``root/<setting>/.cache``: ENVIRONMENT.txt, which records paths relative to the output's
+    parent, then reads as the committed one does.
     """
+    project = config.parent
     folder = root / setting
     folder.mkdir(parents=True)
-    command = [
-        sys.executable,
-        "-m",
-        "topiclab.cli",
-        "run",
-        str(config),
-        "--set",
-        f"output={folder / 'figures'}",
-        "--set",
-        f"cache={folder / '.cache'}",
-    ]
+    resolved = load_config(config)
+    overrides = {
+        "output": _mirror(resolved["output"], project, folder, link=False),
+        "cache": str(folder / ".cache"),
+    }
+    for key, value in (
+        ("corpus.path", resolved["corpus"]["path"]),
+        ("corpus.metadata", resolved["corpus"]["metadata"]),
+        ("themes.lexicon", resolved["themes"]["lexicon"]),
+    ):
+        if value is not None:
+            overrides[key] = _mirror(value, project, folder, link=True)
+    command = [sys.executable, "-m", "topiclab.cli", "run", str(config)]
+    for key, value in overrides.items():
+        command += ["--set", f"{key}={value}"]
     with open(folder / "build.log", "wb") as log:  # the child keeps its own copy open
         return subprocess.Popen(command, env=kernel_env(setting), stdout=log, stderr=log)
+
+
+def _mirror(path: str, project: Path, folder: Path, *, link: bool) -> str:
+    """``path``'s place under ``folder`` (a symlink to it if ``link``), if it lies in the
+    project; paths outside the project are used as they are."""
+    relative = os.path.relpath(path, project)
+    if relative.startswith(".."):
+        return path
+    target = folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if link:
+        target.symlink_to(path)
+    return str(target)
 
 
 def digests(folder: Path) -> dict[str, str]:
@@ -115,7 +139,9 @@ def main(argv: list[str] | None = None) -> int:
         for setting in failed:
             print(f"build {setting} failed; its log: {root / setting / 'build.log'}")
         return 2
-    a, b = root / "haswell" / "figures", root / "native" / "figures"
+    config = args.config.resolve()
+    output = os.path.relpath(load_config(config)["output"], config.parent)
+    a, b = root / "haswell" / output, root / "native" / output
     differing = compare(a, b, "haswell vs native")
     if args.against is not None:
         differing += compare(a, args.against, f"haswell vs {args.against}")
