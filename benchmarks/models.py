@@ -216,6 +216,7 @@ def overhead(vc, K, args) -> None:
                 iterations=args.iterations,
                 random_state=SEED,
                 eval_every=None,
+                dtype=np.float64,  # as topiclab.LDA fits
             )
 
     def bare_fit_and_doc_topic():

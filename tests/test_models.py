@@ -108,7 +108,7 @@ def test_result_matrices_are_distributions_aligned_with_units(kind, vc, unit_ids
 
 
 def test_lda_is_gensims_own_fit(vc):
-    """With no seed words the wrapper adds nothing to LdaModel's numbers."""
+    """With no seed words the wrapper adds nothing to LdaModel's numbers (run in float64)."""
     lda = small_lda().fit(vc.bow, vocab=vc.vocab)
     bare = LdaModel(
         vc.corpus(),
@@ -118,6 +118,7 @@ def test_lda_is_gensims_own_fit(vc):
         iterations=50,
         random_state=7,
         eval_every=None,
+        dtype=np.float64,
     )
     np.testing.assert_array_equal(lda.model_.get_topics(), bare.get_topics())
     np.testing.assert_array_equal(lda.components_, bare.state.get_lambda())

@@ -550,7 +550,9 @@ def ldavis_html(prepared: Any, *, title: str = "LDA topics") -> str:
     d3 = Path(urls.D3_LOCAL).read_text(encoding="utf-8")
     ldavis = Path(urls.LDAVIS_LOCAL).read_text(encoding="utf-8")
     css = Path(urls.LDAVIS_CSS_LOCAL).read_text(encoding="utf-8")
-    data = json.dumps(prepared.to_dict(), cls=_NumpyJSON, ensure_ascii=False, sort_keys=True)
+    data = json.dumps(
+        _rounded(prepared.to_dict()), cls=_NumpyJSON, ensure_ascii=False, sort_keys=True
+    )
     # "</" inside inline scripts would end the script element early.
     data = data.replace("</", "<\\/")
     return (
@@ -571,6 +573,18 @@ def ldavis_html(prepared: Any, *, title: str = "LDA topics") -> str:
 def write_ldavis(result: Any, bow: Any, path: str | Path, *, n_terms: int = 30) -> Path:
     """Write the interactive pyLDAvis page of an LDA result to ``path`` (atomically)."""
     return atomic_write_text(path, ldavis_html(ldavis_data(result, bow, n_terms=n_terms)))
+
+
+def _rounded(value: Any, digits: int = 6) -> Any:
+    """``value`` with every float at ``digits`` significant digits, as the tables have them:
+    the digits beyond differ between BLAS kernels and would change the page's bytes."""
+    if isinstance(value, Mapping):
+        return {k: _rounded(v, digits) for k, v in value.items()}
+    if isinstance(value, list | tuple | np.ndarray):
+        return [_rounded(v, digits) for v in value]
+    if isinstance(value, float | np.floating):
+        return float(f"{value:.{digits}g}")
+    return value
 
 
 class _NumpyJSON(json.JSONEncoder):
@@ -610,6 +624,13 @@ def figures_readme(
         "Rebuilding from the same tables gives the same bytes. Versions, config, seed and",
         "corpus checksums: `ENVIRONMENT.txt`.",
         "",
+        "Numbers (tables, pyLDAvis page) are written at 6 significant digits. Builds on CPUs",
+        "with different BLAS/SIMD kernels (AVX2, AVX-512) agree to about 1e-12 before rounding,",
+        "so all 6 digits reproduce (`benchmarks/kernel_determinism.py` checks); not all are",
+        "statistically meaningful: read shares with their bootstrap intervals. Top terms of",
+        "equal weight (used in the same units; common with NMF on short units) are listed in",
+        "vocabulary order; which of them makes the top 10 moves coherence in the 3rd decimal.",
+        "",
         "| figure | files | drawn by | tables | shows |",
         "|---|---|---|---|---|",
     ]
@@ -643,8 +664,9 @@ def environment_text(
 ) -> str:
     """``figures/ENVIRONMENT.txt``: package versions, the config, the seed, corpus checksums.
 
-    Nothing time-dependent is written, and paths in the config are made relative to
-    ``base`` (the project folder), so the file is the same on every clone.
+    Nothing time-dependent is written, the ``cache`` folder is left out, and paths in the
+    config are made relative to ``base`` (the project folder), so the file is the same on
+    every clone.
     """
     lines = ["# Environment of the figures (generated; do not edit)", ""]
     lines.append(f"python: {platform.python_version()}")
@@ -657,7 +679,9 @@ def environment_text(
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         lines.append(f"{variable}: {os.environ.get(variable, 'unset')}")
     lines += ["", f"seed: {config.get('seed')}", "", "config:"]
-    portable = _relative_paths(config, Path(base) if base is not None else None)
+    # the cache folder is where this machine keeps intermediate results, not an input
+    recorded = {key: value for key, value in config.items() if key != "cache"}
+    portable = _relative_paths(recorded, Path(base) if base is not None else None)
     dumped = yaml.safe_dump(portable, allow_unicode=True, sort_keys=True, width=100)
     lines += ["  " + line for line in dumped.rstrip().splitlines()]
     lines += ["", "corpus (sha256  status  file):"]

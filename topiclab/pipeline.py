@@ -586,6 +586,8 @@ def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -
     parameters, seed, the topiclab version, the source of the model code (a checkout's
     version does not change with every edit) and the versions of the fitting libraries.
     """
+    from topiclab.models._base import FIT_REVISION
+
     digest = hashlib.sha256()
     for matrix in (vectorized.bow, vectorized.tfidf):
         matrix = matrix.tocsr()
@@ -602,6 +604,7 @@ def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -
         "version": __version__,
         "code": cachefiles.code_digest("models", "evaluate", "vectorize"),
         **_libraries("gensim", "scikit-learn", "numpy", "scipy", "tomotopy"),
+        "fit_revision": FIT_REVISION,
     }
     digest.update(json.dumps(description, sort_keys=True, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()[:32]

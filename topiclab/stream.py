@@ -893,6 +893,7 @@ class StreamedLDA(LDA):
                 gamma_threshold=self.gamma_threshold,
                 minimum_probability=0.0,
                 random_state=self.seed_,
+                dtype=np.float64,  # as LDA: float32 differs between BLAS kernels
             )
             if plan is not None:
                 for topic, ids in zip(plan.topics, plan.term_ids, strict=True):

@@ -15,6 +15,10 @@ import pandas as pd
 
 RESULT_FORMAT_VERSION = 1
 
+# Topic-word weights (each in [0, 1]) closer than this many decimals count as tied when
+# terms are ranked: the fits agree to ~1e-13 across BLAS kernels.
+RANK_DECIMALS = 10
+
 
 @dataclass
 class TopicResult:
@@ -80,12 +84,23 @@ class TopicResult:
 
         Ties are broken by vocabulary order so the answer is deterministic.
         """
-        ranked = np.argsort(-self.topic_word, axis=1, kind="stable")[:, :n]
+        ranked = self._ranked(n)
         return [[self.vocab[j] for j in row] for row in ranked]
+
+    def _ranked(self, n: int) -> np.ndarray:
+        """Column indices of each topic's ``n`` heaviest terms, ties in vocabulary order.
+
+        Weights are compared at ``RANK_DECIMALS`` decimals: terms used in exactly the same
+        units get the same weight up to the last bits, and those bits differ between BLAS
+        kernels, so comparing them exactly would pick a different term of a tie on another
+        machine.
+        """
+        key = np.round(self.topic_word, RANK_DECIMALS)
+        return np.argsort(-key, axis=1, kind="stable")[:, :n]
 
     def to_frame(self, n: int = 10) -> pd.DataFrame:
         """Tidy table of the top ``n`` terms: ``model, topic, rank, term, weight``."""
-        ranked = np.argsort(-self.topic_word, axis=1, kind="stable")[:, :n]
+        ranked = self._ranked(n)
         rows = [
             {
                 "model": self.model,

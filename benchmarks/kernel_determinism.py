@@ -1,0 +1,156 @@
+"""Do the figures come out byte-identical under two BLAS / SIMD kernels?
+
+Builds ``analysis.yaml`` twice, each in its own subprocess with its own output folder and
+its own cache (a shared cache would hand the second build the first one's fits):
+
+- ``haswell``: ``OPENBLAS_CORETYPE=Haswell`` and numpy's AVX-512 dispatch disabled
+  (``NPY_DISABLE_CPU_FEATURES``), the AVX2 code paths any x86-64 machine of the last
+  decade runs;
+- ``native``: ``OPENBLAS_CORETYPE``, ``OPENBLAS_L2_SIZE`` and ``NPY_DISABLE_CPU_FEATURES``
+  unset, so OpenBLAS and numpy pick the best kernel of this CPU (AVX-512 where there is one).
+
+then compares the SHA-256 of every file of the two output folders, and, with ``--against``,
+of a third folder (e.g. the committed ``figures/``). Each build sees the project mirrored
+under a temporary folder (inputs symlinked at their relative places), so its ENVIRONMENT.txt
+matches the committed one. Differing text files get their first differing lines printed.
+Exit status 0 when every file agrees, 1 otherwise (2 if a build failed). On a machine
+without AVX-512 both builds run the same kernels and the check proves nothing about AVX-512.
+
+Usage (from the project folder; the two builds run at once: 30-90 s on 2 shared cores)::
+
+    .venv/bin/python benchmarks/kernel_determinism.py --against figures
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+import hashlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from topiclab.config import load_config
+
+NO_AVX512 = "AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
+KERNEL_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "NPY_DISABLE_CPU_FEATURES")
+SETTINGS = {
+    "haswell": {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": NO_AVX512},
+    "native": {},
+}
+
+
+def kernel_env(setting: str) -> dict[str, str]:
+    """This process's environment with the kernel variables of ``setting`` (others unset)."""
+    env = {k: v for k, v in os.environ.items() if k not in KERNEL_VARIABLES}
+    # the Makefile's settings: one BLAS thread, fixed hash seed
+    env.update(
+        OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0"
+    )
+    env.update(SETTINGS[setting])
+    return env
+
+
+def start_build(config: Path, root: Path, setting: str) -> subprocess.Popen:
+    """Start ``topiclab run`` with the project mirrored under ``root/<setting>``.
+
+    The inputs inside the project (corpus, metadata, lexicon) are symlinked at the same
+    relative places and the output goes to the same relative folder, with a fresh cache
+    ``root/<setting>/.cache``: ENVIRONMENT.txt, which records paths relative to the output's
+    parent, then reads as the committed one does.
+    """
+    project = config.parent
+    folder = root / setting
+    folder.mkdir(parents=True)
+    resolved = load_config(config)
+    overrides = {
+        "output": _mirror(resolved["output"], project, folder, link=False),
+        "cache": str(folder / ".cache"),
+    }
+    for key, value in (
+        ("corpus.path", resolved["corpus"]["path"]),
+        ("corpus.metadata", resolved["corpus"]["metadata"]),
+        ("themes.lexicon", resolved["themes"]["lexicon"]),
+    ):
+        if value is not None:
+            overrides[key] = _mirror(value, project, folder, link=True)
+    command = [sys.executable, "-m", "topiclab.cli", "run", str(config)]
+    for key, value in overrides.items():
+        command += ["--set", f"{key}={value}"]
+    with open(folder / "build.log", "wb") as log:  # the child keeps its own copy open
+        return subprocess.Popen(command, env=kernel_env(setting), stdout=log, stderr=log)
+
+
+def _mirror(path: str, project: Path, folder: Path, *, link: bool) -> str:
+    """``path``'s place under ``folder`` (a symlink to it if ``link``), if it lies in the
+    project; paths outside the project are used as they are."""
+    relative = os.path.relpath(path, project)
+    if relative.startswith(".."):
+        return path
+    target = folder / relative
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if link:
+        target.symlink_to(path)
+    return str(target)
+
+
+def digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, by relative path (hidden files skipped)."""
+    out = {}
+    for path in sorted(folder.rglob("*")):
+        relative = path.relative_to(folder)
+        if path.is_file() and not any(part.startswith(".") for part in relative.parts):
+            out[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def compare(a: Path, b: Path, label: str) -> list[str]:
+    """Files that differ (or exist on one side only) between two output folders."""
+    da, db = digests(a), digests(b)
+    differing = sorted(f for f in da.keys() | db.keys() if da.get(f) != db.get(f))
+    print(f"{label}: {len(da.keys() | db.keys())} files, {len(differing)} differ")
+    for name in differing:
+        print(f"  {name}" + ("" if name in da and name in db else " (only on one side)"))
+        if name.endswith((".csv", ".txt", ".md")) and name in da and name in db:
+            lines_a = (a / name).read_text(encoding="utf-8").splitlines()
+            lines_b = (b / name).read_text(encoding="utf-8").splitlines()
+            diff = list(difflib.unified_diff(lines_a, lines_b, lineterm="", n=0))[2:8]
+            print("\n".join(f"      {line[:160]}" for line in diff))
+    return differing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--config", type=Path, default=Path("analysis.yaml"))
+    parser.add_argument(
+        "--against", type=Path, help="also compare with this folder (e.g. the committed figures)"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the two build folders")
+    args = parser.parse_args(argv)
+    root = Path(tempfile.mkdtemp(prefix="kernel_determinism_"))
+    started = time.perf_counter()
+    builds = {s: start_build(args.config.resolve(), root, s) for s in SETTINGS}
+    failed = [s for s, process in builds.items() if process.wait() != 0]
+    print(f"two builds in {time.perf_counter() - started:.0f} s (in {root})")
+    if failed:
+        for setting in failed:
+            print(f"build {setting} failed; its log: {root / setting / 'build.log'}")
+        return 2
+    config = args.config.resolve()
+    output = os.path.relpath(load_config(config)["output"], config.parent)
+    a, b = root / "haswell" / output, root / "native" / output
+    differing = compare(a, b, "haswell vs native")
+    if args.against is not None:
+        differing += compare(a, args.against, f"haswell vs {args.against}")
+    if not args.keep:
+        import shutil
+
+        shutil.rmtree(root)
+    return 1 if differing else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
