@@ -135,6 +135,31 @@ def _has_tables(*names: str, columns: Mapping[str, Sequence[str]] | None = None)
     return check
 
 
+def _has_groups(table: str, column: str, what: str, model: str | None = None):
+    """A check that a prevalence table has rows with a known ``column`` (for ``model``).
+
+    ``compare`` leaves out documents without a year or locality, so an undated corpus
+    writes ``theme_prevalence_by_year.csv`` with its header and no rows: the figure is then
+    skipped with the reason, and the run goes on.
+    """
+
+    def check(tables: Tables) -> str:
+        frame = tables.get(table)
+        if frame is None:
+            return f"{table} was not written"
+        if column not in frame.columns:
+            return f"{table} has no {column} column"
+        known = frame[frame[column].notna()]
+        if known.empty:
+            return f"no document has a known {what} ({table} has no rows)"
+        if model is not None and "model" in known.columns:
+            if model not in set(known["model"].astype(str)):
+                return f"{table} has no rows for model {model!r} (not in models.names)"
+        return ""
+
+    return check
+
+
 # rows of the locality heatmaps; more localities than this are in the table, not the figure
 MAX_LOCALITIES = 30
 # panels per row of the top-terms figures
@@ -170,7 +195,7 @@ def _locality_spec(model: str, label: str) -> FigureSpec:
         caption=f"Mean theme share per locality ({label}), with 95% bootstrap intervals.",
         size=(7.0, 3.6),
         draw=draw,
-        needs=_has_model("theme_prevalence_by_locality.csv", model),
+        needs=_has_groups("theme_prevalence_by_locality.csv", "locality", "locality", model),
     )
 
 
@@ -254,7 +279,7 @@ def _registry() -> dict[str, FigureSpec]:
             caption="Mean theme share per year for each measure, with 95% bootstrap intervals.",
             size=(7.0, 4.0),
             draw=_draw_year,
-            needs=_has_tables("theme_prevalence_by_year.csv"),
+            needs=_has_groups("theme_prevalence_by_year.csv", "year", "year"),
         ),
         _terms_spec("lda", "LDA"),
         _terms_spec("nmf", "NMF"),
@@ -593,10 +618,14 @@ def figures_readme(
     skipped: Mapping[str, str],
     *,
     extra: Mapping[str, tuple[str, str, str]] | None = None,
+    note: str = "",
 ) -> str:
     """``figures/README.md``: every figure, the function that draws it, the tables behind it.
 
     ``extra`` adds rows for other outputs: file name -> (producer, source, description).
+    Figures that were not drawn are listed first, each with its reason (an undated corpus
+    has no figure by year, a run of one model no alignment); ``note`` is a paragraph put
+    before the table.
     """
     files = {Path(p).name for p in written}
     lines = [
@@ -608,8 +637,17 @@ def figures_readme(
         "`figures.dpi` of the config). `tables/topic_terms.csv` (top terms with weights) is",
         "written by the figure stage from the fitted models; every other table by the analysis.",
         "Rebuilding from the same tables gives the same bytes. Versions, config, seed and",
-        "corpus checksums: `ENVIRONMENT.txt`.",
+        "corpus checksums: `ENVIRONMENT.txt`; status, times and checksums of the run that",
+        "wrote this folder: `run.json`.",
         "",
+    ]
+    if note:
+        lines += [note, ""]
+    if skipped:
+        lines += ["Not drawn, for lack of data or settings:", ""]
+        lines += [f"- `{name}`: {reason}" for name, reason in sorted(skipped.items())]
+        lines.append("")
+    lines += [
         "| figure | files | drawn by | tables | shows |",
         "|---|---|---|---|---|",
     ]
@@ -643,8 +681,9 @@ def environment_text(
 ) -> str:
     """``figures/ENVIRONMENT.txt``: package versions, the config, the seed, corpus checksums.
 
-    Nothing time-dependent is written, and paths in the config are made relative to
-    ``base`` (the project folder), so the file is the same on every clone.
+    Nothing time-dependent is written, paths in the config are made relative to ``base``
+    (the project folder), and the cache folder is left out (it changes no result and is
+    where this machine keeps it), so the file is the same on every clone.
     """
     lines = ["# Environment of the figures (generated; do not edit)", ""]
     lines.append(f"python: {platform.python_version()}")
@@ -657,7 +696,9 @@ def environment_text(
     for variable in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
         lines.append(f"{variable}: {os.environ.get(variable, 'unset')}")
     lines += ["", f"seed: {config.get('seed')}", "", "config:"]
-    portable = _relative_paths(config, Path(base) if base is not None else None)
+    # the cache folder changes no number and is machine-specific (often in a home folder)
+    recorded = {key: value for key, value in config.items() if key != "cache"}
+    portable = _relative_paths(recorded, Path(base) if base is not None else None)
     dumped = yaml.safe_dump(portable, allow_unicode=True, sort_keys=True, width=100)
     lines += ["  " + line for line in dumped.rstrip().splitlines()]
     lines += ["", "corpus (sha256  status  file):"]
@@ -703,6 +744,8 @@ def write_figures(
     lda_result: Any = None,
     bow: Any = None,
     lexicon: Any = None,
+    folder: str | Path | None = None,
+    skipped_out: dict[str, str] | None = None,
 ) -> list[Path]:
     """The figure stage: every figure, the pyLDAvis page, README.md and ENVIRONMENT.txt.
 
@@ -722,6 +765,12 @@ def write_figures(
         The bag-of-words counts ``lda_result`` was fitted on.
     lexicon : Lexicon, optional
         Where the theme labels come from (default: the shipped lexicon).
+    folder : str or Path, optional
+        Where the tables are read from and the outputs written (default: ``output``).
+        :func:`topiclab.pipeline.run` passes its staging folder: the outputs of a reused
+        stage are then linked there from ``output``, and the files record ``output``.
+    skipped_out : dict, optional
+        Filled with figure name -> why it was not drawn.
 
     Returns
     -------
@@ -729,7 +778,8 @@ def write_figures(
         Every output of the stage, sorted (also when it was skipped).
     """
     output = Path(config["output"])
-    tables_dir = output / "tables"
+    target = Path(folder) if folder is not None else output
+    tables_dir = target / "tables"
     settings = dict(config.get("figures", {}))
     language = settings.get("language", "en")
     formats = tuple(settings.get("formats", ("pdf", "png")))
@@ -748,14 +798,18 @@ def write_figures(
     reused = _reuse(stamp_path, key, output) if stamp_path is not None else None
     if reused is not None:
         logger.info("figures: inputs unchanged, %d outputs reused", len(reused))
-        return reused
+        if skipped_out is not None:
+            skipped_out.update(_stamped_skips(stamp_path))
+        if target == output:
+            return reused
+        return [_link_or_copy(path, target / path.name) for path in reused]
 
     written, skipped = build_figures(
-        tables_dir, output, language=language, formats=formats, dpi=dpi, lexicon=lexicon
+        tables_dir, target, language=language, formats=formats, dpi=dpi, lexicon=lexicon
     )
     extra: dict[str, tuple[str, str, str]] = {}
     if lda_result is not None and bow is not None:
-        written.append(write_ldavis(lda_result, bow, output / LDAVIS_FILE))
+        written.append(write_ldavis(lda_result, bow, target / LDAVIS_FILE))
         extra[LDAVIS_FILE] = (
             "topiclab.figures.write_ldavis",
             "the chosen LDA model and its bag of words",
@@ -763,22 +817,15 @@ def write_figures(
             " its topics count from 1, so its topic k is topic k-1 of the tables).",
         )
     else:
-        (output / LDAVIS_FILE).unlink(missing_ok=True)
+        (target / LDAVIS_FILE).unlink(missing_ok=True)
         skipped["ldavis_lda"] = "no LDA model in this run (or figures.ldavis is false)"
         logger.warning("figures: no LDA model in this run, so no pyLDAvis page")
-    manifest_path = tables_dir / "manifest.csv"
-    manifest = pd.read_csv(manifest_path, dtype="string") if manifest_path.exists() else None
-    written.append(
-        atomic_write_text(output / "README.md", figures_readme(written, skipped, extra=extra))
-    )
-    written.append(
-        atomic_write_text(
-            output / "ENVIRONMENT.txt", environment_text(config, manifest=manifest, base=base)
-        )
-    )
-    _remove_stale(output, {Path(p).name for p in written})
+    written += write_notes(config, target, written, skipped, extra=extra)
+    _remove_stale(target, {Path(p).name for p in written})
     written = sorted(written)
-    stamp = {"key": key, "outputs": outputs_digest(written)}
+    if skipped_out is not None:
+        skipped_out.update(skipped)
+    stamp = {"key": key, "outputs": outputs_digest(written), "skipped": skipped}
     if stamp_path is not None:
         atomic_write_text(stamp_path, json.dumps(stamp, indent=1, sort_keys=True) + "\n")
     return written
@@ -835,6 +882,55 @@ def _reuse(stamp_path: Path, key: str, output: Path) -> list[Path] | None:
     return paths
 
 
+def write_notes(
+    config: Mapping[str, Any],
+    folder: Path,
+    written: Iterable[Path],
+    skipped: Mapping[str, str],
+    *,
+    extra: Mapping[str, tuple[str, str, str]] | None = None,
+    note: str = "",
+) -> list[Path]:
+    """Write ``README.md`` (what was drawn, what was not and why) and ``ENVIRONMENT.txt``.
+
+    The tables are read from ``folder/tables``; paths in ENVIRONMENT.txt are relative to the
+    parent of ``config["output"]`` (where the output ends up, not the staging folder).
+    """
+    output = Path(config["output"])
+    base = output.resolve().parent
+    manifest_path = folder / "tables" / "manifest.csv"
+    manifest = pd.read_csv(manifest_path, dtype="string") if manifest_path.exists() else None
+    readme = figures_readme(written, skipped, extra=extra, note=note)
+    environment = environment_text(config, manifest=manifest, base=base)
+    return [
+        atomic_write_text(folder / "README.md", readme),
+        atomic_write_text(folder / "ENVIRONMENT.txt", environment),
+    ]
+
+
+def _stamped_skips(stamp_path: Path | None) -> dict[str, str]:
+    """The figures not drawn by the build a stamp records (for a reused stage)."""
+    if stamp_path is None:
+        return {}
+    try:
+        return dict(json.loads(stamp_path.read_text(encoding="utf-8")).get("skipped", {}))
+    except (OSError, ValueError, AttributeError):
+        return {}
+
+
+def _link_or_copy(source: Path, target: Path) -> Path:
+    """Put a reused output into the staging folder: a hard link (same bytes, same mtime),
+    or a copy with its times where the file system has no hard links."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.link(source, target)
+    except OSError:
+        import shutil
+
+        shutil.copy2(source, target)
+    return target
+
+
 def _remove_stale(output: Path, keep: set[str]) -> None:
     # Only files this stage could have written: registered figure names in figure formats.
     for name in FIGURES:
@@ -844,13 +940,20 @@ def _remove_stale(output: Path, keep: set[str]) -> None:
                 path.unlink()
 
 
-def figure_stage(fitted: Any, config: Mapping[str, Any]) -> list[Path]:
+def figure_stage(
+    fitted: Any,
+    config: Mapping[str, Any],
+    *,
+    folder: str | Path | None = None,
+    skipped_out: dict[str, str] | None = None,
+) -> list[Path]:
     """The figure stage of :func:`topiclab.pipeline.run`, after the table stages.
 
     Writes ``tables/topic_terms.csv`` (the term weights behind the top-terms figures) from
     the fitted models, then every figure, the pyLDAvis page of the LDA model, README.md and
-    ENVIRONMENT.txt (see :func:`write_figures`). ``figures.enabled: false`` writes the table
-    only.
+    ENVIRONMENT.txt (see :func:`write_figures`). ``figures.enabled: false`` draws no figure
+    but still writes README.md (saying so) and ENVIRONMENT.txt (the seed and config of the
+    tables).
 
     Parameters
     ----------
@@ -858,6 +961,11 @@ def figure_stage(fitted: Any, config: Mapping[str, Any]) -> list[Path]:
         The fitted models (``results``) and the vectorized corpus (``vectorized.bow``).
     config : dict
         The run configuration.
+    folder : str or Path, optional
+        Where the tables are and the outputs go (default: ``config["output"]``); the run
+        passes its staging folder.
+    skipped_out : dict, optional
+        Filled with figure name -> why it was not drawn.
 
     Returns
     -------
@@ -868,7 +976,8 @@ def figure_stage(fitted: Any, config: Mapping[str, Any]) -> list[Path]:
     from topiclab.themes import load_lexicon
 
     settings = config.get("figures", {})
-    tables = Path(config["output"]) / "tables"
+    target = Path(folder) if folder is not None else Path(config["output"])
+    tables = target / "tables"
     results = fitted.results
     # A table like the others (notebooks read it too), so written even without figures.
     terms = write_table(
@@ -877,10 +986,23 @@ def figure_stage(fitted: Any, config: Mapping[str, Any]) -> list[Path]:
     )
     if not settings.get("enabled", True):
         logger.info("figures: skipped (figures.enabled is false)")
-        return [terms]
+        skipped = {name: "figures.enabled is false" for name in FIGURES}
+        if skipped_out is not None:
+            skipped_out.update(skipped)
+        notes = write_notes(
+            config, target, [], {}, note="No figure was drawn: `figures.enabled` is false."
+        )
+        return [terms, *notes]
     lda = results.get("lda") if settings.get("ldavis", True) else None
     lexicon = load_lexicon(config.get("themes", {}).get("lexicon"))
     return [
         terms,
-        *write_figures(config, lda_result=lda, bow=fitted.vectorized.bow, lexicon=lexicon),
+        *write_figures(
+            config,
+            lda_result=lda,
+            bow=fitted.vectorized.bow,
+            lexicon=lexicon,
+            folder=target,
+            skipped_out=skipped_out,
+        ),
     ]
