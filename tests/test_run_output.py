@@ -324,3 +324,12 @@ def test_documents_without_a_year_are_counted_as_documents(caplog):
     with caplog.at_level(logging.WARNING, logger="topiclab.themes"):
         compare(shares, by="year", n_boot=10, random_state=0, themes=["t"])
     assert "2 of 3 documents have no year" in caplog.text
+
+
+def test_a_cache_left_inside_an_output_by_a_failed_first_run_is_not_a_strangers_file(tmp_path):
+    output = tmp_path / "out"
+    (output / ".cache" / "tokens").mkdir(parents=True)
+    pipeline.check_output(output, output / ".cache")  # the cache alone: accepted
+    (output / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(ValueError, match="did not write"):
+        pipeline.check_output(output, output / ".cache")

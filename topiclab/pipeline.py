@@ -12,6 +12,7 @@ the topiclab version, so a second run with the same inputs refits nothing.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
@@ -177,7 +178,9 @@ def check_output(output: Path, cache: str | Path | None = None) -> None:
             f"cannot write output {output}: {parent} is not a writable folder; "
             "choose another --output"
         )
-    if output.is_dir() and any(output.iterdir()):
+    # a cache kept inside the output (see _carry_cache) is not a stranger's file
+    own = {_top_folder(output, cache)} if cache else set()
+    if output.is_dir() and any(p.name not in own for p in output.iterdir()):
         if not any((output / marker).exists() for marker in _OUTPUT_MARKERS):
             raise ValueError(
                 f"output folder {output} holds files topiclab did not write, and a run replaces "
@@ -185,6 +188,15 @@ def check_output(output: Path, cache: str | Path | None = None) -> None:
             )
         if not os.access(output, os.W_OK | os.X_OK):
             raise ValueError(f"output folder {output} is not writable; choose another --output")
+
+
+def _top_folder(output: Path, inner: str | Path) -> str | None:
+    """The name of the entry of ``output`` that holds ``inner``, if ``inner`` is inside it."""
+    try:
+        parts = Path(inner).resolve().relative_to(output.resolve()).parts
+    except ValueError:
+        return None
+    return parts[0] if parts else None
 
 
 def _make_staging(output: Path) -> Path:
@@ -203,7 +215,7 @@ def _clean_leftovers(output: Path) -> None:
     A run killed between its two renames leaves the previous output as
     ``<output>.replaced-<pid>`` and no ``<output>``: that folder is the last complete output.
     """
-    for leftover in sorted(output.parent.glob(f"{output.name}.*-*")):
+    for leftover in sorted(output.parent.glob(f"{glob.escape(output.name)}.*-*")):
         kind, _, pid = leftover.name[len(output.name) + 1 :].rpartition("-")
         if kind not in ("staging", "replaced") or not pid.isdigit() or _alive(int(pid)):
             continue
@@ -228,7 +240,11 @@ def _alive(pid: int) -> bool:
 
 
 def _carry_cache(config: dict[str, Any], output: Path, staging: Path) -> None:
-    """A cache kept inside the output folder moves into the new output, not away with the old."""
+    """A cache kept inside the output folder moves into the new output, not away with the old.
+
+    Such a cache is written during the run (it is not part of the output set), so a failed
+    run may have added entries to it; every other file of the old output is left untouched.
+    """
     if not config.get("cache") or not output.is_dir():
         return
     cache = Path(config["cache"]).resolve()
@@ -244,9 +260,15 @@ def _carry_cache(config: dict[str, Any], output: Path, staging: Path) -> None:
 def _swap_in(staging: Path, output: Path) -> None:
     """Replace ``output`` by ``staging``: old aside, new in, old deleted (two renames)."""
     aside = output.with_name(f"{output.name}.replaced-{os.getpid()}")
-    if output.exists():
+    had_output = output.exists()
+    if had_output:
         output.rename(aside)
-    staging.rename(output)
+    try:
+        staging.rename(output)
+    except BaseException:
+        if had_output:
+            aside.rename(output)  # the previous output back in place
+        raise
     shutil.rmtree(aside, ignore_errors=True)
 
 
