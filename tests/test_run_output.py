@@ -333,3 +333,20 @@ def test_a_cache_left_inside_an_output_by_a_failed_first_run_is_not_a_strangers_
     (output / "notes.txt").write_text("mine", encoding="utf-8")
     with pytest.raises(ValueError, match="did not write"):
         pipeline.check_output(output, output / ".cache")
+
+
+def test_warnings_of_fits_in_worker_processes_are_counted_in_the_calling_stage(caplog):
+    import numpy as np
+    from scipy import sparse
+
+    from topiclab.evaluate import fit_topic_models
+
+    matrix = sparse.csr_matrix(np.random.default_rng(0).random((20, 12)))
+    vocab = [f"w{j}" for j in range(12)]
+    tasks = [("nmf", 3, seed, matrix, vocab, {"max_iter": 1}, None) for seed in range(3)]
+    with caplog.at_level(logging.WARNING, logger="topiclab.progress"):
+        with summarised_warnings("refits"):
+            results = list(fit_topic_models(tasks, n_jobs=2))
+    assert len(results) == 3
+    lines = [r.getMessage() for r in caplog.records if "ConvergenceWarning" in r.getMessage()]
+    assert len(lines) == 1 and lines[0].startswith("stage refits: 3 ConvergenceWarnings")

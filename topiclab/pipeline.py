@@ -2,7 +2,11 @@
 
 Each stage is a small function over plain data that calls the library; this module only
 orders the stages, caches the expensive ones and decides where their outputs go. Every table
-goes to ``<output>/tables/`` through :func:`topiclab.io.write_table` (atomic, reproducible).
+goes to ``<output>/tables/`` through :func:`topiclab.io.write_table` (atomic, reproducible),
+by way of a staging folder that replaces the output as a whole when the run has finished
+(see :func:`run`); ``run.json`` records the run. Each stage shows a progress bar on a
+terminal and logs the library warnings it raised once, with their count
+(:mod:`topiclab.progress`).
 
 Stages: ingest -> units -> tokens -> vectorize -> model selection -> fit -> themes. The token
 cache is the preprocessor's own (keyed by text and settings); fitted models are cached as
