@@ -350,3 +350,21 @@ def test_warnings_of_fits_in_worker_processes_are_counted_in_the_calling_stage(c
     assert len(results) == 3
     lines = [r.getMessage() for r in caplog.records if "ConvergenceWarning" in r.getMessage()]
     assert len(lines) == 1 and lines[0].startswith("stage refits: 3 ConvergenceWarnings")
+
+
+def test_gensims_logged_warnings_are_counted_once_per_stage(caplog):
+    import numpy as np
+    from scipy import sparse
+
+    from topiclab import LDA
+
+    counts = sparse.csr_matrix(np.random.default_rng(0).integers(0, 3, size=(6, 10)))
+    vocab = [f"w{j}" for j in range(10)]
+    with caplog.at_level(logging.WARNING):
+        with summarised_warnings("fit"):
+            for seed in range(3):
+                LDA(2, passes=1, iterations=5, random_state=seed).fit(counts, vocab=vocab)
+    messages = [record.getMessage() for record in caplog.records]
+    assert not [m for m in messages if m.startswith("too few updates")]
+    summary = [m for m in messages if "gensim warning" in m]
+    assert len(summary) == 1 and summary[0].startswith("stage fit: 3 gensim warnings (too few")

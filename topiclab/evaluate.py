@@ -313,7 +313,10 @@ def select_k(
         n_jobs=n_jobs,
     )
     with tqdm(
-        total=len(tasks), desc="select_k", disable=None if progress is None else not progress
+        total=len(tasks),
+        desc="model selection",
+        unit="fit",
+        disable=None if progress is None else not progress,
     ) as bar:
         for (model, k, _), result in zip(tasks, results, strict=True):
             fits.setdefault((model, k), []).append(result)

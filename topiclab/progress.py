@@ -2,8 +2,9 @@
 
 Progress bars (tqdm) are drawn on standard error only when it is a terminal, so a run
 whose output goes to a log file or a CI job stays silent. Library warnings that repeat once
-per fit (scikit-learn's ``ConvergenceWarning``, say) are recorded while a stage runs and
-logged once with their count when it ends, instead of being printed hundreds of times.
+per fit (scikit-learn's ``ConvergenceWarning``, gensim's logged "too few updates") are
+recorded while a stage runs and logged once with their count when it ends, instead of being
+printed hundreds of times.
 """
 
 from __future__ import annotations
@@ -20,6 +21,24 @@ from tqdm.auto import tqdm
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+#: libraries whose logged warnings repeat once per fit; they are counted, not printed
+LOGGING_LIBRARIES: tuple[str, ...] = ("gensim",)
+
+
+class _LibraryWarnings(logging.Filter):
+    """Holds back WARNING records of :data:`LOGGING_LIBRARIES` (errors and INFO pass)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        library = record.name.split(".", 1)[0]
+        if record.levelno == logging.WARNING and library in LOGGING_LIBRARIES:
+            self.records.append(record)
+            return False
+        return True
 
 
 def progress(
@@ -79,6 +98,13 @@ def summarised_warnings(stage: str) -> Iterator[Counter[tuple[str, str]]]:
         Counts by ``(category name, message)``, filled when the block ends.
     """
     counts: Counter[tuple[str, str]] = Counter()
+    # on the handlers, not the loggers: a library's loggers may be created during the stage,
+    # and a handler sees the records of all of them (lastResort prints when none is set up)
+    held = _LibraryWarnings()
+    handlers = [*logging.getLogger().handlers, logging.lastResort]
+    handlers = [handler for handler in handlers if handler is not None]
+    for handler in handlers:
+        handler.addFilter(held)
     with warnings.catch_warnings(record=True) as caught:
         # "always": a warning repeated from the same line must be counted every time,
         # not shown once by the default filter and then lost from the count
@@ -86,11 +112,16 @@ def summarised_warnings(stage: str) -> Iterator[Counter[tuple[str, str]]]:
         try:
             yield counts
         finally:
+            for handler in handlers:
+                handler.removeFilter(held)
             by_kind: Counter[str] = Counter()
             first: dict[str, str] = {}
-            for item in caught:
-                name = item.category.__name__
-                message = str(item.message).strip().splitlines()[0] if str(item.message) else ""
+            found = [(item.category.__name__, str(item.message)) for item in caught]
+            # a record reaches every handler: count each once
+            unique = {id(record): record for record in held.records}.values()
+            found += [(f"{r.name.split('.')[0]} warning", r.getMessage()) for r in unique]
+            for name, text in found:
+                message = text.strip().splitlines()[0] if text.strip() else ""
                 counts[name, message] += 1
                 by_kind[name] += 1
                 first.setdefault(name, message)
