@@ -368,3 +368,12 @@ def test_gensims_logged_warnings_are_counted_once_per_stage(caplog):
     assert not [m for m in messages if m.startswith("too few updates")]
     summary = [m for m in messages if "gensim warning" in m]
     assert len(summary) == 1 and summary[0].startswith("stage fit: 3 gensim warnings (too few")
+
+
+def test_run_json_is_ignored_by_git_in_the_committed_figures(repo_root):
+    # run.json holds times: `make figures` must leave `git status` clean
+    if not (repo_root / ".git").exists():
+        pytest.skip("not a git checkout")
+    for path in ("figures/run.json", "figures.staging-123/tables/units.csv"):
+        ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=repo_root, check=False)
+        assert ignored.returncode == 0, path
