@@ -27,7 +27,7 @@
 corpus = "../corpus"  # your folder of articles (or a .csv / .jsonl / .parquet table)
 metadata = None  # a curated metadata table; None = <folder>/metadata.csv when present
 output = "my_corpus_results"  # tables go to <output>/tables, figures to <output>
-cache = "my_corpus_results/.cache"  # reused by the next run; delete it to start afresh
+cache = "my_corpus_cache"  # reused by the next run; delete it to start afresh
 unit = "paragraph"  # document | paragraph | window
 models = ["lda", "nmf"]
 k = None  # an integer fits exactly K topics and skips model selection
@@ -70,7 +70,10 @@ manifest.groupby(["status", "reason"], dropna=False).size().rename("files").to_f
 # %% [markdown]
 # ## The figures
 #
-# `README.md` in the output says which function and table each figure comes from.
+# `README.md` in the output says which function and table each figure comes from, and which
+# figures were not drawn and why: a corpus without dates has no figure by year, a run of one
+# model no LDA-NMF alignment. The tables are all written either way (empty but with their
+# columns when there is nothing to compare). Each run replaces the whole output folder.
 
 # %%
 display(Markdown((Path(output) / "README.md").read_text(encoding="utf-8")))

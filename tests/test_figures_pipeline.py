@@ -12,6 +12,7 @@ import pytest
 
 from topiclab.cli import main
 from topiclab.figures import FIGURES, LDAVIS_FILE
+from topiclab.pipeline import RUN_RECORD
 
 FAST = [
     "--k",
@@ -35,10 +36,11 @@ def _run(repo_root: Path, output: Path, cache: Path, *extra: str) -> None:
 
 
 def _files(folder: Path) -> dict[str, bytes]:
+    """Every file of an output by relative path, but run.json: it records the run's times."""
     return {
         str(path.relative_to(folder)): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file()
+        if path.is_file() and path.relative_to(folder) != Path(RUN_RECORD)
     }
 
 

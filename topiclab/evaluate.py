@@ -8,6 +8,7 @@ corpus are gathered once (:class:`CoherenceScorer`) and reused for every model a
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import combinations
 from typing import Any
@@ -312,7 +313,10 @@ def select_k(
         n_jobs=n_jobs,
     )
     with tqdm(
-        total=len(tasks), desc="select_k", disable=None if progress is None else not progress
+        total=len(tasks),
+        desc="model selection",
+        unit="fit",
+        disable=None if progress is None else not progress,
     ) as bar:
         for (model, k, _), result in zip(tasks, results, strict=True):
             fits.setdefault((model, k), []).append(result)
@@ -355,12 +359,28 @@ def fit_topic_models(tasks: Sequence[FitTask], n_jobs: int = 1) -> Iterable[Topi
     from joblib import Parallel, delayed
 
     parallel = Parallel(n_jobs=n_jobs, return_as="generator")
-    return parallel(delayed(_fit_one)(*task) for task in tasks)
+    return _rewarned(parallel(delayed(_fit_recording)(*task) for task in tasks))
 
 
 def _fit_one(model, k, seed, matrix, vocab, params, unit_ids) -> TopicResult:
     estimator = (LDA if model == "lda" else NMF)(k, random_state=seed, **dict(params))
     return estimator.fit(matrix, vocab=list(vocab), unit_ids=unit_ids).result_
+
+
+def _fit_recording(*task) -> tuple[TopicResult, list[tuple[type[Warning], str]]]:
+    """A fit in a worker process: its warnings are returned, not printed by the worker."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _fit_one(*task)
+    return result, [(item.category, str(item.message)) for item in caught]
+
+
+def _rewarned(outputs) -> Iterable[TopicResult]:
+    # raised again in the calling process, where the run counts them once per stage
+    for result, caught in outputs:
+        for category, message in caught:
+            warnings.warn(message, category, stacklevel=2)
+        yield result
 
 
 def _shared(result: TopicResult, shared: list[str]) -> np.ndarray:

@@ -6,6 +6,7 @@ write the same bytes, so every output goes through these functions.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import tempfile
@@ -29,11 +30,37 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
+@functools.cache
+def current_umask() -> int:
+    """The process's file-creation mask, read once.
+
+    Linux reports it in ``/proc/self/status``; elsewhere it can only be read by setting it
+    (``os.umask``) and setting it back, which is done once, here, and cached.
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def file_mode() -> int:
+    """Permissions of a new file under the user's umask (``0o666 & ~umask``, e.g. 0644)."""
+    return 0o666 & ~current_umask()
+
+
 def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     """Call ``write(tmp_path)`` and move the finished file to ``path``.
 
     The temporary file lives in the target folder so the final rename is atomic
-    on the same file system.
+    on the same file system. ``mkstemp`` creates it readable by the owner only (0600);
+    it gets the permissions any new file of the user gets (``0o666 & ~umask``) before it
+    takes its name, so a table is as readable by a colleague as a file saved by hand.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -42,6 +69,7 @@ def atomic_write(path: str | Path, write: Callable[[Path], None]) -> Path:
     tmp_path = Path(tmp_name)
     try:
         write(tmp_path)
+        os.chmod(tmp_path, file_mode())
         os.replace(tmp_path, path)
     except BaseException:
         tmp_path.unlink(missing_ok=True)

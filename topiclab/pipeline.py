@@ -2,7 +2,11 @@
 
 Each stage is a small function over plain data that calls the library; this module only
 orders the stages, caches the expensive ones and decides where their outputs go. Every table
-goes to ``<output>/tables/`` through :func:`topiclab.io.write_table` (atomic, reproducible).
+goes to ``<output>/tables/`` through :func:`topiclab.io.write_table` (atomic, reproducible),
+by way of a staging folder that replaces the output as a whole when the run has finished
+(see :func:`run`); ``run.json`` records the run. Each stage shows a progress bar on a
+terminal and logs the library warnings it raised once, with their count
+(:mod:`topiclab.progress`).
 
 Stages: ingest -> units -> tokens -> vectorize -> model selection -> fit -> themes. The token
 cache is the preprocessor's own (keyed by text and settings); fitted models are cached as
@@ -12,12 +16,16 @@ the topiclab version, so a second run with the same inputs refits nothing.
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import json
 import logging
+import os
+import platform
 import shutil
 import tempfile
 from dataclasses import dataclass
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +33,8 @@ import numpy as np
 import pandas as pd
 
 from topiclab import __version__, cachefiles
-from topiclab.io import write_table
+from topiclab.io import atomic_write_text, write_table
+from topiclab.progress import progress, summarised_warnings
 
 logger = logging.getLogger(__name__)
 
@@ -67,36 +76,243 @@ class Fitted:
 def run(config: dict[str, Any]) -> list[Path]:
     """Run the pipeline described by ``config`` (see :func:`topiclab.load_config`).
 
+    The run writes into a staging folder next to ``config["output"]``
+    (``<output>.staging-<pid>``, same file system) and swaps it in only when every stage
+    has finished: the output folder then holds exactly this run's files (tables, figures,
+    README.md, ENVIRONMENT.txt, run.json), and a run that fails or is killed leaves the
+    previous output as it was. The run owns the whole output folder: a folder holding files
+    topiclab did not write is refused rather than replaced.
+
     Returns
     -------
     list of Path
-        Every file written, in the order written.
+        Every file written (under the output folder), in the order written.
     """
-    tables = Path(config["output"]) / "tables"
+    output = Path(config["output"])
+    check_output(output, config.get("cache"))
+    started = _now()
+    staging = _make_staging(output)
+    try:
+        with summarised_warnings("run"):
+            written, skipped = _run_stages(config, staging)
+        written.append(
+            atomic_write_text(
+                staging / RUN_RECORD,
+                run_record(config, staging, started=started, skipped=skipped),
+            )
+        )
+        _carry_cache(config, output, staging)
+        _swap_in(staging, output)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    logger.info("run: %d files in %s", len(written), output)
+    return [output / path.relative_to(staging) for path in written]
+
+
+def _run_stages(config: dict[str, Any], folder: Path) -> tuple[list[Path], dict[str, str]]:
+    """Every stage, writing into ``folder``; returns the files and the figures not drawn."""
+    tables = folder / "tables"
     written: list[Path] = []
-    corpus = stage_ingest(config)
+    with summarised_warnings("ingest"):
+        corpus = stage_ingest(config)
     written += corpus.write_tables(tables)
-    units = stage_units(corpus.documents, config)
-    tokens = stage_tokens(units, config)
+    with summarised_warnings("units"):
+        units = stage_units(corpus.documents, config)
+    with summarised_warnings("tokens"):
+        tokens = stage_tokens(units, config)
     units = units.assign(n_tokens=[len(t) for t in tokens])
     written.append(write_table(units_table(units), tables / "units.csv"))
-    vectorized = stage_vectorize(tokens, config)
-    selection, chosen = stage_model_selection(vectorized, tokens, config)
+    with summarised_warnings("vectorize"):
+        vectorized = stage_vectorize(tokens, config)
+    with summarised_warnings("model selection"):
+        selection, chosen = stage_model_selection(vectorized, tokens, config)
     written.append(write_table(selection, tables / "model_selection.csv"))
-    refits = stage_fit(vectorized, units, config, chosen)
+    with summarised_warnings("fit"):
+        refits = stage_fit(vectorized, units, config, chosen)
     fitted = Fitted(units=units, tokens=tokens, vectorized=vectorized, refits=refits)
-    for name, frame in stage_themes(fitted, config).items():
+    with summarised_warnings("themes"):
+        theme_tables = stage_themes(fitted, config)
+    for name, frame in theme_tables.items():
         written.append(write_table(frame, tables / f"{name}.csv"))
-    logger.info("wrote %d tables to %s", len(written), tables)
-    written += stage_figures(fitted, config)
-    return written
+    logger.info("wrote %d tables", len(written))
+    from topiclab.figures import figure_stage
+
+    skipped: dict[str, str] = {}
+    with summarised_warnings("figures"):
+        figures = figure_stage(fitted, config, folder=folder, skipped_out=skipped)
+    return written + figures, skipped
 
 
 def stage_figures(fitted: Fitted, config: dict[str, Any]) -> list[Path]:
-    """Figures from the tables just written (reused when their inputs are unchanged)."""
+    """Figures from the tables in ``<output>/tables`` (reused when their inputs are unchanged).
+
+    Writes straight into the output folder; :func:`run` instead draws into its staging folder.
+    """
     from topiclab.figures import figure_stage
 
     return figure_stage(fitted, config)
+
+
+# ------------------------------------------------------------------------------ the output set
+
+#: the record of the run in the output folder (times: not compared between builds)
+RUN_RECORD = "run.json"
+#: what a folder written by topiclab holds; one with other files is not replaced
+_OUTPUT_MARKERS = (RUN_RECORD, "tables/manifest.csv")
+
+
+def check_output(output: Path, cache: str | Path | None = None) -> None:
+    """Refuse an output folder the run cannot own, before any expensive step.
+
+    Raises
+    ------
+    ValueError
+        If ``output`` is a file, its parent folder cannot be written (the staging folder
+        goes there), or it is a folder with files that no topiclab run wrote (a run replaces
+        the whole folder, so ``--output ~/Documents`` must not empty it).
+    """
+    if output.exists() and not output.is_dir():
+        raise ValueError(f"output {output} is a file; give a folder (--output DIR)")
+    parent = output.parent
+    while not parent.exists() and parent != parent.parent:
+        parent = parent.parent
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise ValueError(
+            f"cannot write output {output}: {parent} is not a writable folder; "
+            "choose another --output"
+        )
+    # a cache kept inside the output (see _carry_cache) is not a stranger's file
+    own = {_top_folder(output, cache)} if cache else set()
+    if output.is_dir() and any(p.name not in own for p in output.iterdir()):
+        if not any((output / marker).exists() for marker in _OUTPUT_MARKERS):
+            raise ValueError(
+                f"output folder {output} holds files topiclab did not write, and a run replaces "
+                "the whole folder; choose a new or empty folder (--output DIR)"
+            )
+        if not os.access(output, os.W_OK | os.X_OK):
+            raise ValueError(f"output folder {output} is not writable; choose another --output")
+
+
+def _top_folder(output: Path, inner: str | Path) -> str | None:
+    """The name of the entry of ``output`` that holds ``inner``, if ``inner`` is inside it."""
+    try:
+        parts = Path(inner).resolve().relative_to(output.resolve()).parts
+    except ValueError:
+        return None
+    return parts[0] if parts else None
+
+
+def _make_staging(output: Path) -> Path:
+    """A fresh ``<output>.staging-<pid>`` next to the output; leftovers of dead runs go first."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    _clean_leftovers(output)
+    staging = output.with_name(f"{output.name}.staging-{os.getpid()}")
+    shutil.rmtree(staging, ignore_errors=True)
+    staging.mkdir()  # mode 0o777 & ~umask, like any folder of the user
+    return staging
+
+
+def _clean_leftovers(output: Path) -> None:
+    """Remove the staging folders of killed runs; put back an output a killed swap set aside.
+
+    A run killed between its two renames leaves the previous output as
+    ``<output>.replaced-<pid>`` and no ``<output>``: that folder is the last complete output.
+    """
+    for leftover in sorted(output.parent.glob(f"{glob.escape(output.name)}.*-*")):
+        kind, _, pid = leftover.name[len(output.name) + 1 :].rpartition("-")
+        if kind not in ("staging", "replaced") or not pid.isdigit() or _alive(int(pid)):
+            continue
+        if kind == "replaced" and not output.exists():
+            logger.warning("run: restoring %s, set aside by a run that was killed", output)
+            leftover.rename(output)
+        else:
+            logger.info("run: removing %s, left by a run that was killed", leftover)
+            shutil.rmtree(leftover, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def _carry_cache(config: dict[str, Any], output: Path, staging: Path) -> None:
+    """A cache kept inside the output folder moves into the new output, not away with the old.
+
+    Such a cache is written during the run (it is not part of the output set), so a failed
+    run may have added entries to it; every other file of the old output is left untouched.
+    """
+    if not config.get("cache") or not output.is_dir():
+        return
+    cache = Path(config["cache"]).resolve()
+    try:
+        inside = cache.relative_to(output.resolve())
+    except ValueError:
+        return
+    if cache.exists() and inside.parts:
+        (staging / inside).parent.mkdir(parents=True, exist_ok=True)
+        cache.rename(staging / inside)
+
+
+def _swap_in(staging: Path, output: Path) -> None:
+    """Replace ``output`` by ``staging``: old aside, new in, old deleted (two renames)."""
+    aside = output.with_name(f"{output.name}.replaced-{os.getpid()}")
+    had_output = output.exists()
+    if had_output:
+        output.rename(aside)
+    try:
+        staging.rename(output)
+    except BaseException:
+        if had_output:
+            aside.rename(output)  # the previous output back in place
+        raise
+    shutil.rmtree(aside, ignore_errors=True)
+
+
+def run_record(
+    config: dict[str, Any], folder: Path, *, started: str, skipped: dict[str, str]
+) -> str:
+    """``run.json``: status, times, config digest, corpus checksum and versions of a run.
+
+    The corpus checksum is the SHA-256 of ``tables/manifest.csv`` (each input file's
+    SHA-256, status and reason), so two runs on the same inputs share it; the config digest
+    is the SHA-256 of the config as sorted JSON. Times are UTC, ISO 8601.
+    """
+    from importlib import metadata as importlib_metadata
+
+    manifest = folder / "tables" / "manifest.csv"
+    versions = {"topiclab": __version__, "python": platform.python_version()}
+    for package in ("numpy", "gensim", "scikit-learn", "pandas", "pyvi"):
+        try:
+            versions[package] = importlib_metadata.version(package)
+        except importlib_metadata.PackageNotFoundError:
+            versions[package] = "not installed"
+    record = {
+        "status": "complete",
+        "started": started,
+        "finished": _now(),
+        "config_sha256": hashlib.sha256(
+            json.dumps(config, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8")
+        ).hexdigest(),
+        "corpus_sha256": hashlib.sha256(manifest.read_bytes()).hexdigest()
+        if manifest.is_file()
+        else None,
+        "seed": config.get("seed"),
+        "figures_not_drawn": dict(sorted(skipped.items())),
+        "versions": versions,
+    }
+    return json.dumps(record, indent=1, ensure_ascii=False) + "\n"
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 # ------------------------------------------------------------------------------------ stages
@@ -157,7 +373,7 @@ def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]
             n_jobs=where.n_jobs,
             backend=where.backend if scheduler else settings["backend"],
             cache_dir=cache,
-            progress=False,
+            progress=None,  # a bar over the units on a terminal only
         )
         tokens = preprocessor.transform(units["text"].tolist())
     logger.info(
@@ -259,7 +475,7 @@ def stage_model_selection(
             random_state=int(config["seed"]),
             lda_params=lda_params,
             nmf_params=nmf_params,
-            progress=False,
+            progress=None,  # a bar over the fits of the grid on a terminal only
             n_jobs=_fit_jobs(config),
         )
         if cached is not None:
@@ -318,7 +534,12 @@ def stage_fit(
             (name, k, seed + r, matrix, vectorized.vocab, params, unit_ids) for r, _ in missing
         ]
         logger.info("fit: %s K=%d, %d refit(s) to fit", name, k, len(tasks))
-        results = fit_topic_models(tasks, n_jobs=_fit_jobs(config))
+        results = progress(
+            fit_topic_models(tasks, n_jobs=_fit_jobs(config)),
+            desc=f"refits {name} K={k}",
+            total=len(tasks),
+            unit="fit",
+        )
         for (r, cached), result in zip(missing, results, strict=True):
             fits[name][r] = result
             if cached is not None:

@@ -49,6 +49,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from topiclab.progress import progress
+
 logger = logging.getLogger(__name__)
 
 OTHER = "other"
@@ -747,9 +749,11 @@ def compare(
     documents = _documents_for_compare(shares, value_columns)
     dropped = _missing_group(documents, by_columns)
     if dropped.any():
+        # one row per document and measure and refit: count the documents themselves
         logger.warning(
-            "compare: %d document rows have no %s and are left out",
-            int(dropped.sum()),
+            "compare: %d of %d documents have no %s and are left out",
+            documents.loc[dropped, "doc_id"].nunique(),
+            documents["doc_id"].nunique(),
             "/".join(by_columns),
         )
         documents = documents[~dropped]
@@ -757,7 +761,10 @@ def compare(
     seed = random_state if random_state is not None else np.random.SeedSequence().entropy
     alpha = (1 - level) / 2
     rows = []
-    for key, group in documents.groupby([*model_key, *by_columns], sort=True, dropna=True):
+    groups = documents.groupby([*model_key, *by_columns], sort=True, dropna=True)
+    for key, group in progress(
+        groups, desc=f"bootstrap by {'/'.join(by_columns)}", total=groups.ngroups, unit="group"
+    ):
         key = key if isinstance(key, tuple) else (key,)
         stack = _replicate_stack(group, value_columns)  # (R, n, T)
         n_docs = stack.shape[1]
