@@ -41,7 +41,6 @@ import pandas as pd
 from IPython.display import Image, Markdown, display
 
 from topiclab import load_config, run
-from topiclab.config import merge_config, parse_override
 
 settings = {
     "corpus": {"path": str(Path(corpus).resolve()), "metadata": metadata},
@@ -51,9 +50,8 @@ settings = {
     "output": str(Path(output).resolve()),
     "cache": str(Path(cache).resolve()) if cache else None,
 }
-config = load_config(None, settings)
-for assignment in overrides:
-    config = merge_config(config, parse_override(assignment))
+# the settings and the overrides are checked together, before any work
+config = load_config(None, [settings, *overrides])
 written = run(config)
 print(f"{len(written)} files written to {output}")
 

@@ -88,6 +88,11 @@ def run(config: dict[str, Any]) -> list[Path]:
     list of Path
         Every file written (under the output folder), in the order written.
     """
+    from topiclab.preflight import preflight
+
+    # the whole config and every path it names are checked before the first expensive step,
+    # also for a config built in Python (a notebook) rather than by the CLI
+    preflight(config)
     output = Path(config["output"])
     check_output(output, config.get("cache"))
     started = _now()

@@ -77,6 +77,7 @@ from topiclab.corpus.dedup import find_duplicates
 from topiclab.corpus.htmltext import html_to_text, looks_like_html, markdown_to_text
 from topiclab.corpus.places import infer_place, place_of, source_tags
 from topiclab.io import sha256_bytes, sha256_file, write_table
+from topiclab.progress import progress
 
 METADATA_FIELDS = [
     "title",
@@ -525,7 +526,8 @@ def _iter_folder_inputs(
 
 
 def _folder_inputs(root: Path, metadata_path: Path | None, options: dict[str, Any]) -> list[_Input]:
-    return list(_iter_folder_inputs(root, metadata_path, options))
+    inputs = _iter_folder_inputs(root, metadata_path, options)
+    return list(progress(inputs, desc="documents", unit="file"))
 
 
 def _single_input(root: Path, options: dict[str, Any]) -> _Input:
@@ -665,7 +667,7 @@ def _table_inputs(path: Path, options: dict[str, Any]) -> tuple[list[_Input], li
     id_column = next((c for c in ("doc_id", "id") if c in columns), None)
     entries = [
         _table_entry(f"{path.name}#{number}", record, options, id_column)
-        for number, record in records
+        for number, record in progress(records, desc="documents", unit="row")
     ]
     extra = set(columns) - {text_column, id_column}
     return entries, _reserved_notes(extra)
