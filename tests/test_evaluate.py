@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
+from gensim.corpora import Dictionary
 from gensim.models import CoherenceModel
+from gensim.topic_coherence.text_analysis import CorpusAccumulator, WordOccurrenceAccumulator
 from test_models_corpus import shipped_paragraphs
 
 from topiclab import LDA, NMF, TopicResult
@@ -16,12 +19,16 @@ from topiclab.evaluate import (
     CoherenceScorer,
     align,
     coherence,
+    count_cooccurrences,
     diversity,
     match_topics,
     select_k,
     stability,
 )
 from topiclab.vectorize import EmptyUnitsWarning, vectorize
+
+# the module, not the function topiclab.evaluate.coherence that shadows its name
+coherence_module = importlib.import_module("topiclab.evaluate.coherence")
 
 
 @pytest.fixture(scope="module")
@@ -44,32 +51,164 @@ def fits(vc) -> dict[str, TopicResult]:
     }
 
 
+def _gensim_scores(topics, texts, dictionary, measure) -> np.ndarray:
+    """A fresh gensim CoherenceModel for one topic set: the reference values."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # its log(0) and 0/0 of absent words
+        model = CoherenceModel(
+            topics=topics, texts=texts, dictionary=dictionary, coherence=measure, processes=1
+        )
+        return np.asarray(model.get_coherence_per_topic(), dtype=float)
+
+
 def test_shared_statistics_give_gensims_own_scores(tokens, vc, fits):
     scorer = CoherenceScorer(tokens, vc.dictionary).prepare(fits.values())
-    assert scorer.n_estimations == len(MEASURES)
+    # one counting pass for every measure and every topic set
+    assert scorer.n_estimations == 1
     for result in fits.values():
         scores = scorer.score(result)
         for measure in MEASURES:
-            fresh = CoherenceModel(
-                topics=result.top_terms(10),
-                texts=tokens,
-                dictionary=vc.dictionary,
-                coherence=measure,
-                processes=1,
-            )
-            np.testing.assert_allclose(scores[measure], fresh.get_coherence_per_topic())
+            fresh = _gensim_scores(result.top_terms(10), tokens, vc.dictionary, measure)
+            np.testing.assert_allclose(scores[measure], fresh, rtol=0, atol=1e-6)
     # scoring within the prepared words never reads the corpus again
-    assert scorer.n_estimations == len(MEASURES)
+    assert scorer.n_estimations == 1
 
 
-def test_coherence_table_covers_every_topic_of_every_model(tokens, vc, fits):
-    table = coherence(list(fits.values()), tokens, vc.dictionary)
-    assert list(table.columns) == ["model", "k", "topic", *MEASURES]
-    assert len(table) == 4 + 5
-    assert table.groupby("model")["topic"].nunique().to_dict() == {"lda": 4, "nmf": 5}
-    assert table[list(MEASURES)].notna().all().all()
-    with pytest.raises(ValueError, match="not in the dictionary"):
-        CoherenceScorer(tokens, vc.dictionary).score([["cán_bộ", "không_có_từ_này"]])
+# --------------------------------------------- coherence against gensim, VNTC-like texts
+
+CATEGORY_WORDS = {
+    "the_thao": "bóng_đá cầu_thủ trận đội_tuyển giải hlv sân thắng bàn thắng_lợi",
+    "phap_luat": "công_an điều_tra bị_cáo tòa án vụ cơ_quan tiền lừa_đảo hình_sự",
+    "suc_khoe": "bệnh bệnh_nhân bác_sĩ thuốc điều_trị bệnh_viện virus dịch sức_khỏe ăn",
+    "kinh_te": "giá doanh_nghiệp đầu_tư thị_trường tăng usd công_ty xuất_khẩu vốn lãi_suất",
+}
+COMMON_WORDS = "người năm ngày nước việt_nam hai mới thời_gian cho_biết tháng".split()
+
+
+def vntc_like_texts(n_docs: int = 300, seed: int = 0) -> list[list[str]]:
+    """Articles of one category each: Zipf-weighted category and common words, lengths
+    from empty through shorter than both windows (10, 110) to several hundred tokens."""
+    rng = np.random.default_rng(seed)
+    categories = [words.split() for words in CATEGORY_WORDS.values()]
+    texts = []
+    for i in range(n_docs):
+        words = categories[i % len(categories)] + COMMON_WORDS
+        weights = 1 / np.arange(1, len(words) + 1)
+        weights = rng.permutation(weights) / weights.sum()
+        length = int(rng.choice([0, 1, 5, 9, 10, 11, 60, 109, 110, 111, 250, 400]))
+        texts.append(list(rng.choice(words, size=length, p=weights)))
+    return texts
+
+
+@pytest.fixture(scope="module")
+def vntc_like():
+    texts = vntc_like_texts()
+    # "vắng_mặt" is in the dictionary but in no text: a top term that never occurs
+    dictionary = Dictionary([*texts, ["vắng_mặt"]])
+    rng = np.random.default_rng(1)
+    words = sorted({w for text in texts for w in text})
+    # a K grid with refits: topic sets sharing many words across topics and sets
+    topic_sets = [
+        [list(rng.choice(words, size=10, replace=False)) for _ in range(k)]
+        for k in (3, 5, 8)
+        for _ in range(2)
+    ]
+    # edge cases: an absent word, a word repeated in one topic, a two-word topic
+    edge = [
+        ["bóng_đá", "vắng_mặt", "cầu_thủ", "trận"],
+        ["bệnh", "thuốc", "bệnh", "bác_sĩ", "thuốc"],
+        ["giá", "usd"],
+    ]
+    return texts, dictionary, [*topic_sets, edge]
+
+
+def test_counts_equal_gensims_accumulators(vntc_like):
+    texts, dictionary, topic_sets = vntc_like
+    terms = sorted({w for topics in topic_sets for topic in topics for w in topic})
+    counts = count_cooccurrences(texts, terms, windows=(110, 10, 3, None))
+    ids = [dictionary.token2id[t] for t in terms]
+    for window in (110, 10, 3):
+        accumulator = WordOccurrenceAccumulator(set(ids), dictionary).accumulate(texts, window)
+        expected = np.array([[accumulator[a, b] for b in ids] for a in ids])
+        assert counts[window].n == accumulator.num_docs
+        np.testing.assert_array_equal(counts[window].matrix.toarray(), expected)
+    corpus = [dictionary.doc2bow(text) for text in texts]
+    documents = CorpusAccumulator(set(ids)).accumulate(corpus)
+    expected = np.array([[documents[a, b] if a != b else documents[a] for b in ids] for a in ids])
+    assert counts[None].n == len(texts)
+    np.testing.assert_array_equal(counts[None].matrix.toarray(), expected)
+
+
+def test_counts_in_sparse_sums_and_small_batches_are_the_same(vntc_like, monkeypatch):
+    texts, _, topic_sets = vntc_like
+    terms = sorted({w for topics in topic_sets for topic in topics for w in topic})
+    dense = count_cooccurrences(texts, terms)
+    # a large union is summed in scipy.sparse matrices, a long corpus in pair batches
+    monkeypatch.setattr(coherence_module, "_DENSE_TERMS", 4)
+    monkeypatch.setattr(coherence_module, "_PAIR_BATCH", 50)
+    sparse = count_cooccurrences(texts, terms, chunk_tokens=500)
+    for window, expected in dense.items():
+        assert sparse[window].n == expected.n
+        assert (sparse[window].matrix != expected.matrix).nnz == 0
+
+
+@pytest.mark.parametrize("measure", MEASURES)
+def test_coherence_equals_gensim_on_a_k_grid_with_edge_cases(vntc_like, measure):
+    texts, dictionary, topic_sets = vntc_like
+    scorer = CoherenceScorer(texts, dictionary, measures=[measure]).prepare(topic_sets)
+    for topics in topic_sets:
+        ours = scorer.score(topics)[measure].to_numpy()
+        np.testing.assert_allclose(
+            ours, _gensim_scores(topics, texts, dictionary, measure), rtol=0, atol=1e-6
+        )
+    assert scorer.n_estimations == 1
+    edge = scorer.score(topic_sets[-1])[measure]
+    if measure == "u_mass":
+        assert np.isfinite(edge).all()
+    else:  # gensim's own verdict on a topic with a word that never occurs
+        assert not np.isfinite(edge.iloc[0]) and np.isfinite(edge.iloc[1:]).all()
+
+
+def test_the_texts_are_read_once_for_a_whole_grid(vntc_like):
+    texts, dictionary, topic_sets = vntc_like
+
+    class Reads:
+        n = 0
+
+        def __iter__(self):
+            Reads.n += 1
+            return iter(texts)
+
+    grid, edge = topic_sets[:-1], topic_sets[-1]
+    scorer = CoherenceScorer(Reads(), dictionary).prepare(grid)
+    for topics in grid:
+        scorer.score(topics)
+    assert Reads.n == 1 and scorer.n_estimations == 1
+    # "vắng_mặt" is outside the prepared union: one more pass, for the larger union
+    assert "vắng_mặt" not in scorer.counts[110].terms
+    scorer.score(edge)
+    assert Reads.n == 2 and "vắng_mặt" in scorer.counts[110].terms
+
+
+def test_coherence_scores_plain_topic_lists(tokens, vc, fits):
+    result = fits["nmf"]
+    reference = coherence(result, tokens, vc.dictionary)
+    plain = coherence(result.top_terms(10), tokens, vc.dictionary)
+    assert plain["model"].eq("topics").all() and plain["k"].eq(5).all()
+    pd.testing.assert_frame_equal(
+        plain.drop(columns="model"), reference.drop(columns="model"), check_exact=True
+    )
+    # several lists, a dict of named sets, and no dictionary at all
+    several = coherence([result.top_terms(10), fits["lda"].top_terms(10)], tokens)
+    assert several["model"].unique().tolist() == ["topics_0", "topics_1"]
+    named = coherence({"mine": result.top_terms(10), "lda": fits["lda"]}, tokens)
+    assert named.groupby("model", sort=False).size().to_dict() == {"mine": 5, "lda": 4}
+    np.testing.assert_array_equal(
+        named.loc[named["model"] == "mine", list(MEASURES)].to_numpy(),
+        reference[list(MEASURES)].to_numpy(),
+    )
+    with pytest.raises(TypeError, match="list of topics"):
+        coherence(["cán_bộ", "đảng_viên"], tokens)
 
 
 def test_diversity_counts_unique_top_terms():

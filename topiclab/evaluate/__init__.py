@@ -1,9 +1,11 @@
 """Topic quality and model selection: coherence, diversity, seed stability, K grids,
 and the alignment of one model's topics with another's.
 
-Coherence is computed from each topic's top terms with gensim's ``CoherenceModel``, so
-LDA and NMF topics are scored the same way. The word co-occurrence statistics of a
-corpus are gathered once (:class:`CoherenceScorer`) and reused for every model and K.
+Coherence is computed from each topic's top terms, so LDA, NMF and any other model's
+topics are scored the same way, with the values of gensim's ``CoherenceModel``. The word
+co-occurrence counts of a corpus are gathered once, in one pass, for the union of every
+topic set scored (:class:`CoherenceScorer`, in :mod:`topiclab.evaluate.coherence`) and
+reused for every model and K.
 """
 
 from __future__ import annotations
@@ -15,168 +17,34 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from gensim.corpora import Dictionary
-from gensim.models import CoherenceModel
 from scipy.optimize import linear_sum_assignment
 from scipy.spatial.distance import jensenshannon
 from tqdm.auto import tqdm
 
+from topiclab.evaluate.coherence import (
+    MEASURES,
+    CoherenceScorer,
+    Cooccurrences,
+    Topics,
+    _as_topics,
+    coherence,
+    count_cooccurrences,
+)
 from topiclab.models import LDA, NMF, TopicResult
 from topiclab.models._base import MAX_SEED
 
 __all__ = [
     "MEASURES",
     "CoherenceScorer",
+    "Cooccurrences",
     "align",
     "coherence",
+    "count_cooccurrences",
     "diversity",
     "match_topics",
     "select_k",
     "stability",
 ]
-
-#: Coherence measures, each named as in Röder, Both & Hinneburg (2015).
-MEASURES = ("c_v", "c_npmi", "u_mass")
-
-Topics = Sequence[Sequence[str]]
-
-
-def _as_topics(topics: TopicResult | Topics, n: int) -> list[list[str]]:
-    if isinstance(topics, TopicResult):
-        return topics.top_terms(n)
-    return [list(topic)[:n] for topic in topics]
-
-
-class CoherenceScorer:
-    """Word co-occurrence statistics of one corpus, shared by every topic set scored.
-
-    gensim gathers the statistics only for the words of the topics it is given; this
-    object gathers them once for the union of all topic sets handed to :meth:`prepare`
-    and then scores any topic set within that union without reading the corpus again.
-    The scores equal those of a fresh ``CoherenceModel`` per topic set.
-
-    Parameters
-    ----------
-    texts : sequence of sequence of str
-        The tokenized units (sliding windows for ``c_v`` and ``c_npmi`` run over them).
-    dictionary : gensim.corpora.Dictionary
-        The vocabulary of the topics (``VectorizedCorpus.dictionary``).
-    measures : sequence of str, default=("c_v", "c_npmi", "u_mass")
-        Coherence measures to compute.
-    topn : int, default=10
-        Number of top terms per topic that are scored.
-
-    Attributes
-    ----------
-    n_estimations : int
-        How many times the corpus statistics were gathered (one per measure per
-        :meth:`prepare` that brought new words).
-    """
-
-    def __init__(
-        self,
-        texts: Sequence[Sequence[str]],
-        dictionary: Dictionary,
-        *,
-        measures: Sequence[str] = MEASURES,
-        topn: int = 10,
-    ) -> None:
-        unknown = set(measures) - set(MEASURES)
-        if unknown:
-            raise ValueError(f"unknown coherence measures {sorted(unknown)}; use {MEASURES}")
-        self.texts = [list(text) for text in texts]
-        self.dictionary = dictionary
-        self.measures = tuple(measures)
-        self.topn = topn
-        self.corpus = [dictionary.doc2bow(text) for text in self.texts]
-        self.n_estimations = 0
-        self._words: set[str] = set()
-        self._models: dict[str, CoherenceModel] = {}
-
-    def prepare(self, topic_sets: Iterable[TopicResult | Topics]) -> CoherenceScorer:
-        """Gather the statistics for every word of the given topic sets at once."""
-        words = {
-            w for topics in topic_sets for topic in _as_topics(topics, self.topn) for w in topic
-        }
-        absent = sorted(w for w in words if w not in self.dictionary.token2id)
-        if absent:
-            raise ValueError(f"topic words not in the dictionary: {', '.join(absent[:20])}")
-        if words <= self._words:
-            return self
-        self._words |= words
-        super_topic = sorted(self._words)
-        for measure in self.measures:
-            model = CoherenceModel(
-                topics=[super_topic],
-                texts=self.texts,
-                corpus=self.corpus,
-                dictionary=self.dictionary,
-                coherence=measure,
-                topn=len(super_topic),
-                processes=1,
-            )
-            model.estimate_probabilities()
-            self._models[measure] = model
-            self.n_estimations += 1
-        return self
-
-    def score(self, topics: TopicResult | Topics) -> pd.DataFrame:
-        """Coherence of each topic: one row per topic, one column per measure."""
-        topics = _as_topics(topics, self.topn)
-        if any(len(topic) < 2 for topic in topics):
-            raise ValueError("coherence needs at least 2 terms per topic")
-        self.prepare([topics])
-        frame = pd.DataFrame({"topic": np.arange(len(topics))})
-        for measure in self.measures:
-            model = self._models[measure]
-            # The accumulator holds a superset of these words, so gensim keeps it.
-            model.topics = topics
-            frame[measure] = np.asarray(model.get_coherence_per_topic(), dtype=float)
-        return frame
-
-
-def coherence(
-    results: TopicResult | Sequence[TopicResult],
-    texts: Sequence[Sequence[str]] | None = None,
-    dictionary: Dictionary | None = None,
-    *,
-    topn: int = 10,
-    measures: Sequence[str] = MEASURES,
-    scorer: CoherenceScorer | None = None,
-) -> pd.DataFrame:
-    """Per-topic coherence of one or more results, from one set of corpus statistics.
-
-    Parameters
-    ----------
-    results : TopicResult or sequence of TopicResult
-        Models to score (LDA and NMF alike: only their top terms count).
-    texts, dictionary : optional
-        Tokenized units and their dictionary; not needed when ``scorer`` is given.
-    topn : int, default=10
-        Top terms per topic.
-    measures : sequence of str, default=("c_v", "c_npmi", "u_mass")
-    scorer : CoherenceScorer, optional
-        Statistics already gathered for this corpus.
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``model, k, topic`` and one column per measure.
-    """
-    if isinstance(results, TopicResult):
-        results = [results]
-    if scorer is None:
-        if texts is None or dictionary is None:
-            raise ValueError("give texts and dictionary, or a prepared scorer")
-        scorer = CoherenceScorer(texts, dictionary, measures=measures, topn=topn)
-    scorer.prepare(results)
-    frames = []
-    for result in results:
-        frame = scorer.score(result)
-        frame.insert(0, "k", result.n_topics)
-        frame.insert(0, "model", result.model)
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
 
 
 def diversity(topics: TopicResult | Topics, n: int = 25) -> float:
