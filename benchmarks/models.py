@@ -8,7 +8,14 @@ co-occurrence statistics gathered once against a fresh CoherenceModel per model.
 
 Usage: python benchmarks/models.py [--data ../shared/data/vntc_20k.jsonl.gz] [--n 3000]
        [--tokenizer auto|topiclab|pyvi] [--passes 5] [--iterations 100] [--repeats 2]
-       [--sections quality overhead coherence seeded]
+       [--sections quality overhead coherence seeded coherence_grid]
+       [--coherence-grid 10 20 30] [--refits 3]
+
+The "coherence_grid" section (alone: --sections coherence_grid) fits NMF (init="random",
+so refits differ) at every K of --coherence-grid with --refits seeds and times topiclab's
+coherence of all those topic sets (one counting pass, then scoring) against one gensim
+CoherenceModel per topic set and measure (c_v, c_npmi, u_mass), with the largest
+difference between the two.
 
 The "seeded" section measures whether seeded LDA holds its themes: for a few VNTC
 categories it seeds one topic each with words of the category and reports, for a naive
@@ -132,9 +139,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sections",
         nargs="+",
-        choices=["quality", "overhead", "coherence", "seeded"],
-        default=["quality", "overhead", "coherence", "seeded"],
+        choices=["quality", "overhead", "coherence", "seeded", "coherence_grid"],
+        default=["quality", "overhead", "coherence", "seeded", "coherence_grid"],
     )
+    parser.add_argument("--coherence-grid", type=int, nargs="+", default=[10, 20, 30])
+    parser.add_argument("--refits", type=int, default=3)
     args = parser.parse_args(argv)
 
     if not args.data.exists():
@@ -162,6 +171,8 @@ def main(argv: list[str] | None = None) -> int:
         shared_coherence(vc, tokens, params, args.grid)
     if "seeded" in args.sections:
         seeded(vc, labels, K, params)
+    if "coherence_grid" in args.sections:
+        coherence_grid(vc, tokens, args.coherence_grid, args.refits)
     return 0
 
 
@@ -290,6 +301,71 @@ def shared_coherence(vc, tokens, params, grid) -> None:
     print(f"  shared statistics ({shared.n_estimations} accumulations) {t_shared:8.2f} s")
     print(f"  CoherenceModel per model ({3 * len(results)} accumulations) {t_naive:8.2f} s")
     print(f"  speed-up: {t_naive / t_shared:.2f}x; identical scores: {agree}")
+
+
+def coherence_grid(vc, tokens, grid, refits) -> None:
+    """One counting pass for a K grid x refits against one CoherenceModel per model."""
+    from topiclab.evaluate import _seeds
+
+    results = [
+        NMF(k, random_state=seed, init="random").fit(vc.tfidf, vocab=vc.vocab).result_
+        for k in grid
+        for seed in _seeds(SEED, refits)
+    ]
+    topic_sets = [r.top_terms(10) for r in results]
+    # Everything runs on one thread: CPU time of this process is the fair measure on a
+    # shared machine; wall time is shown beside it.
+    clocks = (time.process_time, time.perf_counter)
+    start = [clock() for clock in clocks]
+    scorer = CoherenceScorer(tokens, vc.dictionary).prepare(topic_sets)
+    t_count = [clock() - s for clock, s in zip(clocks, start, strict=True)]
+    ours = [scorer.score(topics) for topics in topic_sets]
+    t_ours = [clock() - s for clock, s in zip(clocks, start, strict=True)]
+    t_gensim = {m: [0.0, 0.0] for m in MEASURES}
+    diff = dict.fromkeys(MEASURES, 0.0)
+    same_nonfinite = True
+    for topics, mine in zip(topic_sets, ours, strict=True):
+        for measure in MEASURES:
+            start = [clock() for clock in clocks]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                reference = CoherenceModel(
+                    topics=topics,
+                    texts=tokens,
+                    dictionary=vc.dictionary,
+                    coherence=measure,
+                    processes=1,
+                ).get_coherence_per_topic()
+            for i, (clock, s) in enumerate(zip(clocks, start, strict=True)):
+                t_gensim[measure][i] += clock() - s
+            a, b = mine[measure].to_numpy(), np.asarray(reference, dtype=float)
+            finite = np.isfinite(a) & np.isfinite(b)
+            same_nonfinite &= bool(np.array_equal(a[~finite], b[~finite], equal_nan=True))
+            diff[measure] = max(diff[measure], float(np.abs(a[finite] - b[finite]).max()))
+    total = [sum(t[i] for t in t_gensim.values()) for i in range(2)]
+    n_words = len(scorer.counts[None].terms)
+    print(
+        f"\nCoherence of a K grid {grid} x {refits} refits ({len(results)} NMF topic sets, "
+        f"init='random', top 10 terms; union of {n_words} words), {sum(map(len, tokens)):,} tokens"
+    )
+    print("                                                CPU s     wall s")
+    rows = [
+        ("topiclab: one counting pass", t_count),
+        ("topiclab: pass + scoring all sets", t_ours),
+        *((f"gensim CoherenceModel per model, {m}", t_gensim[m]) for m in MEASURES),
+        ("gensim CoherenceModel per model, all", total),
+    ]
+    for label, (cpu, wall) in rows:
+        print(f"  {label:42s} {cpu:8.2f}  {wall:8.2f}")
+    print(
+        f"  speed-up: {total[0] / t_ours[0]:.1f}x CPU, {total[1] / t_ours[1]:.1f}x wall "
+        "(goal >= 20x)"
+    )
+    print(
+        "  max abs difference: "
+        + ", ".join(f"{m} {diff[m]:.2e}" for m in MEASURES)
+        + f" (goal <= 1e-6); same nan/inf topics: {same_nonfinite}"
+    )
 
 
 SEEDS_VNTC = {
