@@ -132,6 +132,8 @@ def test_counts_equal_gensims_accumulators(vntc_like):
         expected = np.array([[accumulator[a, b] for b in ids] for a in ids])
         assert counts[window].n == accumulator.num_docs
         np.testing.assert_array_equal(counts[window].matrix.toarray(), expected)
+    with pytest.raises(ValueError, match="positive integers"):
+        count_cooccurrences(texts, terms, windows=(0,))
     corpus = [dictionary.doc2bow(text) for text in texts]
     documents = CorpusAccumulator(set(ids)).accumulate(corpus)
     expected = np.array([[documents[a, b] if a != b else documents[a] for b in ids] for a in ids])

@@ -121,6 +121,8 @@ def count_cooccurrences(
     terms = list(terms)
     if len(set(terms)) != len(terms):
         raise ValueError("terms must be distinct")
+    if any(w is not None and (int(w) != w or w < 1) for w in windows):
+        raise ValueError(f"window sizes must be positive integers or None, got {windows}")
     index = {term: i for i, term in enumerate(terms)}
     n_terms = len(terms)
     totals = {w: _Sums(n_terms) for w in windows}
