@@ -20,7 +20,7 @@ method is also fitted with ``--seeds`` seeds (topiclab: one run per ``--seed``) 
 gives the first seed's NMI (what one run shows) beside the mean and range over the seeds.
 
 Usage: python benchmarks/defaults_nmi.py [--data ../shared/data/vntc_20k.jsonl.gz] [--n 2000]
-       [--k 10] [--jobs 1] [--seeds 3] [--work /tmp/topiclab_defaults_nmi] [--skip-baseline]
+       [--k 10] [--jobs 1] [--seeds 5] [--work /tmp/topiclab_defaults_nmi] [--skip-baseline]
 
 ``--work`` holds the sample, topiclab's output and its cache; it is emptied first so every
 run fits from scratch.
@@ -63,7 +63,7 @@ NUMBER_WORDS = frozenset(
     vạn triệu tỷ tỉ chục nửa rưỡi đôi
     một_số một_vài vài mấy mọi mỗi các những nhiều ít hầu_hết tất_cả toàn_bộ phần_lớn đa_số
     số_đông hàng_loạt hàng_trăm hàng_nghìn hàng_ngàn hàng_triệu hàng_chục vô_số
-    thứ_nhất thứ_hai thứ_ba
+    khoảng thứ thứ_nhất thứ_hai thứ_ba
     """.split()
 )
 
@@ -191,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--jobs", type=int, default=1, help="topiclab's --jobs")
     parser.add_argument("--work", type=Path, default=Path("/tmp/topiclab_defaults_nmi"))
     parser.add_argument(
-        "--seeds", type=int, default=3, help="fits per method: seeds SEED, SEED + 1, ..."
+        "--seeds", type=int, default=5, help="fits per method: seeds SEED, SEED + 1, ..."
     )
     parser.add_argument("--skip-baseline", action="store_true")
     args = parser.parse_args(argv)
