@@ -8,6 +8,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -243,6 +244,17 @@ def test_number_words_and_quantifiers_are_stopwords() -> None:
     kept = Preprocessor(number_stopwords=False).transform_one(text)
     assert numbers <= set(kept)
     assert numbers <= lists.number_stopwords()
+
+
+def test_a_run_drops_number_words_and_the_paper_config_keeps_them(repo_root) -> None:
+    from topiclab.pipeline import stage_tokens
+
+    units = pd.DataFrame({"text": ["Hai đội bóng thi đấu ba trận trước hàng nghìn khán giả."]})
+    shipped = stage_tokens(units, load_config(None, ["cache=null"]))
+    # analysis.yaml keeps the tokens its committed tables were built from
+    paper = stage_tokens(units, load_config(repo_root / "analysis.yaml", ["cache=null"]))
+    assert {"hai", "ba", "nghìn"}.isdisjoint(shipped[0]) and "khán_giả" in shipped[0]
+    assert {"hai", "ba", "nghìn"} <= set(paper[0])
 
 
 def test_term_and_number_options() -> None:
