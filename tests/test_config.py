@@ -302,3 +302,15 @@ def test_a_listening_scheduler_passes():
         server.bind(("127.0.0.1", 0))
         server.listen()
         check_scheduler(f"127.0.0.1:{server.getsockname()[1]}", timeout=2.0)
+
+
+def test_the_schema_defaults_are_the_shipped_defaults():
+    """The schema's own defaults and default_config.yaml say the same (they drifted once)."""
+    import warnings
+
+    from topiclab.settings import Settings, validate_config
+
+    with warnings.catch_warnings():
+        # pydantic warns when serialising a per-model mapping in a number-or-mapping field
+        warnings.simplefilter("ignore", UserWarning)
+        assert Settings().model_dump() == validate_config(default_config()).model_dump()

@@ -8,6 +8,7 @@ import sys
 import unicodedata
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -229,6 +230,33 @@ def test_stopword_options() -> None:
     assert "kỷ_luật" not in bare
 
 
+def test_number_words_and_quantifiers_are_stopwords() -> None:
+    # written-out numbers and quantifiers occur whatever the subject; they led VNTC topics
+    # ("hai", "triệu", "mọi") before they were stopwords (benchmarks/results/defaults.md)
+    text = (
+        "Hai đội bóng đã thi đấu ba trận trước hàng nghìn khán giả; một số cầu thủ nhận "
+        "thưởng hai triệu đồng, mọi người đều vui và khoảng bốn trăm vé được bán."
+    )
+    numbers = {"hai", "ba", "bốn", "nghìn", "triệu", "trăm", "một_số", "mọi", "khoảng"}
+    tokens = tokenize(text)
+    assert numbers.isdisjoint(tokens)
+    assert {"đội", "bóng", "thi_đấu", "trận", "khán_giả", "cầu_thủ", "vé"} <= set(tokens)
+    kept = Preprocessor(number_stopwords=False).transform_one(text)
+    assert numbers <= set(kept)
+    assert numbers <= lists.number_stopwords()
+
+
+def test_a_run_drops_number_words_and_the_paper_config_keeps_them(repo_root) -> None:
+    from topiclab.pipeline import stage_tokens
+
+    units = pd.DataFrame({"text": ["Hai đội bóng thi đấu ba trận trước hàng nghìn khán giả."]})
+    shipped = stage_tokens(units, load_config(None, ["cache=null"]))
+    # analysis.yaml keeps the tokens its committed tables were built from
+    paper = stage_tokens(units, load_config(repo_root / "analysis.yaml", ["cache=null"]))
+    assert {"hai", "ba", "nghìn"}.isdisjoint(shipped[0]) and "khán_giả" in shipped[0]
+    assert {"hai", "ba", "nghìn"} <= set(paper[0])
+
+
 def test_term_and_number_options() -> None:
     text = "kiểm điểm tự phê bình năm 2018 theo Nghị quyết TW4"
     assert "tự_phê_bình" in tokenize(text)
@@ -258,11 +286,17 @@ def test_every_shipped_term_is_one_token() -> None:
 
 
 def test_shipped_lists_are_normalized_and_documented() -> None:
-    for name in ["stopwords_vi.txt", "stopwords_domain.txt", "keep_words.txt", "terms.txt"]:
+    names = ["stopwords_vi.txt", "stopwords_domain.txt", "stopwords_numbers.txt"]
+    for name in [*names, "keep_words.txt", "terms.txt"]:
         text = lists.read_resource(name)
         assert text.startswith("# "), f"{name} lacks its provenance header"
         assert "Source" in text or "stopwordsiso" in text
-    for words in [lists.generic_stopwords(), lists.domain_stopwords(), lists.keep_words()]:
+    for words in [
+        lists.generic_stopwords(),
+        lists.domain_stopwords(),
+        lists.number_stopwords(),
+        lists.keep_words(),
+    ]:
         assert all(lists.as_token(word) == word for word in words)
     assert lists.read_resource("stopwords_vi.txt") == lists.convert_stopwordsiso()
     assert "tòa" in lists.generic_stopwords() and "toà" not in lists.generic_stopwords()

@@ -375,6 +375,7 @@ def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]
         preprocessor = Preprocessor(
             remove_names=settings["remove_names"],
             remove_places=settings["remove_places"],
+            number_stopwords=settings["number_stopwords"],
             n_jobs=where.n_jobs,
             backend=where.backend if scheduler else settings["backend"],
             cache_dir=cache,

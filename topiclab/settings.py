@@ -135,6 +135,7 @@ class PreprocessSettings(_Section):
 
     remove_names: StrictBool = _setting(True, "true or false")
     remove_places: StrictBool = _setting(True, "true or false")
+    number_stopwords: StrictBool = _setting(True, "true or false")
     n_jobs: Jobs = _setting(1, JOBS)
     backend: Literal["loky", "multiprocessing", "threading", "sequential", "dask"] = _setting(
         "loky", "a joblib backend: loky, multiprocessing, threading, sequential or dask"
@@ -144,7 +145,7 @@ class PreprocessSettings(_Section):
 class VectorizeSettings(_Section):
     """``vectorize``: the vocabulary filter."""
 
-    no_below: Count = _setting(2, "a whole number >= 0 (units a term must appear in)")
+    no_below: Count = _setting(5, "a whole number >= 0 (units a term must appear in)")
     no_above: Fraction = _setting(0.95, "a fraction in (0, 1] such as 0.95")
     keep_n: PositiveInt | None = _setting(20000, "a whole number >= 1, or null to keep every term")
 
@@ -155,7 +156,7 @@ SeedWords = dict[StrictStr, tuple[StrictStr, ...]]
 class LDASettings(_Section):
     """``models.lda``: options of :class:`topiclab.LDA`."""
 
-    passes: PositiveInt = _setting(20, "a whole number >= 1")
+    passes: PositiveInt = _setting(50, "a whole number >= 1")
     iterations: PositiveInt = _setting(400, "a whole number >= 1")
     alpha: (
         Literal["symmetric", "asymmetric", "auto"] | PositiveFloat | tuple[PositiveFloat, ...]

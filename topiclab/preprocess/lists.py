@@ -22,6 +22,7 @@ __all__ = [
     "domain_stopwords",
     "generic_stopwords",
     "keep_words",
+    "number_stopwords",
     "read_resource",
     "resource_digest",
     "terms",
@@ -80,6 +81,16 @@ def convert_stopwordsiso() -> str:
 def generic_stopwords() -> frozenset[str]:
     """Generic Vietnamese stopwords (``stopwords_vi.txt``, from stopwordsiso)."""
     return frozenset(as_token(word) for word in _entries("stopwords_vi.txt"))
+
+
+@cache
+def number_stopwords() -> frozenset[str]:
+    """Number words and quantifiers written as words (``stopwords_numbers.txt``).
+
+    "hai", "triệu", "một_số", "mọi": they occur in articles of every subject, so in topics
+    they crowd out the words that tell subjects apart.
+    """
+    return frozenset(as_token(word) for word in _entries("stopwords_numbers.txt"))
 
 
 @cache

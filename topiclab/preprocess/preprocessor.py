@@ -40,6 +40,7 @@ __all__ = ["Preprocessor", "tokenize"]
 _RESOURCES = (
     "stopwords_vi.txt",
     "stopwords_domain.txt",
+    "stopwords_numbers.txt",
     "keep_words.txt",
     "terms.txt",
     "abbreviations.tsv",
@@ -87,6 +88,7 @@ class _Settings:
     min_length: int
     generic_stopwords: bool
     domain_stopwords: bool
+    number_stopwords: bool
     extra_stopwords: tuple[str, ...]
     keep_words: tuple[str, ...] | None
 
@@ -120,6 +122,8 @@ class _Pipeline:
             stop |= lists.generic_stopwords()
         if s.domain_stopwords:
             stop |= lists.domain_stopwords()
+        if s.number_stopwords:
+            stop |= lists.number_stopwords()
         stop |= {lists.as_token(word) for word in s.extra_stopwords}
         keep = lists.keep_words() if s.keep_words is None else s.keep_words
         self.stopwords = frozenset(stop - {lists.as_token(word) for word in keep})
@@ -306,6 +310,9 @@ class Preprocessor:
         Drop the generic Vietnamese stopwords (``stopwords_vi.txt``, from stopwordsiso).
     domain_stopwords : bool, default=True
         Drop the genre's filler words (``stopwords_domain.txt``).
+    number_stopwords : bool, default=True
+        Drop number words and quantifiers written as words ("hai", "triệu", "một_số",
+        "mọi"; ``stopwords_numbers.txt``), which occur whatever the subject.
     extra_stopwords : iterable of str, default=()
         More stopwords, in token form or as written.
     keep_words : iterable of str, optional
@@ -357,6 +364,7 @@ class Preprocessor:
         min_length: int = 2,
         generic_stopwords: bool = True,
         domain_stopwords: bool = True,
+        number_stopwords: bool = True,
         extra_stopwords: Iterable[str] = (),
         keep_words: Iterable[str] | None = None,
         n_jobs: int = 1,
@@ -383,6 +391,7 @@ class Preprocessor:
         self.min_length = min_length
         self.generic_stopwords = generic_stopwords
         self.domain_stopwords = domain_stopwords
+        self.number_stopwords = number_stopwords
         self.extra_stopwords = extra_stopwords
         self.keep_words = keep_words
         self.n_jobs = n_jobs
@@ -433,6 +442,7 @@ class Preprocessor:
             "remove_acronyms",
             "generic_stopwords",
             "domain_stopwords",
+            "number_stopwords",
         ):
             if not isinstance(getattr(self, name), bool):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
@@ -462,6 +472,7 @@ class Preprocessor:
             min_length=self.min_length,
             generic_stopwords=self.generic_stopwords,
             domain_stopwords=self.domain_stopwords,
+            number_stopwords=self.number_stopwords,
             extra_stopwords=_as_tuple(self.extra_stopwords, "extra_stopwords") or (),
             keep_words=_as_tuple(self.keep_words, "keep_words"),
         )
