@@ -97,11 +97,18 @@ def _mirror(path: str, project: Path, folder: Path, *, link: bool) -> str:
     return str(target)
 
 
+#: the run's record holds its start and end times, so it differs on every build by design
+RUN_RECORD = "run.json"
+
+
 def digests(folder: Path) -> dict[str, str]:
-    """SHA-256 of every file under ``folder``, by relative path (hidden files skipped)."""
+    """SHA-256 of every file under ``folder``, by relative path (hidden files and the
+    time-stamped ``run.json`` skipped)."""
     out = {}
     for path in sorted(folder.rglob("*")):
         relative = path.relative_to(folder)
+        if relative.as_posix() == RUN_RECORD:
+            continue
         if path.is_file() and not any(part.startswith(".") for part in relative.parts):
             out[relative.as_posix()] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
