@@ -59,8 +59,11 @@ from topiclab.themes.passages import exemplars
 from topiclab.themes.shares import (
     document_shares,
     lexicon_shares,
+    mean_of_refits,
     share_columns,
+    stack_replicates,
     theme_shares,
+    weigh_units_by_tokens_seen,
 )
 
 __all__ = [
@@ -79,8 +82,11 @@ __all__ = [
     "lexicon_shares",
     "load_lexicon",
     "match_terms",
+    "mean_of_refits",
     "normalize_term",
     "share_columns",
+    "stack_replicates",
     "theme_shares",
     "topic_theme_membership",
+    "weigh_units_by_tokens_seen",
 ]

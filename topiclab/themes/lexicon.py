@@ -97,6 +97,24 @@ class Lexicon:
             raise ValueError(f"language must be 'en' or 'vi', got {language!r}")
         return {t.id: (t.label_en if language == "en" else t.label_vi) for t in self.themes}
 
+    def seed_words(self, min_weight: float) -> dict[str, list[str]]:
+        """The terms of each theme of weight at least ``min_weight``, to guide a model.
+
+        Parameters
+        ----------
+        min_weight : float
+            The lowest term weight kept (the lexicon's weights say how surely a term
+            indicates its theme; only the surest should pull a topic towards it).
+
+        Returns
+        -------
+        dict of str to list of str
+            Theme id -> its terms in lexicon order, for every theme (a theme with no term
+            that heavy maps to an empty list).
+        """
+        floor = float(min_weight)
+        return {t.id: [term for term, w in t.terms.items() if w >= floor] for t in self.themes}
+
     def weight_matrix(self, vocab: Sequence[str]) -> np.ndarray:
         """Weights of every theme over ``vocab``: array of shape (n_themes, len(vocab))."""
         index = {term: j for j, term in enumerate(vocab)}

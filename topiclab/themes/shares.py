@@ -240,3 +240,63 @@ def _attach_units(values: pd.DataFrame, units: pd.DataFrame, *, model: str) -> p
 def _check_level(level: str) -> None:
     if level not in ("unit", "document"):
         raise ValueError(f"level must be 'unit' or 'document', got {level!r}")
+
+
+def weigh_units_by_tokens_seen(units: pd.DataFrame, bow: Any) -> pd.DataFrame:
+    """``units`` with ``n_tokens`` replaced by the tokens a model saw in each unit.
+
+    A model sees only the tokens kept in the vocabulary. Weighing a unit by those (not by
+    all its tokens) means a unit the vocabulary filter left empty, whose doc-topic row is the
+    prior alone, does not count in its document's share (see :func:`document_shares`).
+
+    Parameters
+    ----------
+    units : DataFrame
+        The units table, one row per row of ``bow``, in the same order.
+    bow : sparse matrix or array of shape (n_units, n_terms)
+        The bag-of-words counts the model was fitted on.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``units`` whose ``n_tokens`` is the row sums of ``bow``.
+    """
+    seen = np.asarray(bow.sum(axis=1)).ravel()
+    if len(seen) != len(units):
+        raise ValueError(f"bow has {len(seen)} rows for {len(units)} units")
+    return units.assign(n_tokens=seen)
+
+
+def mean_of_refits(per_fit: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Unit shares averaged over refits of one model (seeds ``seed, seed + 1, ...``).
+
+    Parameters
+    ----------
+    per_fit : sequence of DataFrame
+        Unit-level :func:`theme_shares` of each refit; their rows are the same units in the
+        same order (every refit is fitted on the same matrix).
+
+    Returns
+    -------
+    DataFrame
+        The first refit's table with every share column replaced by the mean over refits
+        (the table itself when there is one refit).
+    """
+    if len(per_fit) == 1:
+        return per_fit[0]
+    mean = per_fit[0].copy()
+    columns = share_columns(mean)
+    mean[columns] = np.mean([frame[columns].to_numpy(dtype=float) for frame in per_fit], axis=0)
+    return mean
+
+
+def stack_replicates(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack document shares of several measures and refits, ``replicate`` the last column.
+
+    Measures have different bookkeeping columns (``n_hits`` only for the lexicon), so
+    ``pd.concat`` may place ``replicate`` anywhere; :func:`compare` reads the share columns
+    after ``weight`` and needs it out of the way.
+    """
+    stacked = pd.concat(frames, ignore_index=True)
+    columns = [c for c in stacked.columns if c != "replicate"]
+    return stacked[[*columns, "replicate"]]
