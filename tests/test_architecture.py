@@ -210,3 +210,9 @@ def test_vectorize_is_a_plain_module_with_a_vectorize_function():
     from topiclab.vectorize import vectorize
 
     assert vectorize([["a", "b"], ["a"]], no_below=1, no_above=1.0).vocab == ["a", "b"]
+
+
+def test_plotting_takes_labels_and_colours_as_mappings_and_imports_no_themes():
+    for module, path in _modules():
+        if module.startswith("topiclab.plotting"):
+            assert "themes" not in _imported_rooms(module, path), module

@@ -52,6 +52,7 @@ from topiclab.figures.render import (
     build_figures,
     figure_bytes,
     freeze_layout,
+    lexicon_labels,
     render_figure,
 )
 from topiclab.figures.stage import figure_stage, write_figures
@@ -77,6 +78,7 @@ __all__ = [
     "freeze_layout",
     "ldavis_data",
     "ldavis_html",
+    "lexicon_labels",
     "outputs_digest",
     "read_tables",
     "render_figure",

@@ -36,13 +36,32 @@ def render_figure(
     language: str = "en",
     labels: Mapping[str, str] | None = None,
 ) -> Figure:
-    """Draw one registered figure in the paper style and return it (not saved, not shown)."""
+    """Draw one registered figure in the paper style and return it (not saved, not shown).
+
+    ``labels`` (theme id -> label, with the lexicon's order and colours: see
+    :func:`topiclab.plotting.theme_labels`) default to the shipped lexicon's in ``language``.
+    """
+    if labels is None:
+        labels = lexicon_labels(language)
     # A bare Figure, not pyplot: no global figure manager, no GUI backend, and a notebook's
     # own backend is left alone. savefig renders PNG with Agg and PDF with the PDF backend.
     with plotting.paper_style({"svg.hashsalt": HASH_SALT}):
         fig = Figure(figsize=spec.size)
         spec.draw(tables, fig, language, labels)
     return fig
+
+
+def lexicon_labels(language: str = "en", lexicon: Any = None) -> plotting.ThemeLabels:
+    """The theme labels, order and colours of ``lexicon`` (default: the shipped one).
+
+    What the figures hand to the plot functions: plotting takes them as plain mappings and
+    never reads a lexicon itself.
+    """
+    if lexicon is None:
+        from topiclab.themes import load_lexicon
+
+        lexicon = load_lexicon()
+    return plotting.theme_labels(language, lexicon)
 
 
 def freeze_layout(fig: Figure, dpi: float, digits: int = 6) -> Figure:
@@ -126,7 +145,7 @@ def build_figures(
     if unknown:
         raise KeyError(f"unknown figures {unknown}; registered: {sorted(FIGURES)}")
     tables = read_tables(tables_dir)
-    labels = plotting.theme_labels(language, lexicon) if lexicon is not None else None
+    labels = lexicon_labels(language, lexicon)
     written: list[Path] = []
     skipped: dict[str, str] = {}
     for name in wanted:

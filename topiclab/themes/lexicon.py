@@ -24,8 +24,33 @@ _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 _MAX_PHRASE_TOKENS = 6
 _REQUIRED_FIELDS = ("id", "terms")
 # Optional: an English-only lexicon needs no Vietnamese label nor definition, and a theme
-# without a colour takes one from the palette (see topiclab.plotting.theme_colors).
+# without a colour takes one from the palette (see Lexicon.colours).
 _OPTIONAL_FIELDS = ("label_en", "label_vi", "definition", "colour")
+
+
+#: The colour of ``other`` (topics and units that match no theme) in every figure: grey.
+OTHER_COLOUR = "#bbbbbb"
+# Colours for themes whose entry gives none, in this order: Okabe and Ito's colour-blind-safe
+# set, then Paul Tol's "muted" scheme (the shipped lexicon's colours), then matplotlib's tab20.
+_PALETTE: tuple[str, ...] = (
+    "#e69f00",
+    "#56b4e9",
+    "#009e73",
+    "#f0e442",
+    "#0072b2",
+    "#d55e00",
+    "#cc79a7",
+    "#000000",
+    "#332288",
+    "#88ccee",
+    "#44aa99",
+    "#882255",
+    "#117733",
+    "#999933",
+    "#ddcc77",
+    "#cc6677",
+    "#aa4499",
+)
 
 
 class LexiconError(ValueError):
@@ -96,6 +121,37 @@ class Lexicon:
         if language not in ("en", "vi"):
             raise ValueError(f"language must be 'en' or 'vi', got {language!r}")
         return {t.id: (t.label_en if language == "en" else t.label_vi) for t in self.themes}
+
+    def colours(self) -> dict[str, str]:
+        """The colour of every theme, distinct within the lexicon, in lexicon order.
+
+        A theme takes the ``colour`` its entry gives, else the next colour of the palette
+        that no theme of this lexicon uses (Okabe and Ito's set, Paul Tol's muted scheme,
+        then matplotlib's ``tab20``; never the grey of ``other``). Colours repeat only when
+        a lexicon has more themes than that palette. The figures draw every theme in its
+        colour, so a researcher's lexicon never collides with the shipped one's colours.
+
+        Returns
+        -------
+        dict of str to str
+            Theme id -> hex colour.
+        """
+        from matplotlib import colormaps
+        from matplotlib import colors as mcolors
+
+        given = {t.id: mcolors.to_hex(t.colour) for t in self.themes if t.colour}
+        taken = {*given.values(), OTHER_COLOUR}
+        tab20 = [mcolors.to_hex(c) for c in colormaps["tab20"].colors]
+        pool = [c for c in dict.fromkeys([*_PALETTE, *tab20]) if c not in taken]
+        colours: dict[str, str] = {}
+        free = 0
+        for theme in self.themes:
+            if theme.id in given:
+                colours[theme.id] = given[theme.id]
+            else:
+                colours[theme.id] = pool[free % len(pool)]
+                free += 1
+        return colours
 
     def seed_words(self, min_weight: float) -> dict[str, list[str]]:
         """The terms of each theme of weight at least ``min_weight``, to guide a model.
