@@ -60,6 +60,8 @@ tables = read_tables(
     tables_dir, ["theme_prevalence_by_locality.csv", "theme_prevalence_by_year.csv"]
 )
 lexicon = load_lexicon()
+# the figures take their theme labels, order and colours from the lexicon
+labels = theme_labels(language, lexicon)
 
 # %% [markdown]
 # ## The themes
@@ -87,7 +89,7 @@ pd.DataFrame(
 by_locality = tables["theme_prevalence_by_locality.csv"]
 with paper_style():
     fig, ax = plt.subplots(figsize=(7.0, 3.6))
-    plot_prevalence_by_locality(by_locality, ax, model=model, language=language)
+    plot_prevalence_by_locality(by_locality, ax, model=model, language=language, labels=labels)
 plt.show()
 
 # %%
@@ -104,7 +106,9 @@ table[[t for t in [*lexicon.ids, "other"] if t in table.columns]].round(2)
 # %%
 with paper_style():
     fig = plt.figure(figsize=(7.0, 4.0))
-    plot_prevalence_by_year(tables["theme_prevalence_by_year.csv"], fig, language=language)
+    plot_prevalence_by_year(
+        tables["theme_prevalence_by_year.csv"], fig, language=language, labels=labels
+    )
 plt.show()
 
 # %% [markdown]

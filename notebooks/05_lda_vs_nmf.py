@@ -36,7 +36,7 @@ from pathlib import Path
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from topiclab import load_config, run
+from topiclab import load_config, load_lexicon, run
 from topiclab.figures import read_tables
 from topiclab.plotting import (
     paper_style,
@@ -44,6 +44,7 @@ from topiclab.plotting import (
     plot_alignment,
     plot_top_terms,
     theme_color,
+    theme_labels,
 )
 
 pd.set_option("display.max_colwidth", 120)
@@ -55,6 +56,8 @@ tables = read_tables(tables_dir)
 missing = {"topics.csv", "topic_terms.csv", "alignment.csv", "agreement.csv"} - set(tables)
 if missing:
     raise FileNotFoundError(f"{sorted(missing)} not in {tables_dir}: run `make figures`")
+# the figures take their theme labels, order and colours from the lexicon
+names = theme_labels(language, load_lexicon())
 
 # %% [markdown]
 # ## The topics and their themes
@@ -71,7 +74,14 @@ topics[["model", "topic", "theme", "lift", "confidence", "c_npmi", "top_terms"]]
 for name in ("lda", "nmf"):
     with paper_style():
         fig = plt.figure(figsize=(7.0, 4.5))
-        plot_top_terms(tables["topic_terms.csv"], fig, topics=topics, model=name, language=language)
+        plot_top_terms(
+            tables["topic_terms.csv"],
+            fig,
+            topics=topics,
+            model=name,
+            language=language,
+            labels=names,
+        )
     plt.show()
 
 # %% [markdown]
@@ -85,7 +95,7 @@ alignment = tables["alignment.csv"]
 if {"topic_a", "topic_b"} <= set(alignment.columns):
     with paper_style():
         fig, ax = plt.subplots(figsize=(6.5, 5.0))
-        plot_alignment(alignment, ax, topics=topics, language=language)
+        plot_alignment(alignment, ax, topics=topics, language=language, labels=names)
     plt.show()
     labels = topics.set_index(["model", "topic"])["theme"]
     matched = alignment[alignment["matched"]].copy()
@@ -108,7 +118,7 @@ else:
 agreement = tables["agreement.csv"]
 with paper_style():
     fig, ax = plt.subplots(figsize=(5.5, 3.6))
-    plot_agreement(agreement, ax, language=language)
+    plot_agreement(agreement, ax, language=language, labels=names)
 plt.show()
 agreement.round(3)
 
@@ -127,7 +137,7 @@ with paper_style():
             wide["lda"],
             wide[name],
             label=name,
-            color=theme_color("party_discipline"),
+            color=theme_color("party_discipline", names),
             marker="s" if name == "nmf" else "^",
         )
     ax.set_xlabel("LDA share")

@@ -19,7 +19,8 @@ import pytest
 
 from topiclab import cachefiles
 from topiclab.config import default_config, merge_config
-from topiclab.figures import _reuse, outputs_digest
+from topiclab.figures import outputs_digest
+from topiclab.figures.stage import _reuse
 from topiclab.pipeline import (
     _cache_dir,
     _fit_key,
@@ -367,7 +368,7 @@ def test_damaged_figure_stamp_is_a_logged_redraw(damage, tmp_path, caplog):
 
 
 def test_figure_stage_key_follows_the_lexicon_order(tmp_path):
-    from topiclab.figures import _stage_key
+    from topiclab.figures.stage import _stage_key
     from topiclab.themes import Lexicon, load_lexicon
 
     shipped = load_lexicon(None)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from matplotlib.figure import Figure
 
 from topiclab import evaluate, figures
 from topiclab.corpus import load_corpus, make_units
@@ -281,7 +282,7 @@ def _png_dpi(chunks: dict[bytes, bytes]) -> int:
 
 def test_figure_formats_are_checked():
     with pytest.raises(ValueError, match="unsupported figure format"):
-        figures.figure_bytes(figures.Figure(), "jpg")
+        figures.figure_bytes(Figure(), "jpg")
     with pytest.raises(KeyError, match="unknown figures"):
         figures.build_figures(os.devnull, os.devnull, names=["fig99"])
 

@@ -107,14 +107,20 @@ def test_palette_gives_every_shipped_theme_its_own_colour():
     ]
 
 
-EN = load_lexicon().labels("en")
-VI = load_lexicon().labels("vi")
+LEXICON = load_lexicon()
+EN = LEXICON.labels("en")
+VI = LEXICON.labels("vi")
+# the figures take labels, order and colours from the lexicon, passed in as a mapping
+EN_LABELS = theme_labels("en", LEXICON)
+VI_LABELS = theme_labels("vi", LEXICON)
 
 
 def test_labels_are_english_by_default_and_vietnamese_on_request():
-    assert theme_labels()["party_discipline"] == EN["party_discipline"]
-    assert theme_labels("vi")["party_discipline"] == VI["party_discipline"]
+    assert theme_labels("en", LEXICON)["party_discipline"] == EN["party_discipline"]
+    assert theme_labels("vi", LEXICON)["party_discipline"] == VI["party_discipline"]
     assert theme_labels("vi")[OTHER] == "Khác"
+    # plotting knows no lexicon of its own: without one, an id is shown in sentence case
+    assert theme_labels("en", themes=["party_discipline"])["party_discipline"] == "Party discipline"
     assert theme_labels("en", {"party_discipline": "Discipline"})["party_discipline"] == (
         "Discipline"
     )
@@ -126,7 +132,7 @@ def test_locality_heatmap_has_groups_as_rows_and_themes_in_lexicon_order():
     table = _prevalence("locality", LOCALITIES)
     with paper_style():
         fig, ax = plt.subplots()
-        returned = plot_prevalence_by_locality(table, ax, model="lda")
+        returned = plot_prevalence_by_locality(table, ax, model="lda", labels=EN_LABELS)
     assert returned is ax
     xlabels = [t.get_text() for t in ax.get_xticklabels()]
     assert xlabels == [EN["cadre_planning"], EN["cadre_rotation"], EN["party_discipline"], "Other"]
@@ -173,7 +179,7 @@ def test_locality_heatmap_renders_vietnamese_labels():
     with paper_style():
         fig, ax = plt.subplots()
         plot_prevalence_by_locality(
-            _prevalence("locality", LOCALITIES), ax, model="nmf", language="vi"
+            _prevalence("locality", LOCALITIES), ax, model="nmf", language="vi", labels=VI_LABELS
         )
     labels = [t.get_text() for t in ax.get_xticklabels()]
     assert labels[2] == VI["party_discipline"]
@@ -185,7 +191,7 @@ def test_year_panels_one_per_theme_with_a_line_per_model():
     table = _prevalence("year", [2015, 2018, 2019, 2020])
     with paper_style():
         fig = plt.figure(figsize=(7, 5))
-        axes = plot_prevalence_by_year(table, fig)
+        axes = plot_prevalence_by_year(table, fig, labels=EN_LABELS)
     assert len(axes) == len(THEMES)
     assert len(fig.axes) == len(THEMES)
     assert [ax.get_title().replace("\n", " ") for ax in axes] == [
@@ -264,7 +270,14 @@ def test_top_terms_one_panel_per_topic_titled_with_theme_labels():
     with paper_style():
         fig = plt.figure(figsize=(8, 5))
         axes = plot_top_terms(
-            terms, fig, topics=topics, model="lda", n_terms=6, language="vi", title_width=80
+            terms,
+            fig,
+            topics=topics,
+            model="lda",
+            n_terms=6,
+            language="vi",
+            title_width=80,
+            labels=VI_LABELS,
         )
     assert len(axes) == 5
     assert [ax.get_title() for ax in axes] == [
@@ -328,7 +341,7 @@ def test_alignment_matrix_outlines_matches_and_labels_topics():
     topics = pd.concat([_topics("lda"), _topics("nmf", k=3)])
     with paper_style():
         fig, ax = plt.subplots()
-        plot_alignment(table, ax, topics=topics)
+        plot_alignment(table, ax, topics=topics, labels=EN_LABELS)
     assert ax.get_images()[0].get_array().shape == (5, 3)
     outlined = [p for p in ax.patches if not p.get_fill()]
     assert len(outlined) == 3
@@ -346,7 +359,7 @@ def test_agreement_rows_are_themes_and_markers_are_pairs():
     ]
     with paper_style():
         fig, ax = plt.subplots()
-        plot_agreement(pd.DataFrame(rows), ax)
+        plot_agreement(pd.DataFrame(rows), ax, labels=EN_LABELS)
     _draw_without_missing_glyphs(fig)
     assert [t.get_text() for t in ax.get_yticklabels()] == [
         EN["cadre_planning"],
@@ -507,11 +520,15 @@ def test_a_researchers_lexicon_keeps_its_order_and_distinct_colours_in_the_figur
     colours = theme_colors(lexicon)
     assert list(colours) == order
     assert len(set(colours.values())) == len(order) and THEME_COLORS[OTHER] not in colours.values()
-    assert colours["party_discipline"] == THEME_COLORS["party_discipline"]  # shipped: unchanged
+    # the colours are the lexicon's own: a shipped id without a colour in this lexicon takes
+    # a free colour of its palette, not the shipped lexicon's colour from a plotting table
+    assert colours == lexicon.colours()
+    assert colours["party_discipline"] != THEME_COLORS["party_discipline"]
     assert colours["health"] == "#123456"  # given in the lexicon
     assert theme_color("crime", lexicon) != theme_color("sport", lexicon)
-    # the shipped lexicon keeps the colours of the committed figures
+    # the shipped lexicon gives its themes the colours of the committed figures
     assert theme_colors(load_lexicon()) == {t: THEME_COLORS[t] for t in THEME_ORDER}
+    assert [t.colour for t in load_lexicon()] == [THEME_COLORS[t] for t in THEME_ORDER]
 
     # a table that lists its themes alphabetically: the order comes from the lexicon
     rows = [

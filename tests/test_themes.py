@@ -285,7 +285,8 @@ def test_theme_shares_per_unit_and_per_document():
 
 
 def test_theme_shares_of_a_model_fitted_without_unit_ids_says_to_pass_them():
-    from topiclab import LDA, vectorize
+    from topiclab import LDA
+    from topiclab.vectorize import vectorize
 
     tokens = [text.split() for text in UNITS["text"]]
     vc = vectorize(tokens, no_below=1, no_above=1.0)

@@ -11,8 +11,14 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# The workflow names a notebook needs, public name -> module that defines it. Everything else
+# lives in its module: ``topiclab.vectorize.vectorize``, ``topiclab.themes.exemplars``,
+# ``topiclab.stream.ingest``, ``topiclab.figures.write_figures``, ... (``topiclab.vectorize``
+# itself is the module, so it is not listed here).
 _EXPORTS: dict[str, str] = {
+    # config and the whole pipeline
+    "load_config": "topiclab.config",
+    "run": "topiclab.pipeline",
     # corpus
     "load_corpus": "topiclab.corpus",
     "Corpus": "topiclab.corpus",
@@ -21,42 +27,21 @@ _EXPORTS: dict[str, str] = {
     "normalize_text": "topiclab.preprocess",
     "Preprocessor": "topiclab.preprocess",
     "tokenize": "topiclab.preprocess",
-    # vectorize
-    "vectorize": "topiclab.vectorize",
-    "VectorizedCorpus": "topiclab.vectorize",
     # models
     "LDA": "topiclab.models",
     "NMF": "topiclab.models",
     "TopicResult": "topiclab.models",
     # evaluate
     "coherence": "topiclab.evaluate",
-    "diversity": "topiclab.evaluate",
-    "stability": "topiclab.evaluate",
     "select_k": "topiclab.evaluate",
     "align": "topiclab.evaluate",
     # themes
     "load_lexicon": "topiclab.themes",
     "label_topics": "topiclab.themes",
     "theme_shares": "topiclab.themes",
-    "lexicon_shares": "topiclab.themes",
     "compare": "topiclab.themes",
-    "exemplars": "topiclab.themes",
-    "agreement": "topiclab.themes",
-    # large corpora: streaming stores on disk, parallel backends
-    "DocumentStream": "topiclab.stream",
-    "StreamedLDA": "topiclab.stream",
-    "ingest": "topiclab.stream",
-    "preprocess_store": "topiclab.stream",
-    "vectorize_store": "topiclab.stream",
-    "parallel_backend": "topiclab.parallel",
-    # config and pipeline
-    "load_config": "topiclab.config",
-    "run": "topiclab.pipeline",
     # figures
-    "FIGURES": "topiclab.figures",
     "build_figures": "topiclab.figures",
-    "write_figures": "topiclab.figures",
-    "write_ldavis": "topiclab.figures",
 }
 
 __all__ = ["__version__", *_EXPORTS]

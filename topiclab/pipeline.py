@@ -11,7 +11,13 @@ terminal and logs the library warnings it raised once, with their count
 Stages: ingest -> units -> tokens -> vectorize -> model selection -> fit -> themes. The token
 cache is the preprocessor's own (keyed by text and settings); fitted models are cached as
 :class:`TopicResult` folders keyed by the vectorized corpus, the model's parameters, the seed and
-the topiclab version, so a second run with the same inputs refits nothing.
+the topiclab version, so a second run with the same inputs refits nothing. The analysis
+rules the stages apply live in their rooms (:mod:`topiclab.themes`, :mod:`topiclab.tables`,
+:mod:`topiclab.selection`).
+
+Size: about 780 lines, of which the stages are a third; the rest is the output set (staging
+folder, leftovers of killed runs, the swap into place, ``run.json``) and the fit and
+vectorize caches, which the one stage cache of issue 12 item 1 replaces.
 """
 
 from __future__ import annotations
@@ -35,6 +41,14 @@ import pandas as pd
 from topiclab import __version__, cachefiles
 from topiclab.io import atomic_write_text, write_table
 from topiclab.progress import progress, summarised_warnings
+from topiclab.tables import (
+    alignment_table,
+    document_topics_table,
+    exemplars_table,
+    share_units,
+    topics_table,
+    units_table,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,9 +67,6 @@ TABLES = (
     "alignment.csv",
     "agreement.csv",
 )
-#: unit metadata written to units.csv and carried into the share tables
-UNIT_COLUMNS = ("unit_id", "doc_id", "unit_index", "title", "date", "year", "locality")
-SHARE_METADATA = ("unit_id", "doc_id", "unit_index", "date", "year", "locality", "district")
 
 
 @dataclass
@@ -489,15 +500,12 @@ def stage_model_selection(
                 cached,
                 lambda folder: write_table(table, folder / "model_selection.csv", float_digits=17),
             )
-    chosen: dict[str, int] = {}
-    for name in names:
-        rows = table[table["model"] == name]
-        # highest NPMI coherence; ties go to the smaller K
-        best = rows.sort_values(["c_npmi", "k"], ascending=[False, True], kind="stable").iloc[0]
-        chosen[name] = int(best["k"])
+    from topiclab.selection import CHOICE_NOTE, choose_k
+
+    chosen = choose_k(table, names)
     table = table.assign(
         selected=[chosen[m] == k for m, k in zip(table["model"], table["k"], strict=True)],
-        note="K chosen by the highest c_npmi over models.k_grid",
+        note=CHOICE_NOTE,
     )
     logger.info("model selection: chose %s", chosen)
     return table.reset_index(drop=True), chosen
@@ -567,14 +575,12 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     lexicon = themes.load_lexicon(settings["lexicon"])
     seed = int(config["seed"])
     min_lift = float(settings["min_lift"])
-    units = _share_units(fitted.units)
-    # a model saw only the tokens kept in the vocabulary: weigh its units by those, so a unit
-    # left empty by the filter (its row is the prior alone) does not count in its document
-    seen = units.assign(n_tokens=np.asarray(fitted.vectorized.bow.sum(axis=1)).ravel())
+    units = share_units(fitted.units)
+    seen = themes.weigh_units_by_tokens_seen(units, fitted.vectorized.bow)
     averaged, replicates = [], []
     for fits in fitted.refits.values():
         per_fit = [themes.theme_shares(r, lexicon, seen, min_lift=min_lift) for r in fits]
-        averaged.append(_mean_of_refits(per_fit))
+        averaged.append(themes.mean_of_refits(per_fit))
         for r, shares in enumerate(per_fit):
             replicates.append(themes.document_shares(shares).assign(replicate=r))
     dictionary = themes.lexicon_shares(fitted.tokens, lexicon, units)
@@ -583,11 +589,15 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     stacked_units = pd.concat(averaged, ignore_index=True)
     documents = themes.document_shares(stacked_units)
     out: dict[str, pd.DataFrame] = {
-        "topics": topics_table(fitted, lexicon, min_lift),
-        "document_topics": document_topics_table(fitted),
+        "topics": topics_table(
+            fitted.results, fitted.tokens, fitted.vectorized.dictionary, lexicon, min_lift
+        ),
+        "document_topics": document_topics_table(
+            fitted.results, fitted.units, fitted.vectorized.bow
+        ),
         "document_themes": documents,
     }
-    stacked_replicates = _align_replicates(replicates)
+    stacked_replicates = themes.stack_replicates(replicates)
     for by in ("locality", "year"):
         logger.info("themes: comparing by %s (%d resamples)", by, settings["n_boot"])
         out[f"theme_prevalence_by_{by}"] = themes.compare(
@@ -598,29 +608,10 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
             min_group_size=int(settings["min_group_size"]),
             themes=[*lexicon.ids, themes.OTHER],
         )
-    out["exemplars"] = exemplars_table(stacked_units, fitted, lexicon)
-    out["alignment"] = alignment_table(fitted)
+    out["exemplars"] = exemplars_table(stacked_units, fitted.units, fitted.tokens, lexicon)
+    out["alignment"] = alignment_table(fitted.results)
     out["agreement"] = themes.agreement(documents)
     return out
-
-
-def _mean_of_refits(per_fit: list[pd.DataFrame]) -> pd.DataFrame:
-    """Unit shares averaged over refits (the rows of every refit are the same units)."""
-    if len(per_fit) == 1:
-        return per_fit[0]
-    from topiclab.themes import share_columns
-
-    mean = per_fit[0].copy()
-    columns = share_columns(mean)
-    mean[columns] = np.mean([frame[columns].to_numpy(dtype=float) for frame in per_fit], axis=0)
-    return mean
-
-
-def _align_replicates(frames: list[pd.DataFrame]) -> pd.DataFrame:
-    """Stack document shares of several measures with ``replicate`` last, columns aligned."""
-    stacked = pd.concat(frames, ignore_index=True)
-    columns = [c for c in stacked.columns if c != "replicate"]
-    return stacked[[*columns, "replicate"]]
 
 
 def seed_words(config: dict[str, Any], model: str = "lda") -> dict[str, list[str]] | None:
@@ -640,118 +631,10 @@ def seed_words(config: dict[str, Any], model: str = "lda") -> dict[str, list[str
         if model not in floor:
             raise KeyError(f"themes.seed_min_weight has no entry for {model!r}: {floor}")
         floor = floor[model]
-    floor = float(floor)
-    return {t.id: [term for term, w in t.terms.items() if w >= floor] for t in lexicon}
-
-
-# ------------------------------------------------------------------------------------ tables
-
-
-def units_table(units: pd.DataFrame) -> pd.DataFrame:
-    """units.csv: the unit ids, their document, position, metadata, token count and text."""
-    columns = [c for c in UNIT_COLUMNS if c in units.columns]
-    return units[[*columns, "n_tokens", "text"]]
-
-
-def topics_table(fitted: Fitted, lexicon, min_lift: float = 1.5) -> pd.DataFrame:
-    """topics.csv: top terms, theme label and scores, and coherence of every topic."""
-    from topiclab import themes
-    from topiclab.evaluate import coherence
-
-    results = list(fitted.results.values())
-    if not results:
-        return pd.DataFrame(columns=["model", "topic"])
-    labels = pd.concat(
-        [themes.label_topics(r, lexicon, min_lift=min_lift) for r in results], ignore_index=True
-    )
-    scores = coherence(results, fitted.tokens, fitted.vectorized.dictionary)
-    scores = scores.drop(columns=[c for c in ("k",) if c in scores.columns])
-    merged = labels.merge(scores, on=["model", "topic"], how="left")
-    front = ["model", "topic", "top_terms", "theme", "theme_score", "lift", "confidence"]
-    measures = [c for c in scores.columns if c not in ("model", "topic")]
-    return merged[[*front, *measures, *lexicon.ids]]
-
-
-def document_topics_table(fitted: Fitted) -> pd.DataFrame:
-    """document_topics.csv: one row per document and model, one column per topic.
-
-    A document's topic proportions are the mean of its units' rows weighted by the tokens
-    the model saw (those kept in the vocabulary).
-    """
-    weights = pd.Series(
-        np.asarray(fitted.vectorized.bow.sum(axis=1), dtype=float).ravel(),
-        index=fitted.units["unit_id"].astype(str),
-    )
-    frames = []
-    for name, result in fitted.results.items():
-        theta = result.doc_topic_frame()
-        w = weights.reindex(theta.index).fillna(0.0).to_numpy()
-        doc_ids = fitted.units.set_index("unit_id")["doc_id"].reindex(theta.index)
-        weighted = theta.mul(w, axis=0)
-        sums = weighted.groupby(doc_ids.to_numpy(), sort=True).sum()
-        total = pd.Series(w, index=theta.index).groupby(doc_ids.to_numpy(), sort=True).sum()
-        plain = theta.groupby(doc_ids.to_numpy(), sort=True).mean()
-        mean = sums.div(total.where(total > 0), axis=0).fillna(plain)
-        mean.index.name = "doc_id"
-        mean = mean.reset_index()
-        mean.insert(1, "model", name)
-        frames.append(mean)
-    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
-
-
-def exemplars_table(stacked_units: pd.DataFrame, fitted: Fitted, lexicon, n: int = 3):
-    """exemplars.csv: for each measure and theme, the top ``n`` passages that contain one of
-    the theme's indicator terms (``scope = overall``), and the top passage of each locality
-    (``scope = locality``)."""
-    from topiclab import themes
-
-    frames = []
-    for model in stacked_units["model"].unique():
-        shares = stacked_units[stacked_units["model"] == model]
-        for theme_id in lexicon.ids:
-            frames.append(
-                themes.exemplars(
-                    shares,
-                    fitted.units,
-                    theme_id,
-                    n=n,
-                    lexicon=lexicon,
-                    tokens=fitted.tokens,
-                ).assign(scope="overall")
-            )
-            frames.append(
-                themes.exemplars(
-                    shares,
-                    fitted.units,
-                    theme_id,
-                    by="locality",
-                    n=1,
-                    lexicon=lexicon,
-                    tokens=fitted.tokens,
-                ).assign(scope="locality")
-            )
-    table = pd.concat(frames, ignore_index=True)
-    front = ["model", "theme", "scope", "rank"]
-    return table[[*front, *[c for c in table.columns if c not in front]]]
-
-
-def alignment_table(fitted: Fitted) -> pd.DataFrame:
-    """alignment.csv: LDA-NMF topic similarities, or a note why there is nothing to align."""
-    from topiclab.evaluate import align
-
-    if {"lda", "nmf"} <= set(fitted.results):
-        return align(fitted.results["lda"], fitted.results["nmf"])
-    return pd.DataFrame(
-        {"note": ["alignment needs both lda and nmf in models.names; it was not computed"]}
-    )
+    return lexicon.seed_words(float(floor))
 
 
 # ------------------------------------------------------------------------------------ helpers
-
-
-def _share_units(units: pd.DataFrame) -> pd.DataFrame:
-    columns = [c for c in SHARE_METADATA if c in units.columns]
-    return units[[*columns, "n_tokens", "text"]]
 
 
 def _lda_params(config: dict[str, Any], vocab: list[str] | None = None) -> dict[str, Any]:

@@ -8,8 +8,6 @@ aligned and nothing disappears without a record.
 
 from __future__ import annotations
 
-import sys
-import types
 import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -286,14 +284,3 @@ def vectorize(
         empty_units=empty_units,
         params={"no_below": int(no_below), "no_above": float(no_above), "keep_n": keep_n},
     )
-
-
-class _CallableModule(types.ModuleType):
-    def __call__(self, *args, **kwargs) -> VectorizedCorpus:
-        return vectorize(*args, **kwargs)
-
-
-# ``topiclab.vectorize`` names both this module and its main function; once the module
-# is imported, Python binds the package attribute to the module, so the module itself
-# must be callable for ``topiclab.vectorize(tokens)`` to keep working.
-sys.modules[__name__].__class__ = _CallableModule

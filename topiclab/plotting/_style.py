@@ -2,6 +2,12 @@
 
 A theme keeps one colour in every figure of the paper, so a reader who learns that
 wine is party discipline in the heatmap finds it wine in the year trends too.
+
+Labels, theme order and colours come from the caller as plain mappings (a
+:class:`ThemeLabels`, or any object with ``labels(language)``, ``ids`` and ``colours()``
+such as a loaded lexicon); this room never imports :mod:`topiclab.themes`. Drawn without
+them, a theme is labelled by its id in sentence case, and the shipped ids keep the order and
+colours of :data:`THEME_ORDER` and :data:`THEME_COLORS`.
 """
 
 from __future__ import annotations
@@ -10,7 +16,6 @@ import hashlib
 import re
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
-from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -21,7 +26,8 @@ from matplotlib import colors as mcolors
 #: The paper style file shipped with topiclab (``plt.style.use(PAPER_STYLE)``).
 PAPER_STYLE: Path = Path(str(resources.files("topiclab.plotting").joinpath("paper.mplstyle")))
 
-#: Theme ids in the order the shipped lexicon lists them; figures draw themes in this order.
+#: Theme ids in the order the shipped lexicon lists them: the order of a table drawn without
+#: its lexicon (a lexicon's own order always comes first).
 THEME_ORDER: tuple[str, ...] = (
     "cadre_planning",
     "cadre_rotation",
@@ -38,7 +44,9 @@ THEME_ORDER: tuple[str, ...] = (
 OTHER = "other"
 
 # Paul Tol's "muted" scheme (https://personal.sron.nl/~pault/): nine colours told apart
-# under deuteranopia, protanopia and tritanopia, plus his grey for "no theme".
+# under deuteranopia, protanopia and tritanopia, plus his grey for "no theme". The shipped
+# lexicon gives its themes these colours; this table only colours a table drawn without
+# labels, and never overrides a lexicon's colours.
 THEME_COLORS: dict[str, str] = {
     "cadre_planning": "#332288",
     "cadre_rotation": "#88ccee",
@@ -118,42 +126,27 @@ class ThemeLabels(dict):
 
 
 def theme_colors(lexicon: Any) -> dict[str, str]:
-    """The colour of every theme of a lexicon, distinct within the lexicon.
-
-    A theme takes, in this order: the ``colour`` its lexicon entry gives; the fixed colour
-    of a shipped theme id (:data:`THEME_COLORS`, so the paper's figures never change); else
-    the next free colour of the palette by its position in the lexicon (Okabe and Ito's
-    set, then the shipped colours no theme of this lexicon uses, then matplotlib's
-    ``tab20``). Colours repeat only when a lexicon has more themes than that palette.
+    """The colour of every theme of a lexicon, as the lexicon gives them.
 
     Parameters
     ----------
-    lexicon : Lexicon
-        A loaded lexicon (its themes may carry ``colour``).
+    lexicon : Lexicon, ThemeLabels or mapping
+        An object with a ``colours()`` method (a loaded
+        :class:`~topiclab.themes.Lexicon`: each theme's own colour, or a free colour of its
+        palette), a :class:`ThemeLabels` (its ``colors``), or a mapping theme id -> colour.
 
     Returns
     -------
     dict of str to str
-        Theme id to hex colour, in lexicon order.
+        Theme id to hex colour, in the order given.
     """
-    themes = list(lexicon)
-    given = {t.id: str(c) for t in themes if (c := getattr(t, "colour", None))}
-    ids = [t.id for t in themes]
-    fixed = {i: given.get(i, THEME_COLORS.get(i)) for i in ids if i in given or i in THEME_COLORS}
-    taken = {mcolors.to_hex(c) for c in fixed.values()} | {THEME_COLORS[OTHER]}
-    # shipped colours of shipped themes this lexicon lacks are free for its own themes
-    spare = [c for t, c in THEME_COLORS.items() if t not in ids and t != OTHER]
-    tab20 = [mcolors.to_hex(c) for c in mpl.colormaps["tab20"].colors]
-    pool = [c for c in dict.fromkeys([*_EXTRA_COLORS, *spare, *tab20]) if c not in taken]
-    colors: dict[str, str] = {}
-    free = 0
-    for theme_id in ids:
-        if theme_id in fixed:
-            colors[theme_id] = fixed[theme_id]
-        else:
-            colors[theme_id] = pool[free % len(pool)]
-            free += 1
-    return colors
+    if isinstance(lexicon, ThemeLabels):
+        return dict(lexicon.colors)
+    if hasattr(lexicon, "colours"):
+        return {str(k): mcolors.to_hex(v) for k, v in lexicon.colours().items()}
+    if isinstance(lexicon, Mapping):
+        return {str(k): mcolors.to_hex(v) for k, v in lexicon.items()}
+    raise TypeError("lexicon must have a colours() method, or be ThemeLabels or a mapping")
 
 
 def theme_color(theme: str, lexicon: Any = None) -> str:
@@ -164,13 +157,14 @@ def theme_color(theme: str, lexicon: Any = None) -> str:
     theme : str
         A theme id.
     lexicon : Lexicon or ThemeLabels, optional
-        Where the theme comes from: its themes take the colours of :func:`theme_colors`
-        (given per theme, shipped, or by position, so two themes never share one).
+        Where the theme comes from: its themes take the lexicon's colours (see
+        :func:`theme_colors`), so two themes of one lexicon never share one.
 
     Notes
     -----
-    Without a lexicon, shipped themes take their colour from :data:`THEME_COLORS` and any
-    other id a colour chosen from its name, so it never changes between figures.
+    An id the lexicon lacks (or any id, without a lexicon) takes its colour from
+    :data:`THEME_COLORS` when it is a shipped id, else a colour chosen from its name, so it
+    never changes between figures.
     """
     colors = _lexicon_colors(lexicon)
     if theme in colors:
@@ -214,7 +208,7 @@ def _lexicon_order(lexicon: Any) -> tuple[str, ...]:
 def _lexicon_colors(lexicon: Any) -> dict[str, str]:
     if isinstance(lexicon, ThemeLabels):
         return lexicon.colors
-    if lexicon is not None and hasattr(lexicon, "ids"):
+    if lexicon is not None and hasattr(lexicon, "colours"):
         return theme_colors(lexicon)
     return {}
 
@@ -229,11 +223,12 @@ def theme_labels(
     language : {"en", "vi"}, default="en"
         English glosses or the Vietnamese labels.
     lexicon : Lexicon or mapping, optional
-        Labels from a loaded lexicon: an object with a ``labels(language)`` method, or a
-        mapping ``theme id -> label``. Ids it lacks take the labels of the shipped lexicon
-        (``topiclab/resources/themes.yaml``), the one source of theme labels.
+        Labels from a loaded lexicon: an object with a ``labels(language)`` method (its
+        ``ids`` and ``colours()`` give the order and colours), or a mapping
+        ``theme id -> label``. The lexicon is the one source of theme labels: pass it (the
+        figure build does), or ids are shown in sentence case.
     themes : iterable of str, optional
-        Extra ids to label (unknown ids become their id in sentence case).
+        Extra ids to label (ids without a label become their id in sentence case).
 
     Returns
     -------
@@ -244,7 +239,7 @@ def theme_labels(
     """
     if language not in LANGUAGES:
         raise ValueError(f"language must be one of {LANGUAGES}, got {language!r}")
-    labels = {OTHER: _OTHER_LABELS[language], **_shipped_labels(language)}
+    labels = {OTHER: _OTHER_LABELS[language]}
     if lexicon is not None:
         if isinstance(lexicon, Mapping):
             labels.update({str(k): str(v) for k, v in lexicon.items()})
@@ -255,14 +250,6 @@ def theme_labels(
     for theme in themes or ():
         labels.setdefault(str(theme), _sentence_case(str(theme)))
     return ThemeLabels(labels, order=_lexicon_order(lexicon), colors=_lexicon_colors(lexicon))
-
-
-@lru_cache(maxsize=2)
-def _shipped_labels(language: str) -> dict[str, str]:
-    # Imported here: plotting must not pull the themes module in at import time.
-    from topiclab.themes import load_lexicon
-
-    return dict(load_lexicon().labels(language))
 
 
 def label_of(theme: str, labels: Mapping[str, str]) -> str:

@@ -1,0 +1,165 @@
+"""The analysis tables of ``topiclab run`` that are more than one library call.
+
+Each builder takes plain data (the units table, token lists, fitted
+:class:`~topiclab.models.TopicResult` objects, a lexicon) and returns the DataFrame written
+as one CSV of ``<output>/tables/``; :mod:`topiclab.pipeline` only calls them and writes the
+result. A notebook can call them on its own fits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+#: unit metadata written to units.csv
+UNIT_COLUMNS = ("unit_id", "doc_id", "unit_index", "title", "date", "year", "locality")
+#: unit metadata carried into the share tables
+SHARE_METADATA = ("unit_id", "doc_id", "unit_index", "date", "year", "locality", "district")
+
+
+def units_table(units: pd.DataFrame) -> pd.DataFrame:
+    """units.csv: the unit ids, their document, position, metadata, token count and text."""
+    columns = [c for c in UNIT_COLUMNS if c in units.columns]
+    return units[[*columns, "n_tokens", "text"]]
+
+
+def share_units(units: pd.DataFrame) -> pd.DataFrame:
+    """The columns of the units table that the share tables carry (metadata, tokens, text)."""
+    columns = [c for c in SHARE_METADATA if c in units.columns]
+    return units[[*columns, "n_tokens", "text"]]
+
+
+def topics_table(
+    results: Mapping[str, Any],
+    tokens: Sequence[Sequence[str]],
+    dictionary: Any,
+    lexicon: Any,
+    min_lift: float = 1.5,
+) -> pd.DataFrame:
+    """topics.csv: top terms, theme label and scores, and coherence of every topic.
+
+    Parameters
+    ----------
+    results : mapping of str to TopicResult
+        The fitted model of each measure (``lda``, ``nmf``).
+    tokens : sequence of list of str
+        The token lists the coherence is measured on.
+    dictionary : gensim Dictionary
+        The vocabulary the models were fitted over.
+    lexicon : Lexicon
+        Where the theme labels come from.
+    min_lift : float, default=1.5
+        See :func:`topiclab.themes.label_topics`.
+    """
+    from topiclab import themes
+    from topiclab.evaluate import coherence
+
+    fits = list(results.values())
+    if not fits:
+        return pd.DataFrame(columns=["model", "topic"])
+    labels = pd.concat(
+        [themes.label_topics(r, lexicon, min_lift=min_lift) for r in fits], ignore_index=True
+    )
+    scores = coherence(fits, tokens, dictionary)
+    scores = scores.drop(columns=[c for c in ("k",) if c in scores.columns])
+    merged = labels.merge(scores, on=["model", "topic"], how="left")
+    front = ["model", "topic", "top_terms", "theme", "theme_score", "lift", "confidence"]
+    measures = [c for c in scores.columns if c not in ("model", "topic")]
+    return merged[[*front, *measures, *lexicon.ids]]
+
+
+def document_topics_table(
+    results: Mapping[str, Any], units: pd.DataFrame, bow: Any
+) -> pd.DataFrame:
+    """document_topics.csv: one row per document and model, one column per topic.
+
+    A document's topic proportions are the mean of its units' rows weighted by the tokens
+    the model saw (those kept in the vocabulary, the row sums of ``bow``).
+
+    Parameters
+    ----------
+    results : mapping of str to TopicResult
+        The fitted model of each measure; its ``doc_topic`` rows are units.
+    units : DataFrame
+        The units table (``unit_id``, ``doc_id``), one row per row of ``bow``.
+    bow : sparse matrix of shape (n_units, n_terms)
+        The counts the models were fitted on.
+    """
+    weights = pd.Series(
+        np.asarray(bow.sum(axis=1), dtype=float).ravel(),
+        index=units["unit_id"].astype(str),
+    )
+    frames = []
+    for name, result in results.items():
+        theta = result.doc_topic_frame()
+        w = weights.reindex(theta.index).fillna(0.0).to_numpy()
+        doc_ids = units.set_index("unit_id")["doc_id"].reindex(theta.index)
+        weighted = theta.mul(w, axis=0)
+        sums = weighted.groupby(doc_ids.to_numpy(), sort=True).sum()
+        total = pd.Series(w, index=theta.index).groupby(doc_ids.to_numpy(), sort=True).sum()
+        plain = theta.groupby(doc_ids.to_numpy(), sort=True).mean()
+        mean = sums.div(total.where(total > 0), axis=0).fillna(plain)
+        mean.index.name = "doc_id"
+        mean = mean.reset_index()
+        mean.insert(1, "model", name)
+        frames.append(mean)
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def exemplars_table(
+    stacked_units: pd.DataFrame,
+    units: pd.DataFrame,
+    tokens: Sequence[Sequence[str]],
+    lexicon: Any,
+    n: int = 3,
+) -> pd.DataFrame:
+    """exemplars.csv: for each measure and theme, the top ``n`` passages that contain one of
+    the theme's indicator terms (``scope = overall``), and the top passage of each locality
+    (``scope = locality``).
+
+    Parameters
+    ----------
+    stacked_units : DataFrame
+        Unit-level shares of every measure, stacked (told apart by ``model``).
+    units : DataFrame
+        The units table with ``unit_id`` and ``text``.
+    tokens : sequence of list of str
+        Tokens aligned with ``units``.
+    lexicon : Lexicon
+        The themes and their indicator terms.
+    n : int, default=3
+        Passages per measure and theme in the overall scope.
+    """
+    from topiclab import themes
+
+    frames = []
+    for model in stacked_units["model"].unique():
+        shares = stacked_units[stacked_units["model"] == model]
+        for theme_id in lexicon.ids:
+            frames.append(
+                themes.exemplars(
+                    shares, units, theme_id, n=n, lexicon=lexicon, tokens=tokens
+                ).assign(scope="overall")
+            )
+            frames.append(
+                themes.exemplars(
+                    shares, units, theme_id, by="locality", n=1, lexicon=lexicon, tokens=tokens
+                ).assign(scope="locality")
+            )
+    table = pd.concat(frames, ignore_index=True)
+    front = ["model", "theme", "scope", "rank"]
+    return table[[*front, *[c for c in table.columns if c not in front]]]
+
+
+def alignment_table(results: Mapping[str, Any]) -> pd.DataFrame:
+    """alignment.csv: LDA-NMF topic similarities, or a note why there is nothing to align."""
+    from topiclab.evaluate import align
+
+    if {"lda", "nmf"} <= set(results):
+        return align(results["lda"], results["nmf"])
+    return pd.DataFrame(
+        {"note": ["alignment needs both lda and nmf in models.names; it was not computed"]}
+    )

@@ -1,0 +1,302 @@
+"""Theme shares per unit and per document, from a model or from the lexicon alone.
+
+A unit's theme share is ``sum_k theta[unit, k] * membership[k, theme]``; the ``other``
+column holds the rest, so the shares of a unit sum to one.
+
+Every share table carries a ``weight`` column, and a document's share is the weighted mean of
+its units' shares. For topic-based shares the weight is the unit's token count, so a document's
+share is the share of its text (a long paragraph says more about what an article emphasises
+than a one-line caption). For the dictionary baseline the weight is the unit's indicator mass,
+so a document's share is its theme's part of all indicator terms in the document (a ratio of
+sums): a paragraph with a single indicator term would otherwise count as wholly about one theme.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from topiclab.themes.labels import topic_theme_membership
+from topiclab.themes.lexicon import OTHER, Lexicon, _match, _term_index, load_lexicon
+
+logger = logging.getLogger(__name__)
+
+
+def theme_shares(
+    result: Any,
+    lexicon: Lexicon | None = None,
+    units: pd.DataFrame | None = None,
+    *,
+    level: str = "unit",
+    min_lift: float = 1.5,
+) -> pd.DataFrame:
+    """Theme shares of every unit (or document) from a model's doc-topic matrix.
+
+    Parameters
+    ----------
+    result : TopicResult
+        The fitted model; its ``unit_ids`` say which unit each doc-topic row belongs to.
+    lexicon : Lexicon, optional
+        Default: the shipped lexicon.
+    units : DataFrame
+        The units table (``unit_id, doc_id``, metadata, optionally ``n_tokens``). Units the
+        model did not see (no row in ``doc_topic``) are left out and logged.
+    level : {"unit", "document"}, default="unit"
+        ``"document"`` aggregates units to documents (see :func:`document_shares`).
+    min_lift : float, default=1.5
+        Passed to the topic labelling (see :func:`label_topics`).
+
+    Returns
+    -------
+    DataFrame
+        ``unit_id`` (unit level), ``doc_id``, the metadata columns present in ``units``,
+        ``model``, ``n_tokens`` (when ``units`` has it), ``weight`` (the unit's weight in its
+        document: ``n_tokens``, or 1 when unknown), one column per theme id and ``other``.
+        The document level adds ``n_units`` and drops ``unit_id`` and ``unit_index``.
+    """
+    lexicon = lexicon or load_lexicon()
+    if units is None:
+        raise ValueError("theme_shares needs the units table to attach metadata")
+    _check_level(level)
+    membership = topic_theme_membership(result, lexicon, min_lift=min_lift).to_numpy()
+    theta = np.asarray(result.doc_topic, dtype=float)
+    sums = theta.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        theta = np.where(sums > 0, theta / sums, 0.0)
+    values = pd.DataFrame(
+        theta @ membership,
+        columns=[*lexicon.ids, OTHER],
+        index=pd.Index(result.unit_ids, name="unit_id"),
+    )
+    shares = _attach_units(values, units, model=result.model)
+    if "n_tokens" in shares.columns:
+        weights = shares["n_tokens"].astype(float).to_numpy()
+    else:
+        weights = np.ones(len(shares))
+    shares.insert(shares.columns.get_loc(lexicon.ids[0]), "weight", weights)
+    return shares if level == "unit" else document_shares(shares)
+
+
+def lexicon_shares(
+    tokens: Sequence[Sequence[str]],
+    lexicon: Lexicon | None = None,
+    units: pd.DataFrame | None = None,
+    *,
+    level: str = "unit",
+) -> pd.DataFrame:
+    """Dictionary-only theme shares, counted directly from the indicator terms.
+
+    A unit's share of theme ``t`` is the weighted count of ``t``'s indicator terms in the unit
+    divided by the weighted count of all themes' terms. Units without any indicator term get
+    share 0 for every theme and 1 for ``other``. Multi-word terms match as one protected token
+    or as their run of adjacent tokens; the longest match wins and a token is counted once
+    per theme.
+
+    Parameters
+    ----------
+    tokens : sequence of list of str
+        Tokens of each unit, aligned with ``units``.
+    lexicon : Lexicon, optional
+        Default: the shipped lexicon.
+    units : DataFrame
+        The units table, one row per token list.
+    level : {"unit", "document"}, default="unit"
+        At document level a theme's share is its part of the document's whole indicator
+        mass (units are weighted by their indicator mass).
+
+    Returns
+    -------
+    DataFrame
+        Same layout as :func:`theme_shares` with ``model = "lexicon"``, ``n_tokens`` (tokens
+        of the unit), ``n_hits`` (indicator terms found) and ``weight`` (their weighted mass).
+    """
+    lexicon = lexicon or load_lexicon()
+    if units is None:
+        raise ValueError("lexicon_shares needs the units table to attach metadata")
+    _check_level(level)
+    if len(tokens) != len(units):
+        raise ValueError(f"got {len(tokens)} token lists for {len(units)} units")
+    mass = np.zeros((len(tokens), len(lexicon)))
+    hits = np.zeros(len(tokens), dtype=int)
+    indexes = [_term_index(theme.terms) for theme in lexicon]
+    for i, unit_tokens in enumerate(tokens):
+        for t, theme in enumerate(lexicon):
+            found = _match(unit_tokens, *indexes[t])
+            mass[i, t] = sum(theme.terms[term] for term in found)
+            hits[i] += len(found)
+    total = mass.sum(axis=1, keepdims=True)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        share = np.where(total > 0, mass / total, 0.0)
+    other = (total[:, 0] == 0).astype(float)
+    values = pd.DataFrame(
+        np.hstack([share, other[:, None]]),
+        columns=[*lexicon.ids, OTHER],
+        index=pd.Index(units["unit_id"].astype(str).tolist(), name="unit_id"),
+    )
+    units = units.copy()
+    units["n_tokens"] = [len(t) for t in tokens]
+    shares = _attach_units(values, units, model="lexicon")
+    shares.insert(shares.columns.get_loc(lexicon.ids[0]), "n_hits", hits)
+    shares.insert(shares.columns.get_loc(lexicon.ids[0]), "weight", total[:, 0])
+    return shares if level == "unit" else document_shares(shares)
+
+
+def document_shares(shares: pd.DataFrame) -> pd.DataFrame:
+    """Aggregate unit shares to documents: the ``weight``-weighted mean per model and document.
+
+    See the module docstring for what the weight is. When the ``weight`` column is absent,
+    or a document's weights are all zero, its units count the same.
+    """
+    value_columns = share_columns(shares)
+    keys = ["model", "doc_id"] if "model" in shares.columns else ["doc_id"]
+    frame = shares.reset_index(drop=True)
+    if "weight" in frame.columns:
+        w = frame["weight"].astype(float).to_numpy()
+    else:
+        logger.info("no 'weight' column: units weigh the same in each document")
+        w = np.ones(len(frame))
+    w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+    sums = pd.DataFrame(
+        frame[value_columns].to_numpy(dtype=float) * w[:, None], columns=value_columns
+    )
+    sums["_w"] = w
+    for key in keys:
+        sums[key] = frame[key].to_numpy()
+    totals = sums.groupby(keys, sort=False)[[*value_columns, "_w"]].sum()
+    means = totals[value_columns].div(totals["_w"].where(totals["_w"] > 0), axis=0)
+    plain = frame.groupby(keys, sort=False)[value_columns].mean()
+    means = means.fillna(plain)
+    counters = [c for c in ("n_tokens", "n_hits", "weight") if c in frame.columns]
+    meta_columns = [
+        c
+        for c in frame.columns
+        if c not in value_columns
+        and c not in keys
+        and c not in ("unit_id", "unit_index", "replicate", *counters)
+    ]
+    grouped = frame.groupby(keys, sort=False)
+    out = grouped[meta_columns].first()
+    out["n_units"] = grouped.size()
+    for column in counters:
+        out[column] = grouped[column].sum()
+    out = out.join(means).reset_index()
+    return out[[*keys, *meta_columns, "n_units", *counters, *value_columns]]
+
+
+def share_columns(shares: pd.DataFrame) -> list[str]:
+    """The share columns of a share table (theme ids and ``other``).
+
+    They are the columns after ``weight`` (or after the last bookkeeping column).
+
+    Stacking tables of different measures (``pd.concat``) may move a column only one of them
+    has (``n_hits``) to the end, so bookkeeping columns are skipped wherever they stand.
+    """
+    bookkeeping = ("model", "n_units", "n_tokens", "n_hits", "weight", "replicate")
+    if "weight" in shares.columns:
+        start = shares.columns.get_loc("weight") + 1
+    else:
+        present = [c for c in bookkeeping if c in shares.columns]
+        if not present:
+            raise ValueError(
+                "cannot tell the share columns apart: expected a 'model' column before them "
+                "(use theme_shares or lexicon_shares, or pass themes=...)"
+            )
+        start = max(shares.columns.get_loc(c) for c in present) + 1
+    return [c for c in shares.columns[start:] if c not in bookkeeping]
+
+
+def _attach_units(values: pd.DataFrame, units: pd.DataFrame, *, model: str) -> pd.DataFrame:
+    units = units.copy()
+    units["unit_id"] = units["unit_id"].astype(str)
+    if units["unit_id"].duplicated().any():
+        raise ValueError("units has duplicated unit_id values")
+    unknown = values.index.difference(pd.Index(units["unit_id"]))
+    if len(unknown):
+        # a model fitted without unit_ids names its rows "0", "1", ...: say how to fix that
+        raise ValueError(
+            f"{len(unknown)} unit ids of the model are not in units, e.g. {unknown[0]!r}; "
+            "fit the model with the units' ids, e.g. "
+            "LDA(k).fit(bow, vocab=vocab, unit_ids=units['unit_id']), so that its rows "
+            "name the units"
+        )
+    unseen = pd.Index(units["unit_id"]).difference(values.index)
+    if len(unseen):
+        logger.info("%d units have no doc-topic row (e.g. empty after filtering)", len(unseen))
+    meta_columns = [c for c in units.columns if c not in ("text",) and c not in values.columns]
+    meta = units.set_index("unit_id").loc[values.index, [c for c in meta_columns if c != "unit_id"]]
+    front = [c for c in meta.columns if c != "n_tokens"]
+    out = meta[front].copy()
+    out["model"] = model
+    if "n_tokens" in meta.columns:
+        out["n_tokens"] = meta["n_tokens"].to_numpy()
+    out = out.join(values)
+    return out.reset_index()
+
+
+def _check_level(level: str) -> None:
+    if level not in ("unit", "document"):
+        raise ValueError(f"level must be 'unit' or 'document', got {level!r}")
+
+
+def weigh_units_by_tokens_seen(units: pd.DataFrame, bow: Any) -> pd.DataFrame:
+    """``units`` with ``n_tokens`` replaced by the tokens a model saw in each unit.
+
+    A model sees only the tokens kept in the vocabulary. Weighing a unit by those (not by
+    all its tokens) means a unit the vocabulary filter left empty, whose doc-topic row is the
+    prior alone, does not count in its document's share (see :func:`document_shares`).
+
+    Parameters
+    ----------
+    units : DataFrame
+        The units table, one row per row of ``bow``, in the same order.
+    bow : sparse matrix or array of shape (n_units, n_terms)
+        The bag-of-words counts the model was fitted on.
+
+    Returns
+    -------
+    DataFrame
+        A copy of ``units`` whose ``n_tokens`` is the row sums of ``bow``.
+    """
+    seen = np.asarray(bow.sum(axis=1)).ravel()
+    if len(seen) != len(units):
+        raise ValueError(f"bow has {len(seen)} rows for {len(units)} units")
+    return units.assign(n_tokens=seen)
+
+
+def mean_of_refits(per_fit: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Unit shares averaged over refits of one model (seeds ``seed, seed + 1, ...``).
+
+    Parameters
+    ----------
+    per_fit : sequence of DataFrame
+        Unit-level :func:`theme_shares` of each refit; their rows are the same units in the
+        same order (every refit is fitted on the same matrix).
+
+    Returns
+    -------
+    DataFrame
+        The first refit's table with every share column replaced by the mean over refits
+        (the table itself when there is one refit).
+    """
+    if len(per_fit) == 1:
+        return per_fit[0]
+    mean = per_fit[0].copy()
+    columns = share_columns(mean)
+    mean[columns] = np.mean([frame[columns].to_numpy(dtype=float) for frame in per_fit], axis=0)
+    return mean
+
+
+def stack_replicates(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """Stack document shares of several measures and refits, ``replicate`` the last column.
+
+    Measures have different bookkeeping columns (``n_hits`` only for the lexicon), so
+    ``pd.concat`` may place ``replicate`` anywhere; :func:`compare` reads the share columns
+    after ``weight`` and needs it out of the way.
+    """
+    stacked = pd.concat(frames, ignore_index=True)
+    columns = [c for c in stacked.columns if c != "replicate"]
+    return stacked[[*columns, "replicate"]]
