@@ -33,7 +33,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     ("vectorize",),  # tokens -> vocabulary, BoW, TF-IDF
     ("models",),  # LDA, NMF -> TopicResult
     ("stream",),  # the on-disk stores of a large corpus
-    ("evaluate", "selection"),  # coherence, stability, selection table; the K rule
+    ("evaluate",),  # coherence, stability, the selection table and the K rule
     ("themes",),  # lexicon, labels, shares, comparison, passages, agreement
     ("tables",),  # the analysis tables of a run
     ("plotting",),  # Axes in, Axes out

@@ -1,6 +1,6 @@
 """The analysis rules that moved out of the pipeline into their rooms, on plain data.
 
-K choice (:mod:`topiclab.selection`), refit averaging and unit weighting
+K choice (:func:`topiclab.evaluate.choose_k`), refit averaging and unit weighting
 (:mod:`topiclab.themes`), seed words (:meth:`Lexicon.seed_words`) and the table builders
 (:mod:`topiclab.tables`) are called here directly, without a pipeline run.
 """
@@ -13,8 +13,8 @@ import pytest
 from scipy import sparse
 
 from topiclab import tables, themes
+from topiclab.evaluate import choose_k
 from topiclab.models.result import TopicResult
-from topiclab.selection import choose_k
 from topiclab.themes import lexicon_from_mapping
 
 VOCAB = ["cán_bộ", "khiển_trách", "kinh_tế", "kỷ_luật"]

@@ -13,7 +13,7 @@ cache is the preprocessor's own (keyed by text and settings); fitted models are 
 :class:`TopicResult` folders keyed by the vectorized corpus, the model's parameters, the seed and
 the topiclab version, so a second run with the same inputs refits nothing. The analysis
 rules the stages apply live in their rooms (:mod:`topiclab.themes`, :mod:`topiclab.tables`,
-:mod:`topiclab.selection`).
+:func:`topiclab.evaluate.choose_k`).
 
 Size: about 780 lines, of which the stages are a third; the rest is the output set (staging
 folder, leftovers of killed runs, the swap into place, ``run.json``) and the fit and
@@ -500,7 +500,7 @@ def stage_model_selection(
                 cached,
                 lambda folder: write_table(table, folder / "model_selection.csv", float_digits=17),
             )
-    from topiclab.selection import CHOICE_NOTE, choose_k
+    from topiclab.evaluate import CHOICE_NOTE, choose_k
 
     chosen = choose_k(table, names)
     table = table.assign(

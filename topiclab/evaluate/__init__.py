@@ -30,14 +30,18 @@ from topiclab.evaluate.coherence import (
     coherence,
     count_cooccurrences,
 )
+from topiclab.evaluate.selection import CHOICE_METRIC, CHOICE_NOTE, choose_k
 from topiclab.models import LDA, NMF, TopicResult
 from topiclab.models._base import MAX_SEED
 
 __all__ = [
+    "CHOICE_METRIC",
+    "CHOICE_NOTE",
     "MEASURES",
     "CoherenceScorer",
     "Cooccurrences",
     "align",
+    "choose_k",
     "coherence",
     "count_cooccurrences",
     "diversity",

@@ -1,8 +1,5 @@
-"""The rule that chooses the number of topics K from the model-selection table.
-
-Kept apart from :mod:`topiclab.evaluate` (which computes the table) while that module is
-being rewritten; it belongs to the evaluate room and moves there with the rewrite.
-"""
+"""The rule that chooses the number of topics K from the model-selection table that
+:func:`topiclab.evaluate.select_k` computes."""
 
 from __future__ import annotations
 
