@@ -9,8 +9,10 @@ tests are collected): ``pytest -m "not slow"`` is the quick loop while developin
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -80,12 +82,14 @@ class PipelineRun:
 
 
 @pytest.fixture(scope="session")
-def shared_run(tmp_path_factory) -> PipelineRun:
+def shared_run(tmp_path_factory) -> Iterator[PipelineRun]:
     """One run of the whole pipeline, shared by every test that only reads a finished output.
 
     Tests must not write into ``output`` or ``cache``: copy them first (``shutil.copytree``)
     to rerun or change them. Tests of byte identity between fresh runs compare against this
-    run with a second run of their own, in an empty cache of their own.
+    run with a second run of their own, in an empty cache of their own. A test that changes
+    either folder anyway is an error at the end of the session (a later test would otherwise
+    read another output than the one it expects, depending on the order the tests ran in).
     """
     from topiclab.cli import main
 
@@ -95,17 +99,30 @@ def shared_run(tmp_path_factory) -> PipelineRun:
     root = tmp_path_factory.mktemp("shared_run")
     run = PipelineRun(output=root / "figures", cache=root / ".cache", args=SHARED_RUN_ARGS)
     assert main(run.argv(run.output, run.cache)) == 0
-    return run
+    written = _digests(run.output) | _digests(run.cache)
+    yield run
+    now = _digests(run.output) | _digests(run.cache)
+    changed = sorted(name for name in {*written, *now} if written.get(name) != now.get(name))
+    assert changed == [], f"a test wrote into the shared run (copy it first): {changed}"
+
+
+def _digests(folder: Path) -> dict[str, str]:
+    """SHA-256 of every file under ``folder``, by its path."""
+    return {
+        str(path): hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(folder.rglob("*"))
+        if path.is_file()
+    }
 
 
 @pytest.fixture(scope="session")
-def shared_cache(shared_run) -> Path:
+def shared_cache(shared_run, tmp_path_factory) -> Path:
     """A cache folder tests may write into, warm with the shared run's tokens and models.
 
     Caches are keyed by content and settings, so a warm cache changes no result, only the
     time. For tests that do not test the cache: those keep an empty cache of their own.
     """
-    cache = shared_run.cache.parent / "writable_cache"
+    cache = tmp_path_factory.mktemp("shared_cache") / ".cache"
     shutil.copytree(shared_run.cache, cache)
     return cache
 
