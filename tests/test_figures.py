@@ -33,6 +33,8 @@ from topiclab.themes import (
 from topiclab.vectorize import vectorize
 
 SEED = 20181206
+# a small analysis, model selection included, and a figure build per test or two: ~20 s
+pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")

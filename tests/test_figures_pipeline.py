@@ -1,11 +1,13 @@
 """`topiclab run` writes the figures: twice into fresh folders gives the same bytes everywhere.
 
 Runs the whole pipeline (real corpus, pyvi, gensim, scikit-learn) with a fixed K and small
-settings, so the module stays within a minute or two.
+settings: the first run is the session's shared run (``shared_run`` in conftest.py), the
+second one of this module's own, in an empty cache of its own.
 """
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -14,25 +16,10 @@ from topiclab.cli import main
 from topiclab.figures import FIGURES, LDAVIS_FILE
 from topiclab.pipeline import RUN_RECORD
 
-FAST = [
-    "--k",
-    "10",  # analysis.yaml seeds nine themes
-    "--set",
-    "models.lda.passes=2",
-    "--set",
-    "models.lda.iterations=50",
-    "--set",
-    "themes.n_boot=50",
-    "--set",
-    "themes.refits=1",
-    "--set",
-    "figures.dpi=100",
-]
 
-
-def _run(repo_root: Path, output: Path, cache: Path, *extra: str) -> None:
-    argv = ["run", str(repo_root / "analysis.yaml"), "--output", str(output)]
-    assert main([*argv, *FAST, "--set", f"cache={cache}", *extra]) == 0
+def _run(shared_run, output: Path, cache: Path, *extra: str) -> None:
+    """The shared run's command line, into ``output`` with the cache ``cache``."""
+    assert main(shared_run.argv(output, cache, *extra)) == 0
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -45,15 +32,17 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 
 @pytest.fixture(scope="module")
-def runs(tmp_path_factory, repo_root):
-    root = tmp_path_factory.mktemp("figure_runs")
-    for name in ("first", "second"):
-        _run(repo_root, root / name / "figures", root / name / ".cache")
-    return root
+def runs(tmp_path_factory, shared_run) -> dict[str, Path]:
+    """The output folders of two fresh runs: ``first`` is the shared run, ``second`` the same
+    command into an empty output and an empty cache, at the same depth (the outputs record
+    the corpus path relative to themselves)."""
+    second = tmp_path_factory.mktemp("second") / "figures"
+    _run(shared_run, second, second.parent / ".cache")
+    return {"first": shared_run.output, "second": second}
 
 
-def test_run_writes_every_figure_the_ldavis_page_and_the_notes(runs):
-    output = runs / "first" / "figures"
+def test_run_writes_every_figure_the_ldavis_page_and_the_notes(shared_run):
+    output = shared_run.output
     for name in FIGURES:
         if name == "fig4_model_selection":
             continue  # --k skips model selection; the README says so instead
@@ -67,24 +56,27 @@ def test_run_writes_every_figure_the_ldavis_page_and_the_notes(runs):
 
 
 def test_two_fresh_runs_write_identical_bytes_in_every_file(runs):
-    first = _files(runs / "first" / "figures")
-    second = _files(runs / "second" / "figures")
+    first = _files(runs["first"])
+    second = _files(runs["second"])
     assert sorted(first) == sorted(second)
     assert [name for name in first if first[name] != second[name]] == []
 
 
-def test_a_figure_setting_redraws_the_figures_and_refits_nothing(runs, repo_root):
-    output = runs / "first" / "figures"
-    cache = runs / "first" / ".cache"
+def test_a_figure_setting_redraws_the_figures_and_refits_nothing(shared_run, tmp_path):
+    # a copy of the first run and its cache, side by side as they were: the shared run
+    # itself is only read
+    output, cache = tmp_path / shared_run.output.name, tmp_path / shared_run.cache.name
+    shutil.copytree(shared_run.output, output)
+    shutil.copytree(shared_run.cache, cache)
     models_before = sorted(p.name for p in (cache / "models").iterdir())
     tables_before = _files(output / "tables")
     heatmap = output / "fig1_prevalence_by_locality_lda.png"
     drawn = heatmap.stat().st_mtime_ns
 
-    _run(repo_root, output, cache)  # same inputs: the figure stage is reused
+    _run(shared_run, output, cache)  # same inputs: the figure stage is reused
     assert heatmap.stat().st_mtime_ns == drawn
 
-    _run(repo_root, output, cache, "--set", "figures.language=vi")
+    _run(shared_run, output, cache, "--set", "figures.language=vi")
     assert heatmap.stat().st_mtime_ns != drawn
     assert sorted(p.name for p in (cache / "models").iterdir()) == models_before
     assert _files(output / "tables") == tables_before

@@ -19,8 +19,6 @@ from jupyter_client.kernelspec import KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
 
-from topiclab import load_config, run
-
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 KERNEL = "topiclab-tests"
 FAST = [
@@ -37,15 +35,13 @@ def test_every_numbered_notebook_is_tested():
 
 
 @pytest.fixture(scope="module")
-def work(tmp_path_factory, repo_root):
-    """A pipeline run of analysis.yaml (fixed K, small settings) for notebooks 04 and 05."""
+def work(tmp_path_factory, shared_run, shared_cache):
+    """The notebooks' scratch folder: ``analysis`` is the session's shared run of analysis.yaml
+    (fixed K, small settings) that notebooks 04 and 05 read, ``cache`` the session's writable
+    cache, warm with that run's tokens and models."""
     root = tmp_path_factory.mktemp("notebooks")
-    config = load_config(
-        repo_root / "analysis.yaml",
-        [*FAST, "models.k=10", "figures.enabled=false", f"output={root / 'analysis'}"],
-    )
-    config["cache"] = str(root / "cache")
-    run(config)
+    (root / "analysis").symlink_to(shared_run.output, target_is_directory=True)
+    (root / "cache").symlink_to(shared_cache, target_is_directory=True)
     return root
 
 

@@ -1,9 +1,10 @@
 """`topiclab run` writes a whole output set or nothing, and finishes on a corpus without dates.
 
 The runs use the shipped articles (real pyvi, gensim, scikit-learn) with small settings: once
-as the shipped folder, once as a JSON-lines table whose texts have their dates removed, as a
-researcher's undated corpus would be. A failed run and a killed run must each leave the
-previous output byte-identical; the output records the run in ``run.json``.
+as the shipped folder (the session's shared run of ``analysis.yaml``, conftest.py), once as a
+JSON-lines table whose texts have their dates removed, as a researcher's undated corpus would
+be. A failed run and a killed run must each leave the previous output byte-identical; the
+output records the run in ``run.json``.
 """
 
 from __future__ import annotations
@@ -91,11 +92,10 @@ def undated(root, raw_files) -> Path:
 
 
 @pytest.fixture(scope="module")
-def complete(root, corpus_dir) -> Path:
-    """A finished run of the shipped corpus (both models, every figure it can draw)."""
-    output = root / "complete"
-    assert _run(corpus_dir, output, root / "cache") == 0
-    return output
+def complete(shared_run) -> Path:
+    """A finished run of the shipped corpus (both models, every figure it can draw): the
+    session's shared run, only read here (the tests that rerun into it copy it first)."""
+    return shared_run.output
 
 
 @pytest.fixture(scope="module")
@@ -176,8 +176,8 @@ def test_run_json_records_status_checksums_times_and_versions(complete):
     # ENVIRONMENT.txt is compared between builds: no cache folder (machine-specific) in it
     environment = (complete / "ENVIRONMENT.txt").read_text(encoding="utf-8")
     assert "cache" not in environment
-    assert not list(complete.parent.glob("complete.staging-*"))
-    assert not list(complete.parent.glob("complete.replaced-*"))
+    assert not list(complete.parent.glob(f"{complete.name}.staging-*"))
+    assert not list(complete.parent.glob(f"{complete.name}.replaced-*"))
 
 
 def test_a_failed_run_leaves_the_previous_output_byte_identical(complete, undated, tmp_path):

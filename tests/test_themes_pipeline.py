@@ -40,6 +40,7 @@ def analysis_runs(tmp_path_factory, repo_root):
     return root
 
 
+@pytest.mark.slow  # two runs with model selection
 def test_analysis_yaml_writes_every_table(analysis_runs):
     tables = analysis_runs / "first" / "tables"
     for name in TABLES:
@@ -56,6 +57,7 @@ def test_analysis_yaml_writes_every_table(analysis_runs):
     assert topics.groupby("model")["topic"].nunique().to_dict() == chosen.to_dict()
 
 
+@pytest.mark.slow  # two runs with model selection
 def test_two_runs_without_a_shared_cache_write_identical_bytes(analysis_runs):
     # also one fitting serially and one in two processes
     for name in TABLES:
