@@ -13,10 +13,9 @@ Usage: python benchmarks/models.py [--data ../shared/data/vntc_20k.jsonl.gz] [--
 
 The "backends" section (not run by default) fits LDA with gensim (--passes passes) and
 tomotopy (--passes sweeps, "equal passes"; each of --sweeps on one worker, the largest
-also on two) for
---refits seeds each and reports the time per fit, NMI and purity of the dominant topic
-against the category, c_npmi, stability across the seeds, and whether a second process
-fitting the same seed gives identical bytes. The "nmf" section (not run by default)
+also on two) for --refits seeds each and reports the time per fit, NMI and purity of the
+dominant topic against the category, c_npmi, stability across the seeds, and whether a
+second process fitting the same seed gives identical bytes. The "nmf" section (not run by default)
 compares NMF solvers (cd, mu), initialisations (nndsvd, nndsvda, random), tolerances and
 iteration caps on the TF-IDF matrix at each --nmf-k, on the same measures.
 
@@ -179,7 +178,7 @@ def main(argv: list[str] | None = None) -> int:
     if "coherence" in args.sections:
         shared_coherence(vc, tokens, params, args.grid)
     if "seeded" in args.sections:
-        seeded(vc, labels, K, params)
+        seeded(vc, labels, K, params, max(args.sweeps))
     if "backends" in args.sections:
         backends(vc, tokens, labels, K, args)
     if "nmf" in args.sections:
@@ -322,7 +321,7 @@ SEEDS_VNTC = {
 }
 
 
-def seeded(vc, labels, K, params) -> None:
+def seeded(vc, labels, K, params, sweeps) -> None:
     """Does each seeded topic hold its seed words and its category's documents?"""
     seeds = {c: [w for w in ws if w in set(vc.vocab)] for c, ws in SEEDS_VNTC.items()}
     ids = [[vc.vocab.index(w) for w in ws] for ws in seeds.values()]
@@ -350,7 +349,9 @@ def seeded(vc, labels, K, params) -> None:
         def fit():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                lda = LDA(K, random_state=SEED, seed_words=seeds, backend=backend, **params)
+                # tomotopy's passes are Gibbs sweeps: it gets --sweeps of them
+                fit_params = {**params, "passes": sweeps} if backend == "tomotopy" else params
+                lda = LDA(K, random_state=SEED, seed_words=seeds, backend=backend, **fit_params)
                 lda.fit(vc.bow, vocab=vc.vocab)
             return lda.components_, lda.topic_term_counts_, lda.result_.doc_topic
 
