@@ -177,3 +177,24 @@ def test_tomotopy_fits_a_reiterable_corpus_as_it_fits_the_matrix(tokens, vc):
         LDA(4, **params).fit(iter(tokens), vocab=vc.vocab)
     with pytest.raises(ValueError, match="needs backend='tomotopy'"):
         LDA(4, random_state=4).fit(tokens, vocab=vc.vocab)
+
+
+def test_tomotopy_streams_from_the_token_and_bow_stores(corpus_dir, tmp_path):
+    """A TokenStore or BowStore is read unit by unit, never as one matrix; same topics."""
+    from topiclab.preprocess import Preprocessor
+    from topiclab.stream import DocumentStream, ingest, preprocess_store, vectorize_store
+
+    documents = ingest(DocumentStream(corpus_dir), tmp_path, chunk_size=2)
+    token_store = preprocess_store(documents, tmp_path, Preprocessor(), unit="paragraph")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", EmptyUnitsWarning)
+        bow_store = vectorize_store(token_store, tmp_path, no_below=1, no_above=0.95)
+    params = {"random_state": 2, "passes": 20, "iterations": 30, "backend": "tomotopy"}
+    vocab = bow_store.vocab
+    matrix = LDA(4, **params).fit(bow_store.to_csr(), vocab=vocab).result_
+    from_bow = LDA(4, **params).fit(bow_store).result_
+    from_tokens = LDA(4, **params).fit(token_store, vocab=vocab).result_
+    for streamed in (from_bow, from_tokens):
+        assert streamed.vocab == vocab
+        np.testing.assert_array_equal(streamed.topic_word, matrix.topic_word)
+        np.testing.assert_array_equal(streamed.doc_topic, matrix.doc_topic)
