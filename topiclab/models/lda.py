@@ -558,10 +558,11 @@ def _unit_words(X, kind: str, vocab: list[str] | None) -> Iterator[list[str]]:
         return
     if not np.allclose(X.data, np.round(X.data)):
         raise ValueError("backend='tomotopy' needs integer term counts in X")
+    terms = np.asarray(vocab, dtype=object)
+    counts = np.round(X.data).astype(np.int64)
     for row in range(X.shape[0]):
         start, stop = X.indptr[row], X.indptr[row + 1]
-        ids, counts = X.indices[start:stop], np.round(X.data[start:stop]).astype(int)
-        yield [vocab[j] for j, c in zip(ids, counts, strict=True) for _ in range(c)]
+        yield terms[np.repeat(X.indices[start:stop], counts[start:stop])].tolist()
 
 
 def _placeholder_vocab(words: Iterable[str]) -> list[str]:
