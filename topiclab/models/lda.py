@@ -76,8 +76,9 @@ class LDA(TopicModelBase):
         Passes over the corpus: gensim's online passes (each reads every unit once and
         updates the topics once per ``chunksize`` units); tomotopy's Gibbs sweeps (each
         resamples the topic of every token once). Gibbs sampling needs more sweeps than
-        online VB needs passes: on 20,000 VNTC articles 100 sweeps recover the categories
-        better than 5 gensim passes, in half the time (benchmarks/results/models.md).
+        online VB needs passes: on 20,000 VNTC articles 50 sweeps recover the categories
+        better than 5 gensim passes, in less than half the time, and 5 sweeps poorly
+        (benchmarks/results/models.md).
     iterations : int, default=200
         Maximum variational iterations per unit: in each gensim pass, and when the
         units' topic shares are inferred (both backends).
