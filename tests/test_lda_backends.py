@@ -118,6 +118,11 @@ def test_tomotopy_result_has_the_shape_and_meaning_of_gensims(vc):
     np.testing.assert_allclose(result.doc_topic.sum(axis=1), 1.0)
     assert set(result.params) == set(gensim.result_.params)
     assert result.params["backend"] == "tomotopy" and result.params["random_state"] == 3
+    # alpha means what it means for gensim: symmetric 1/K stays 1/K (tomotopy would
+    # re-estimate it every 10 sweeps by default); only alpha="auto" learns it
+    np.testing.assert_allclose(lda.model_.alpha, 0.2, rtol=1e-6)
+    auto = LDA(5, random_state=3, passes=30, iterations=50, backend="tomotopy", alpha="auto")
+    assert not np.allclose(auto.fit(vc.bow, vocab=vc.vocab).model_.alpha, 0.2)
     # column j is vocab[j]: tomotopy's own word probabilities, in our vocabulary order
     index = {term: j for j, term in enumerate(vc.vocab)}
     for topic in range(5):
