@@ -17,7 +17,9 @@ also on two) for --refits seeds each and reports the time per fit, NMI and purit
 dominant topic against the category, c_npmi, stability across the seeds, and whether a
 second process fitting the same seed gives identical bytes. The "nmf" section (not run by default)
 compares NMF solvers (cd, mu), initialisations (nndsvd, nndsvda, random), tolerances and
-iteration caps on the TF-IDF matrix at each --nmf-k, on the same measures.
+iteration caps on the TF-IDF matrix at each --nmf-k, on the same measures. The "schemes"
+section fits tomotopy directly with each ParallelScheme (NONE, COPY_MERGE, PARTITION) on
+one and two workers in three processes and says which give identical topics.
 
 The "seeded" section measures whether seeded LDA holds its themes: for a few VNTC
 categories it seeds one topic each with words of the category and reports, for a naive
@@ -149,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--sections",
         nargs="+",
-        choices=["quality", "overhead", "coherence", "seeded", "backends", "nmf"],
+        choices=["quality", "overhead", "coherence", "seeded", "backends", "nmf", "schemes"],
         default=["quality", "overhead", "coherence", "seeded"],
     )
     args = parser.parse_args(argv)
@@ -183,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
         backends(vc, tokens, labels, K, args)
     if "nmf" in args.sections:
         nmf_settings(vc, tokens, labels, args)
+    if "schemes" in args.sections:
+        schemes(vc, K, args)
     return 0
 
 
@@ -597,6 +601,59 @@ def nmf_settings(vc, tokens, labels, args) -> None:
         f"random init: mean over {len(seeds)} seeds, stability between them; nndsvd/nndsvda "
         "are deterministic, so one fit)"
     )
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
+# tomotopy's parallel schemes ------------------------------------------------------------
+
+_SCHEME_CHILD = """
+import hashlib, json, sys, warnings
+warnings.simplefilter("ignore")
+import numpy as np, scipy.sparse as sp, tomotopy as tp
+bow = sp.load_npz(sys.argv[1]).tocsr()
+with open(sys.argv[2], encoding="utf-8") as handle:
+    vocab = json.load(handle)
+scheme, workers, k, sweeps, seed = sys.argv[3], int(sys.argv[4]), *map(int, sys.argv[5:8])
+model = tp.LDAModel(k=k, seed=seed, min_cf=0, rm_top=0)
+terms = np.asarray(vocab, dtype=object)
+for row in range(bow.shape[0]):
+    ids = bow.indices[bow.indptr[row]:bow.indptr[row + 1]]
+    counts = bow.data[bow.indptr[row]:bow.indptr[row + 1]].astype(int)
+    if len(ids):
+        model.add_doc(terms[np.repeat(ids, counts)].tolist())
+model.train(sweeps, workers=workers, parallel=getattr(tp.ParallelScheme, scheme))
+topics = np.array([model.get_topic_word_dist(t, normalize=False) for t in range(k)])
+print(hashlib.sha256(topics.tobytes()).hexdigest()[:16])
+"""
+
+
+def schemes(vc, K, args) -> None:
+    """Which of tomotopy's parallel schemes give the same topics in two processes?"""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        bow_path, vocab_path = Path(tmp) / "bow.npz", Path(tmp) / "vocab.json"
+        sp.save_npz(bow_path, vc.bow)
+        vocab_path.write_text(json.dumps(vc.vocab, ensure_ascii=False), encoding="utf-8")
+        env = {**os.environ, "PYTHONHASHSEED": "random"}
+        for scheme in ("NONE", "COPY_MERGE", "PARTITION"):
+            for workers in (1, 2):
+                cmd = [sys.executable, "-c", _SCHEME_CHILD, str(bow_path), str(vocab_path)]
+                cmd += [scheme, str(workers), str(K), str(max(args.sweeps)), str(SEED)]
+                digests = [
+                    subprocess.run(
+                        cmd, capture_output=True, text=True, env=env, check=True
+                    ).stdout.strip()
+                    for _ in range(3)
+                ]
+                rows.append(
+                    {
+                        "scheme": scheme,
+                        "workers": workers,
+                        "topics (sha256, 3 processes)": " ".join(digests),
+                        "identical": len(set(digests)) == 1,
+                    }
+                )
+    print(f"\ntomotopy parallel schemes, K={K}, {max(args.sweeps)} sweeps, seed {SEED}:")
     print(pd.DataFrame(rows).to_string(index=False))
 
 
