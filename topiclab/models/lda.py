@@ -32,8 +32,8 @@ from topiclab.vectorize import BowCorpus
 # another topic also uses the word, instead of the symmetric prior pulling it there.
 _SEED_OTHER_TOPICS = 1e-3
 
-# tomotopy's parallel schemes, each fitted twice in separate processes with one seed
-# (benchmarks/models.py --sections backends; tests/test_lda_backends.py): PARTITION (the
+# tomotopy's parallel schemes, each fitted in three processes with one seed
+# (benchmarks/models.py --sections schemes; tests/test_lda_backends.py): PARTITION (the
 # vocabulary split between the workers, each with its own generator, joined at a barrier
 # every sweep) and NONE give identical topics for a seed and a number of workers;
 # COPY_MERGE (every worker samples a copy of the counts, merged as they finish) does not
