@@ -8,14 +8,24 @@ co-occurrence statistics gathered once against a fresh CoherenceModel per model.
 
 Usage: python benchmarks/models.py [--data ../shared/data/vntc_20k.jsonl.gz] [--n 3000]
        [--tokenizer auto|topiclab|pyvi] [--passes 5] [--iterations 100] [--repeats 2]
-       [--sections quality overhead coherence seeded coherence_grid]
-       [--coherence-grid 10 20 30] [--refits 3]
+       [--sweeps 100] [--refits 3] [--nmf-k 10 20] [--coherence-grid 10 20 30]
+       [--sections quality overhead coherence seeded coherence_grid backends nmf schemes]
 
 The "coherence_grid" section (alone: --sections coherence_grid) fits NMF (init="random",
 so refits differ) at every K of --coherence-grid with --refits seeds and times topiclab's
 coherence of all those topic sets (one counting pass, then scoring) against one gensim
 CoherenceModel per topic set and measure (c_v, c_npmi, u_mass), with the largest
 difference between the two.
+
+The "backends" section (not run by default) fits LDA with gensim (--passes passes) and
+tomotopy (--passes sweeps, "equal passes"; each of --sweeps on one worker, the largest
+also on two) for --refits seeds each and reports the time per fit, NMI and purity of the
+dominant topic against the category, c_npmi, stability across the seeds, and whether a
+second process fitting the same seed gives identical bytes. The "nmf" section (not run by default)
+compares NMF solvers (cd, mu), initialisations (nndsvd, nndsvda, random), tolerances and
+iteration caps on the TF-IDF matrix at each --nmf-k, on the same measures. The "schemes"
+section fits tomotopy directly with each ParallelScheme (NONE, COPY_MERGE, PARTITION) on
+one and two workers in three processes and says which give identical topics.
 
 The "seeded" section measures whether seeded LDA holds its themes: for a few VNTC
 categories it seeds one topic each with words of the category and reports, for a naive
@@ -35,7 +45,9 @@ import gzip
 import hashlib
 import json
 import os
+import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -45,11 +57,12 @@ for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
 
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
 from gensim.models import CoherenceModel, LdaModel  # noqa: E402
 from sklearn.metrics import normalized_mutual_info_score  # noqa: E402
 from threadpoolctl import threadpool_limits  # noqa: E402
 
-from topiclab.evaluate import MEASURES, CoherenceScorer, diversity  # noqa: E402
+from topiclab.evaluate import MEASURES, CoherenceScorer, diversity, stability  # noqa: E402
 from topiclab.models import LDA, NMF  # noqa: E402
 from topiclab.vectorize import BowCorpus, vectorize  # noqa: E402
 
@@ -137,13 +150,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--grid", type=int, nargs="+", default=[5, 10, 15])
     parser.add_argument(
+        "--sweeps", type=int, nargs="+", default=[50, 100], help="tomotopy Gibbs sweeps"
+    )
+    parser.add_argument("--refits", type=int, default=3, help="seeds per setting")
+    parser.add_argument("--nmf-k", type=int, nargs="+", default=[10, 20])
+    parser.add_argument(
         "--sections",
         nargs="+",
-        choices=["quality", "overhead", "coherence", "seeded", "coherence_grid"],
+        choices=[
+            "quality",
+            "overhead",
+            "coherence",
+            "seeded",
+            "coherence_grid",
+            "backends",
+            "nmf",
+            "schemes",
+        ],
         default=["quality", "overhead", "coherence", "seeded", "coherence_grid"],
     )
     parser.add_argument("--coherence-grid", type=int, nargs="+", default=[10, 20, 30])
-    parser.add_argument("--refits", type=int, default=3)
     args = parser.parse_args(argv)
 
     if not args.data.exists():
@@ -170,9 +196,15 @@ def main(argv: list[str] | None = None) -> int:
     if "coherence" in args.sections:
         shared_coherence(vc, tokens, params, args.grid)
     if "seeded" in args.sections:
-        seeded(vc, labels, K, params)
+        seeded(vc, labels, K, params, max(args.sweeps))
     if "coherence_grid" in args.sections:
         coherence_grid(vc, tokens, args.coherence_grid, args.refits)
+    if "backends" in args.sections:
+        backends(vc, tokens, labels, K, args)
+    if "nmf" in args.sections:
+        nmf_settings(vc, tokens, labels, args)
+    if "schemes" in args.sections:
+        schemes(vc, K, args)
     return 0
 
 
@@ -376,7 +408,7 @@ SEEDS_VNTC = {
 }
 
 
-def seeded(vc, labels, K, params) -> None:
+def seeded(vc, labels, K, params, sweeps) -> None:
     """Does each seeded topic hold its seed words and its category's documents?"""
     seeds = {c: [w for w in ws if w in set(vc.vocab)] for c, ws in SEEDS_VNTC.items()}
     ids = [[vc.vocab.index(w) for w in ws] for ws in seeds.values()]
@@ -404,7 +436,9 @@ def seeded(vc, labels, K, params) -> None:
         def fit():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                lda = LDA(K, random_state=SEED, seed_words=seeds, backend=backend, **params)
+                # tomotopy's passes are Gibbs sweeps: it gets --sweeps of them
+                fit_params = {**params, "passes": sweeps} if backend == "tomotopy" else params
+                lda = LDA(K, random_state=SEED, seed_words=seeds, backend=backend, **fit_params)
                 lda.fit(vc.bow, vocab=vc.vocab)
             return lda.components_, lda.topic_term_counts_, lda.result_.doc_topic
 
@@ -460,6 +494,250 @@ def seeded(vc, labels, K, params) -> None:
     print("\nmean over themes:")
     summary = table.groupby("variant", sort=False).mean(numeric_only=True)
     print(summary.round(3).to_string())
+
+
+# tomotopy against gensim --------------------------------------------------------------
+
+_CHILD = """
+import hashlib, json, sys, warnings
+warnings.simplefilter("ignore")
+import numpy as np, scipy.sparse as sp
+from topiclab.models import LDA
+bow = sp.load_npz(sys.argv[1])
+with open(sys.argv[2], encoding="utf-8") as handle:
+    vocab = json.load(handle)
+params = json.loads(sys.argv[3])
+result = LDA(**params).fit(bow, vocab=vocab).result_
+sha = hashlib.sha256()
+sha.update(np.ascontiguousarray(result.topic_word).tobytes())
+sha.update(np.ascontiguousarray(result.doc_topic).tobytes())
+print(sha.hexdigest())
+"""
+
+
+def _digest(result) -> str:
+    sha = hashlib.sha256()
+    sha.update(np.ascontiguousarray(result.topic_word).tobytes())
+    sha.update(np.ascontiguousarray(result.doc_topic).tobytes())
+    return sha.hexdigest()
+
+
+def _dominant_scores(result, labels, empty) -> tuple[float, float]:
+    dominant = result.doc_topic.argmax(axis=1)
+    keep = np.ones(len(dominant), dtype=bool)
+    keep[empty] = False
+    return (
+        float(normalized_mutual_info_score(labels[keep], dominant[keep])),
+        float(purity(labels[keep], dominant[keep])),
+    )
+
+
+def backends(vc, tokens, labels, K, args) -> None:
+    """tomotopy's Gibbs sampler against gensim's online VB: time, recovery, determinism.
+
+    "Equal passes": a gensim pass reads every unit once (up to ``iterations`` variational
+    updates of the unit, then one topic update per chunk of 2,000 units); a tomotopy
+    sweep resamples the topic of every token once. Both read the corpus once, so
+    ``passes`` gensim passes are set against ``passes`` sweeps; Gibbs sampling needs more
+    sweeps than VB needs passes, so tomotopy is also shown at ``--sweeps``.
+    """
+    P, S = args.passes, max(args.sweeps)
+    common = {"n_topics": K, "iterations": args.iterations}
+    configs = {
+        f"gensim LdaModel, {P} passes": {"backend": "gensim", "passes": P},
+        f"tomotopy, {P} sweeps (equal passes)": {"backend": "tomotopy", "passes": P},
+    }
+    for sweeps in sorted(set(args.sweeps) - {P}):
+        configs[f"tomotopy, {sweeps} sweeps"] = {"backend": "tomotopy", "passes": sweeps}
+    configs[f"tomotopy, {S} sweeps, 2 workers"] = {"backend": "tomotopy", "passes": S, "workers": 2}
+    seeds = [SEED + r for r in range(args.refits)]
+    fits: dict[str, list] = {}
+    timing: dict[str, tuple[float, float]] = {}
+    for name, params in configs.items():
+        cpu = wall = 0.0
+        fits[name] = []
+        for seed in seeds:
+            cpu_start, wall_start = time.process_time(), time.perf_counter()
+            lda = LDA(random_state=seed, **common, **params).fit(vc.bow, vocab=vc.vocab)
+            cpu += time.process_time() - cpu_start
+            wall += time.perf_counter() - wall_start
+            fits[name].append(lda.result_)
+        timing[name] = (cpu / len(seeds), wall / len(seeds))
+        print(f"  fitted {name}: {timing[name][1]:.1f} s a fit (wall)", flush=True)
+
+    # Determinism: the first seed's fit again in a fresh process (another hash seed),
+    # from the same bag of words, against the fit above: identical bytes or not.
+    same = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        bow_path, vocab_path = Path(tmp) / "bow.npz", Path(tmp) / "vocab.json"
+        sp.save_npz(bow_path, vc.bow)
+        vocab_path.write_text(json.dumps(vc.vocab, ensure_ascii=False), encoding="utf-8")
+        env = {**os.environ, "PYTHONHASHSEED": "random"}
+        for name, params in configs.items():
+            spec = json.dumps({"random_state": seeds[0], **common, **params})
+            child = subprocess.run(
+                [sys.executable, "-c", _CHILD, str(bow_path), str(vocab_path), spec],
+                capture_output=True,
+                text=True,
+                env=env,
+                check=True,
+            )
+            same[name] = child.stdout.strip() == _digest(fits[name][0])
+
+    start = time.perf_counter()
+    scorer = CoherenceScorer(tokens, vc.dictionary, measures=("c_npmi",))
+    scorer.prepare([r for results in fits.values() for r in results])
+    print(f"  c_npmi statistics gathered in {time.perf_counter() - start:.1f} s")
+    rows = []
+    base_cpu, base_wall = timing[next(iter(configs))]
+    for name, results in fits.items():
+        scores = [_dominant_scores(r, labels, vc.empty_units) for r in results]
+        cpu, wall = timing[name]
+        rows.append(
+            {
+                "fit": name,
+                "cpu_s": round(cpu, 1),
+                "wall_s": round(wall, 1),
+                "speedup_cpu": round(base_cpu / cpu, 2),
+                "speedup_wall": round(base_wall / wall, 2),
+                "nmi": round(float(np.mean([s[0] for s in scores])), 4),
+                "nmi_sd": round(float(np.std([s[0] for s in scores])), 4),
+                "purity": round(float(np.mean([s[1] for s in scores])), 4),
+                "c_npmi": round(
+                    float(np.mean([scorer.score(r)["c_npmi"].mean() for r in results])), 4
+                ),
+                "stability": round(stability(results), 3) if len(results) > 1 else np.nan,
+                "same_bytes_2_processes": same[name],
+            }
+        )
+    print(
+        f"\nLDA backends, K={K}, gensim iterations={args.iterations}, mean over "
+        f"{len(seeds)} seeds (time: per fit, result_ included; stability: matched top-10 "
+        "Jaccard between the seeds' fits)"
+    )
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
+# NMF settings ---------------------------------------------------------------------------
+
+NMF_SETTINGS = {
+    "cd nndsvda tol=1e-4 (default)": {"solver": "cd", "init": "nndsvda", "tol": 1e-4},
+    "cd nndsvd tol=1e-4": {"solver": "cd", "init": "nndsvd", "tol": 1e-4},
+    "cd random tol=1e-4": {"solver": "cd", "init": "random", "tol": 1e-4},
+    "cd nndsvda tol=1e-3": {"solver": "cd", "init": "nndsvda", "tol": 1e-3},
+    "cd nndsvda tol=1e-4 max_iter=100": {
+        "solver": "cd",
+        "init": "nndsvda",
+        "tol": 1e-4,
+        "max_iter": 100,
+    },
+    "mu nndsvda tol=1e-4": {"solver": "mu", "init": "nndsvda", "tol": 1e-4},
+    "mu random tol=1e-4": {"solver": "mu", "init": "random", "tol": 1e-4},
+}
+
+
+def nmf_settings(vc, tokens, labels, args) -> None:
+    """NMF solver, initialisation, tolerance and iteration cap on the TF-IDF matrix."""
+    seeds = [SEED + r for r in range(args.refits)]
+    rows, results = [], []
+    for k in args.nmf_k:
+        for name, params in NMF_SETTINGS.items():
+            fits, cpu = [], []
+            # nndsvd/nndsvda have no randomness: one fit stands for every seed
+            run_seeds = seeds if params["init"] == "random" else seeds[:1]
+            for seed in run_seeds:
+                start = time.process_time()
+                est = NMF(k, random_state=seed, **params).fit(vc.tfidf, vocab=vc.vocab)
+                cpu.append(time.process_time() - start)
+                fits.append(est)
+            again = NMF(k, random_state=seeds[0], **params).fit(vc.tfidf, vocab=vc.vocab)
+            scores = [_dominant_scores(e.result_, labels, vc.empty_units) for e in fits]
+            results.extend(e.result_ for e in fits)
+            rows.append(
+                {
+                    "k": k,
+                    "settings": name,
+                    "cpu_s": round(float(np.mean(cpu)), 2),
+                    "n_iter": int(np.mean([e.n_iter_ for e in fits])),
+                    "rel_error": round(
+                        float(np.mean([e.reconstruction_err_ for e in fits]))
+                        / float(np.sqrt((vc.tfidf.data**2).sum())),
+                        4,
+                    ),
+                    "nmi": round(float(np.mean([s[0] for s in scores])), 4),
+                    "purity": round(float(np.mean([s[1] for s in scores])), 4),
+                    "stability": round(stability([e.result_ for e in fits]), 3)
+                    if len(fits) > 1
+                    else np.nan,
+                    "same_bytes_refit": _digest(again.result_) == _digest(fits[0].result_),
+                    "_results": [e.result_ for e in fits],
+                }
+            )
+            print(f"  nmf K={k} {name}: {rows[-1]['cpu_s']} s", flush=True)
+    scorer = CoherenceScorer(tokens, vc.dictionary, measures=("c_npmi",)).prepare(results)
+    for row in rows:
+        row["c_npmi"] = round(
+            float(np.mean([scorer.score(r)["c_npmi"].mean() for r in row.pop("_results")])), 4
+        )
+    print(
+        "\nNMF settings on the TF-IDF matrix (cpu_s per fit; rel_error = ||X - WH|| / ||X||; "
+        f"random init: mean over {len(seeds)} seeds, stability between them; nndsvd/nndsvda "
+        "are deterministic, so one fit)"
+    )
+    print(pd.DataFrame(rows).to_string(index=False))
+
+
+# tomotopy's parallel schemes ------------------------------------------------------------
+
+_SCHEME_CHILD = """
+import hashlib, json, sys, warnings
+warnings.simplefilter("ignore")
+import numpy as np, scipy.sparse as sp, tomotopy as tp
+bow = sp.load_npz(sys.argv[1]).tocsr()
+with open(sys.argv[2], encoding="utf-8") as handle:
+    vocab = json.load(handle)
+scheme, workers, k, sweeps, seed = sys.argv[3], int(sys.argv[4]), *map(int, sys.argv[5:8])
+model = tp.LDAModel(k=k, seed=seed, min_cf=0, rm_top=0)
+terms = np.asarray(vocab, dtype=object)
+for row in range(bow.shape[0]):
+    ids = bow.indices[bow.indptr[row]:bow.indptr[row + 1]]
+    counts = bow.data[bow.indptr[row]:bow.indptr[row + 1]].astype(int)
+    if len(ids):
+        model.add_doc(terms[np.repeat(ids, counts)].tolist())
+model.train(sweeps, workers=workers, parallel=getattr(tp.ParallelScheme, scheme))
+topics = np.array([model.get_topic_word_dist(t, normalize=False) for t in range(k)])
+print(hashlib.sha256(topics.tobytes()).hexdigest()[:16])
+"""
+
+
+def schemes(vc, K, args) -> None:
+    """Which of tomotopy's parallel schemes give the same topics in two processes?"""
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        bow_path, vocab_path = Path(tmp) / "bow.npz", Path(tmp) / "vocab.json"
+        sp.save_npz(bow_path, vc.bow)
+        vocab_path.write_text(json.dumps(vc.vocab, ensure_ascii=False), encoding="utf-8")
+        env = {**os.environ, "PYTHONHASHSEED": "random"}
+        for scheme in ("NONE", "COPY_MERGE", "PARTITION"):
+            for workers in (1, 2):
+                cmd = [sys.executable, "-c", _SCHEME_CHILD, str(bow_path), str(vocab_path)]
+                cmd += [scheme, str(workers), str(K), str(max(args.sweeps)), str(SEED)]
+                digests = [
+                    subprocess.run(
+                        cmd, capture_output=True, text=True, env=env, check=True
+                    ).stdout.strip()
+                    for _ in range(3)
+                ]
+                rows.append(
+                    {
+                        "scheme": scheme,
+                        "workers": workers,
+                        "topics (sha256, 3 processes)": " ".join(digests),
+                        "identical": len(set(digests)) == 1,
+                    }
+                )
+    print(f"\ntomotopy parallel schemes, K={K}, {max(args.sweeps)} sweeps, seed {SEED}:")
+    print(pd.DataFrame(rows).to_string(index=False))
 
 
 if __name__ == "__main__":

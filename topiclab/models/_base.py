@@ -16,9 +16,10 @@ from sklearn.utils.validation import check_non_negative, validate_data
 MAX_SEED = 2**31 - 1
 
 # Raised whenever a change to the fitting code changes the fitted numbers (e.g. LDA in
-# float64 since revision 2): it is part of the pipeline's cache key, so a cache never
-# hands back fits of the old code under the same version number.
-FIT_REVISION = 2
+# float64 since revision 2; tomotopy's passes as Gibbs sweeps, fixed alpha and shares by
+# gensim's E-step since revision 3): it is part of the pipeline's cache key, so a cache
+# never hands back fits of the old code under the same version number.
+FIT_REVISION = 3
 
 
 class SeedWordsWarning(UserWarning):

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import warnings
+from collections import Counter
+from collections.abc import Iterable, Iterator
 from numbers import Integral, Real
 
 import numpy as np
@@ -29,6 +32,15 @@ from topiclab.vectorize import BowCorpus
 # another topic also uses the word, instead of the symmetric prior pulling it there.
 _SEED_OTHER_TOPICS = 1e-3
 
+# tomotopy's parallel schemes, each fitted in three processes with one seed
+# (benchmarks/models.py --sections schemes; tests/test_lda_backends.py): PARTITION (the
+# vocabulary split between the workers, each with its own generator, joined at a barrier
+# every sweep) and NONE give identical topics for a seed and a number of workers;
+# COPY_MERGE (every worker samples a copy of the counts, merged as they finish) does not
+# with two workers. The result depends on the number of workers (1 and 2 differ), so it
+# is part of the parameters. With one worker every scheme is the same sampler.
+_TOMOTOPY_SCHEME = "PARTITION"
+
 
 class _PriorMeanGamma:
     """Stands in for gensim's RandomState during inference: every unit's variational
@@ -49,7 +61,10 @@ class LDA(TopicModelBase):
     ``LdaModel`` is used (``LdaMulticore`` is not reproducible), in float64 (gensim's
     float32 default lets BLAS kernels differ in the 5th digit), and BLAS runs on one
     thread during fits, so an int ``random_state`` gives identical matrices on every
-    fit and in every process.
+    fit and in every process. ``backend="tomotopy"`` fits the same model by collapsed
+    Gibbs sampling (tomotopy's ``LDAModel``), just as reproducible (for a seed and a
+    number of ``workers``), and also takes a re-iterable corpus of token lists or
+    ``(term_id, count)`` rows (a ``TokenStore``, a ``BowStore``) instead of a matrix.
 
     Parameters
     ----------
@@ -58,14 +73,21 @@ class LDA(TopicModelBase):
     random_state : int, RandomState instance or None, default=None
         Decides every random choice of the fit.
     passes : int, default=10
-        Passes over the corpus.
+        Passes over the corpus: gensim's online passes (each reads every unit once and
+        updates the topics once per ``chunksize`` units); tomotopy's Gibbs sweeps (each
+        resamples the topic of every token once). Gibbs sampling needs more sweeps than
+        online VB needs passes: on 20,000 VNTC articles 50 sweeps recover the categories
+        better than 5 gensim passes, in less than half the time, and 5 sweeps poorly
+        (benchmarks/results/models.md).
     iterations : int, default=200
-        Maximum variational iterations per unit and pass (gensim backend); Gibbs
-        sampling iterations in total (tomotopy backend, times ``passes``).
+        Maximum variational iterations per unit: in each gensim pass, and when the
+        units' topic shares are inferred (both backends).
     alpha : {"symmetric", "asymmetric", "auto"}, float or array-like, default="symmetric"
-        Document-topic prior, as gensim takes it.
+        Document-topic prior, as gensim takes it (tomotopy: the same values; "auto"
+        re-estimates it every 10 sweeps, otherwise it stays fixed).
     eta : {"symmetric", "auto"}, float, array-like or None, default=None
-        Topic-word prior, as gensim takes it (None = symmetric ``1 / n_topics``).
+        Topic-word prior, as gensim takes it (None = symmetric ``1 / n_topics``;
+        tomotopy takes None, "symmetric" or a number).
     seed_words : dict of str to list of str or None, default=None
         Theme name -> seed words. Theme ``i`` (in the mapping's order) anchors topic
         ``i``; the remaining topics are free. Seed words absent from the vocabulary are
@@ -77,7 +99,14 @@ class LDA(TopicModelBase):
         gensim the topic also starts from the seed words' counts, so the first pass
         already gathers the units that use them.
     backend : {"gensim", "tomotopy"}, default="gensim"
-        ``"tomotopy"`` fits tomotopy's collapsed Gibbs ``LDAModel`` with one worker.
+        ``"tomotopy"`` fits tomotopy's collapsed Gibbs ``LDAModel``; the result has the
+        same form and meaning (topic rows = posterior mean of the topic-word
+        distribution, counts + prior; shares inferred by gensim's E-step given them).
+    workers : int, default=1
+        tomotopy's sampling threads, with ``ParallelScheme.PARTITION``: identical
+        results for a seed and a number of workers in every process (COPY_MERGE is not
+        reproducible and is never used); 1 and 2 workers give different (equally good)
+        topics. Ignored by gensim.
     chunksize : int, default=2000
         Units per gensim update.
     decay : float, default=0.5
@@ -92,7 +121,8 @@ class LDA(TopicModelBase):
     result_ : TopicResult
         Topic-word and doc-topic matrices of the fit (``model="lda"``).
     components_ : ndarray of shape (n_topics, n_features)
-        Topic-word pseudo-counts (gensim's variational lambda, prior included).
+        Topic-word pseudo-counts, prior included (gensim's variational lambda;
+        tomotopy's token counts of the last sweep plus the prior).
     topic_term_counts_ : ndarray of shape (n_topics, n_features)
         Expected term counts per topic from the data alone (lambda minus the prior):
         the evidence to check whether a seeded topic holds.
@@ -138,6 +168,7 @@ class LDA(TopicModelBase):
         "seed_words": [dict, None],
         "seed_weight": [Interval(Real, 0, None, closed="neither")],
         "backend": [StrOptions({"gensim", "tomotopy"})],
+        "workers": [Interval(Integral, 1, None, closed="left")],
         "chunksize": [Interval(Integral, 1, None, closed="left")],
         "decay": [Interval(Real, 0.5, 1, closed="both")],
         "offset": [Interval(Real, 0, None, closed="left")],
@@ -156,6 +187,7 @@ class LDA(TopicModelBase):
         seed_words: dict[str, list[str]] | None = None,
         seed_weight: float = 1.0,
         backend: str = "gensim",
+        workers: int = 1,
         chunksize: int = 2000,
         decay: float = 0.5,
         offset: float = 1.0,
@@ -170,6 +202,7 @@ class LDA(TopicModelBase):
         self.seed_words = seed_words
         self.seed_weight = seed_weight
         self.backend = backend
+        self.workers = workers
         self.chunksize = chunksize
         self.decay = decay
         self.offset = offset
@@ -194,21 +227,38 @@ class LDA(TopicModelBase):
         self : LDA
         """
         self._validate_params()
-        X = self._validate_fit_input(X)
-        vocab = check_vocab(vocab, X.shape[1])
-        unit_ids = check_unit_ids(unit_ids, X.shape[0])
-        plan = plan_seed_words(self.seed_words, vocab, self.n_topics)
-        if plan is not None and isinstance(self.eta, str) and self.eta == "auto":
-            raise ValueError("eta='auto' re-learns the prior and would undo seed_words")
+        kind = _corpus_kind(X)
         self.seed_ = resolve_seed(self.random_state)
-        self.seed_topics_ = plan.as_dict() if plan else {}
-        self._vocab = vocab
-
-        with threadpool_limits(limits=1):
-            if self.backend == "gensim":
-                self._fit_gensim(X, vocab, plan)
-            else:
-                self._fit_tomotopy(X, vocab, plan)
+        if kind != "matrix":
+            if self.backend != "tomotopy":
+                raise ValueError(
+                    "a corpus of token lists or (term_id, count) rows needs "
+                    "backend='tomotopy'; give the gensim backend a matrix (or StreamedLDA "
+                    "a BowStore)"
+                )
+            if vocab is None and kind == "bow":
+                vocab = getattr(X, "vocab", None)
+            if vocab is not None:
+                vocab = check_vocab(vocab, len(vocab))
+            with threadpool_limits(limits=1):
+                vocab = self._fit_tomotopy(X, kind, vocab)
+            self._vocab = vocab
+            self.n_features_in_ = len(vocab)
+            unit_ids = check_unit_ids(unit_ids, self._n_units_fit)
+        else:
+            X = self._validate_fit_input(X)
+            vocab = check_vocab(vocab, X.shape[1])
+            unit_ids = check_unit_ids(unit_ids, X.shape[0])
+            self._vocab = vocab
+            with threadpool_limits(limits=1):
+                if self.backend == "gensim":
+                    plan = plan_seed_words(self.seed_words, vocab, self.n_topics)
+                    if plan is not None and isinstance(self.eta, str) and self.eta == "auto":
+                        raise ValueError("eta='auto' re-learns the prior and would undo seed_words")
+                    self.seed_topics_ = plan.as_dict() if plan else {}
+                    self._fit_gensim(X, vocab, plan)
+                else:
+                    self._fit_tomotopy(X, "matrix", vocab)
         self._n_features_out = self.n_topics
         doc_topic = self.transform(X)
         self.result_ = TopicResult(
@@ -291,52 +341,54 @@ class LDA(TopicModelBase):
         self.topic_term_counts_ = np.asarray(model.state.sstats, dtype=np.float64)
 
     def _transform_gensim(self, X: sp.csr_matrix) -> np.ndarray:
-        model = self.model_
+        return self._infer(self.model_, BowCorpus(X))
+
+    def _infer(self, model: LdaModel, rows: Iterable[list[tuple[int, float]]]) -> np.ndarray:
+        """gensim's E-step for each unit, given the topics, ``chunksize`` units at a time."""
         generator = model.random_state
         model.random_state = _PriorMeanGamma()
         try:
-            rows = []
-            docs = list(BowCorpus(X))
-            for start in range(0, len(docs), self.chunksize):
-                gamma, _ = model.inference(docs[start : start + self.chunksize])
-                rows.append(np.asarray(gamma, dtype=np.float64))
+            parts, batch = [], []
+            for row in rows:
+                batch.append(row)
+                if len(batch) == self.chunksize:
+                    parts.append(np.asarray(model.inference(batch)[0], dtype=np.float64))
+                    batch = []
+            if batch:
+                parts.append(np.asarray(model.inference(batch)[0], dtype=np.float64))
         finally:
             model.random_state = generator
-        gamma = np.vstack(rows) if rows else np.zeros((0, self.n_topics))
+        gamma = np.vstack(parts) if parts else np.zeros((0, self.n_topics))
         return normalize_rows(gamma)
 
     # tomotopy -------------------------------------------------------------------------
 
-    def _tomotopy_docs(self, X: sp.csr_matrix, vocab: list[str]) -> list[list[str]]:
-        if not np.allclose(X.data, np.round(X.data)):
-            raise ValueError("backend='tomotopy' needs integer term counts in X")
-        docs = []
-        for row in range(X.shape[0]):
-            start, stop = X.indptr[row], X.indptr[row + 1]
-            ids, counts = X.indices[start:stop], np.round(X.data[start:stop]).astype(int)
-            docs.append([vocab[j] for j, c in zip(ids, counts, strict=True) for _ in range(c)])
-        return docs
-
-    def _tomotopy_alpha(self) -> float | list[float]:
-        if isinstance(self.alpha, str):
-            if self.alpha != "symmetric":
-                raise ValueError(
-                    f"backend='tomotopy' takes alpha='symmetric' or numbers, got {self.alpha!r}"
-                )
+    def _tomotopy_prior(self) -> float:
+        if self.eta is None or (isinstance(self.eta, str) and self.eta == "symmetric"):
             return 1.0 / self.n_topics
-        if isinstance(self.alpha, Real):
-            return float(self.alpha)
-        return [float(a) for a in np.asarray(self.alpha, dtype=float).ravel()]
+        if isinstance(self.eta, Real):
+            return float(self.eta)
+        raise ValueError("backend='tomotopy' takes eta=None, 'symmetric' or a number")
 
-    def _fit_tomotopy(self, X: sp.csr_matrix, vocab: list[str], plan: SeedPlan | None) -> None:
+    def _tomotopy_alpha(self) -> list[float]:
+        """The document-topic prior as gensim would build it ("auto" starts symmetric)."""
+        K = self.n_topics
+        if isinstance(self.alpha, str):
+            if self.alpha == "asymmetric":
+                prior = 1.0 / (np.arange(K) + np.sqrt(K))
+                return (prior / prior.sum()).tolist()
+            return [1.0 / K] * K
+        return np.broadcast_to(np.asarray(self.alpha, dtype=float).ravel(), (K,)).tolist()
+
+    def _fit_tomotopy(self, X, kind: str, vocab: list[str] | None) -> list[str]:
+        """Add the units to a tomotopy model one by one, set the seed priors, train.
+
+        Returns the vocabulary (the sorted tokens of the corpus when ``vocab`` is None
+        and ``X`` holds token lists).
+        """
         import tomotopy as tp
 
-        if self.eta is None or (isinstance(self.eta, str) and self.eta == "symmetric"):
-            eta = 1.0 / self.n_topics
-        elif isinstance(self.eta, Real):
-            eta = float(self.eta)
-        else:
-            raise ValueError("backend='tomotopy' takes eta=None, 'symmetric' or a number")
+        eta = self._tomotopy_prior()
         model = tp.LDAModel(
             k=self.n_topics,
             alpha=self._tomotopy_alpha(),
@@ -346,44 +398,81 @@ class LDA(TopicModelBase):
             rm_top=0,
             tw=tp.TermWeight.ONE,
         )
-        for words in self._tomotopy_docs(X, vocab):
+        # tomotopy re-estimates alpha every 10 sweeps by default: only when asked for, as
+        # gensim's alpha="auto", so that a given alpha means the same on both backends
+        model.optim_interval = 10 if isinstance(self.alpha, str) and self.alpha == "auto" else 0
+        n_units = 0
+        for words in _unit_words(X, kind, vocab):
+            n_units += 1
             # Empty units get their shares from transform (uniform), not from training.
             if words:
                 model.add_doc(words)
+        if kind == "tokens" and vocab is None:
+            vocab = sorted(model.vocabs)
+        elif kind == "bow" and vocab is None:
+            vocab = _placeholder_vocab(model.vocabs)
+        _check_corpus_size(self.n_topics, n_units, len(vocab), len(model.docs))
+        self._n_units_fit = n_units
+        plan = plan_seed_words(self.seed_words, vocab, self.n_topics)
+        if plan is not None and isinstance(self.eta, str) and self.eta == "auto":
+            raise ValueError("eta='auto' re-learns the prior and would undo seed_words")
+        self.seed_topics_ = plan.as_dict() if plan else {}
         prior = np.full((self.n_topics, len(vocab)), eta)
         if plan is not None:
-            corpus_counts = np.asarray(X.sum(axis=0)).ravel()
+            # The gensim backend's prior, term for term: in its anchored topic a seed word
+            # gets a pseudo-count of seed_weight x its corpus count on top of the base eta,
+            # in every other topic eta x 1e-3, so the data alone decides whether another
+            # topic uses it (tomotopy's word prior is exactly a per-topic eta of the word).
+            freq = dict(zip(model.vocabs, np.asarray(model.vocab_freq, dtype=float), strict=True))
             for topic, ids in zip(plan.topics, plan.term_ids, strict=True):
                 for j in ids:
                     prior[:, j] = eta * _SEED_OTHER_TOPICS
-                    prior[topic, j] = eta + self.seed_weight * corpus_counts[j]
-                    model.set_word_prior(vocab[j], prior[:, j].tolist())
-        model.train(self.iterations * self.passes, workers=1, show_progress=False)
+                    prior[topic, j] = eta + self.seed_weight * freq.get(vocab[j], 0.0)
+                    if vocab[j] in freq:
+                        model.set_word_prior(vocab[j], prior[:, j].tolist())
+        with warnings.catch_warnings():
+            # tomotopy warns for any workers > 1; PARTITION is reproducible for a seed and
+            # a number of workers (module note _TOMOTOPY_SCHEME), COPY_MERGE is not
+            warnings.filterwarnings("ignore", "The training result may differ", RuntimeWarning)
+            model.train(
+                self.passes,
+                workers=self.workers,
+                parallel=getattr(tp.ParallelScheme, _TOMOTOPY_SCHEME),
+                show_progress=False,
+            )
         index = {term: j for j, term in enumerate(vocab)}
-        columns = np.asarray([index[w] for w in model.used_vocabs])
+        columns = np.asarray([index[w] for w in model.used_vocabs], dtype=np.intp)
         counts = np.zeros((self.n_topics, len(vocab)))
         for topic in range(self.n_topics):
+            # tomotopy's unnormalised distribution is count + the base eta (never a word
+            # prior), in float32; the counts of TermWeight.ONE are whole tokens, so
+            # rounding recovers them exactly and the prior is added back in float64
             dist = np.asarray(model.get_topic_word_dist(topic, normalize=False), dtype=float)
-            counts[topic, columns] = dist
+            counts[topic, columns] = np.round(dist - eta)
         self.model_ = model
         self.topic_term_counts_ = counts
         self.components_ = counts + prior
+        # The units' shares: gensim's deterministic E-step given these topics (their
+        # posterior, counts + prior), as the gensim backend infers them. tomotopy's own
+        # infer() is as deterministic but copies the K x V counts for every unit (about
+        # 1.5 ms a unit at K=10 and 20,000 terms, the whole Gibbs fit again on 20,000 units).
+        self._inferencer = LdaModel(
+            corpus=None,
+            num_topics=self.n_topics,
+            id2word=dict(enumerate(vocab)),
+            alpha=np.asarray(model.alpha, dtype=np.float64),
+            iterations=self.iterations,
+            gamma_threshold=self.gamma_threshold,
+            random_state=self.seed_,
+            eval_every=None,
+            minimum_probability=0.0,
+            dtype=np.float64,
+        )
+        self._inferencer.expElogbeta = np.exp(dirichlet_expectation(self.components_))
+        return vocab
 
-    def _transform_tomotopy(self, X: sp.csr_matrix) -> np.ndarray:
-        model = self.model_
-        vocab = list(model.used_vocabs)
-        known = set(vocab)
-        out = np.full((X.shape[0], self.n_topics), 1.0 / self.n_topics)
-        docs, rows = [], []
-        for row, words in enumerate(self._tomotopy_docs(X, self._vocab)):
-            words = [w for w in words if w in known]
-            if words:
-                docs.append(model.make_doc(words))
-                rows.append(row)
-        if docs:
-            dists, _ = model.infer(docs, iterations=self.iterations, workers=1)
-            out[rows] = np.asarray(dists, dtype=float)
-        return normalize_rows(out)
+    def _transform_tomotopy(self, X, kind: str) -> np.ndarray:
+        return self._infer(self._inferencer, _bow_rows(X, kind, self._vocab))
 
     # transform ------------------------------------------------------------------------
 
@@ -400,8 +489,116 @@ class LDA(TopicModelBase):
         ndarray of shape (n_units, n_topics)
         """
         check_is_fitted(self, "model_")
+        kind = _corpus_kind(X)
+        if kind != "matrix":
+            if self.backend != "tomotopy":
+                raise ValueError("a corpus of token lists or BoW rows needs backend='tomotopy'")
+            with threadpool_limits(limits=1):
+                return self._transform_tomotopy(X, kind)
         X = self._validate_transform_input(X)
         with threadpool_limits(limits=1):
             if self.backend == "gensim":
                 return self._transform_gensim(X)
-            return self._transform_tomotopy(X)
+            return self._transform_tomotopy(X, "matrix")
+
+
+def _corpus_kind(X) -> str:
+    """``"matrix"`` for array-likes, ``"tokens"`` / ``"bow"`` for a re-iterable corpus.
+
+    A corpus is anything iterable that is not an array (a list, a
+    :class:`~topiclab.stream.TokenStore`, a :class:`~topiclab.stream.BowStore`, a
+    :class:`~topiclab.vectorize.BowCorpus`) whose units are lists of str (tokens) or of
+    ``(term_id, count)`` pairs (gensim's bag of words).
+    """
+    if sp.issparse(X) or isinstance(X, np.ndarray) or hasattr(X, "__array__"):
+        return "matrix"
+    if isinstance(X, str | bytes) or not isinstance(X, Iterable):
+        return "matrix"
+    if iter(X) is X:
+        # a generator would be exhausted by the fit before the units' shares are read
+        raise TypeError(
+            "X is an iterator that can be read only once; pass a re-iterable corpus "
+            "(a list, TokenStore or BowStore) or a matrix"
+        )
+    for unit in X:
+        if isinstance(unit, str):
+            raise TypeError("X holds strings: pass one list of tokens per unit")
+        for item in unit:
+            if isinstance(item, str):
+                return "tokens"
+            if isinstance(item, tuple | list) and len(item) == 2:
+                return "bow"
+            return "matrix"
+    return "matrix"
+
+
+def _unit_words(X, kind: str, vocab: list[str] | None) -> Iterator[list[str]]:
+    """Each unit as the list of its tokens (a term repeated by its count), in unit order."""
+    if kind == "tokens":
+        # In vocabulary order, as a matrix row is read: Gibbs sampling visits the tokens
+        # in the order given, so the fit then depends on the bag of words only (token
+        # lists and their count matrix give the same topics). Without a vocabulary, the
+        # vocabulary is the sorted tokens, hence the plain sort.
+        if vocab is None:
+            for unit in X:
+                yield sorted(unit)
+            return
+        index = {term: j for j, term in enumerate(vocab)}
+        for unit in X:
+            yield sorted((t for t in unit if t in index), key=index.__getitem__)
+        return
+    if kind == "bow":
+        for unit in X:
+            words = []
+            for term_id, count in unit:
+                if count < 0 or count != round(count):
+                    raise ValueError("backend='tomotopy' needs integer term counts in X")
+                term = vocab[term_id] if vocab is not None else f"term_{term_id}"
+                words.extend([term] * int(count))
+            yield words
+        return
+    if not np.allclose(X.data, np.round(X.data)):
+        raise ValueError("backend='tomotopy' needs integer term counts in X")
+    terms = np.asarray(vocab, dtype=object)
+    counts = np.round(X.data).astype(np.int64)
+    for row in range(X.shape[0]):
+        start, stop = X.indptr[row], X.indptr[row + 1]
+        yield terms[np.repeat(X.indices[start:stop], counts[start:stop])].tolist()
+
+
+def _placeholder_vocab(words: Iterable[str]) -> list[str]:
+    """``term_0 ... term_n`` up to the largest term id a BoW corpus without vocab used."""
+    top = max((int(w.removeprefix("term_")) for w in words), default=-1)
+    return [f"term_{j}" for j in range(top + 1)]
+
+
+def _check_corpus_size(n_topics: int, n_units: int, n_terms: int, n_filled: int) -> None:
+    """The checks ``_validate_fit_input`` makes on a matrix, for a streamed corpus."""
+    if n_topics > n_units:
+        raise ValueError(
+            f"n_topics={n_topics} is larger than the number of units "
+            f"(n_samples={n_units}); use fewer topics or more units"
+        )
+    if n_topics > n_terms:
+        raise ValueError(
+            f"n_topics={n_topics} is larger than the vocabulary "
+            f"(n_features={n_terms}); use fewer topics or a larger vocabulary"
+        )
+    if n_filled == 0:
+        raise ValueError("X is all zeros: every unit is empty, there is nothing to model")
+
+
+def _bow_rows(X, kind: str, vocab: list[str]) -> Iterator[list[tuple[int, float]]]:
+    """Each unit as gensim's ``[(term_id, count), ...]`` over ``vocab`` (others dropped)."""
+    if kind == "matrix":
+        yield from BowCorpus(X)
+        return
+    if kind == "bow":
+        n_terms = len(vocab)
+        for unit in X:
+            yield [(int(j), float(c)) for j, c in unit if 0 <= j < n_terms]
+        return
+    index = {term: j for j, term in enumerate(vocab)}
+    for unit in X:
+        counts = Counter(index[t] for t in unit if t in index)
+        yield sorted((j, float(c)) for j, c in counts.items())
