@@ -105,7 +105,8 @@ class NMF(TopicModelBase):
 
     Examples
     --------
-    >>> from topiclab import NMF, vectorize
+    >>> from topiclab import NMF
+    >>> from topiclab.vectorize import vectorize
     >>> units = [["cán_bộ", "quy_hoạch"], ["kỷ_luật", "đảng_viên"], ["cán_bộ", "đào_tạo"]] * 4
     >>> vc = vectorize(units)
     >>> nmf = NMF(2, random_state=0).fit(vc.tfidf, vocab=vc.vocab)
