@@ -808,7 +808,7 @@ def _batched(items: Iterable[list[str]], size: int) -> Iterator[list[list[str]]]
 
 
 def load_vectorized(store: BowStore) -> VectorizedCorpus:
-    """The store as the in-memory :class:`~topiclab.vectorize.VectorizedCorpus` (sparse matrices)."""
+    """The store as an in-memory :class:`~topiclab.vectorize.VectorizedCorpus` (sparse)."""
     meta = _read_meta(store.root)["vectorize"]
     return VectorizedCorpus(
         vocab=store.vocab,
