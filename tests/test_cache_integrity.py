@@ -139,6 +139,22 @@ def test_token_cache_key_holds_the_preprocessing_code(tmp_path, monkeypatch):
     assert TokenCache(tmp_path, key).folder != before
 
 
+def test_token_cache_key_holds_the_text_layer_code(tmp_path, monkeypatch):
+    # Normalisation and the word lists moved to topiclab/text/; an edit there changes
+    # tokens, so it must change the key like an edit of topiclab/preprocess/ does.
+    from topiclab.preprocess.cache import TokenCache
+
+    key = Preprocessor().settings_key()
+    before = TokenCache(tmp_path, key).folder
+    real = cachefiles.code_digest
+    monkeypatch.setattr(
+        cachefiles,
+        "code_digest",
+        lambda *modules: "edited text" if "text" in modules else real(*modules),
+    )
+    assert TokenCache(tmp_path, key).folder != before
+
+
 # pipeline caches: vectorized corpus, fitted models, model selection -------------------------
 
 

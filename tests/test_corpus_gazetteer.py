@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from topiclab.corpus._normalize import normalize
-from topiclab.corpus.gazetteer import load_gazetteer, place_names
 from topiclab.corpus.places import infer_place
+from topiclab.text.gazetteer import load_gazetteer, place_names
+from topiclab.text.normalize import normalize_text
 
 
 def test_gazetteer_is_the_pre_2025_structure():
@@ -40,7 +40,7 @@ def test_place_names_have_no_prefix_and_one_tone_convention():
     assert not any(name.lower().startswith(("huyện ", "thị trấn ", "tỉnh ")) for name in names)
     # the package writes "Hoà Bình"; text and names meet on one convention
     assert "Hòa Bình" in names and "Hoà Bình" not in names
-    assert all(normalize(name) == name for name in names)
+    assert all(normalize_text(name) == name for name in names)
 
 
 def test_numbered_units_keep_their_prefix_in_metadata():

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from topiclab.preprocess.normalize import normalize_text
+from topiclab.text.normalize import normalize_text
 
 # Letters, tone marks, vowel-quality marks and invisible characters that the tone rules
 # look at, so hypothesis explores the interesting corners and not only random planes.

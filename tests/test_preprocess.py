@@ -16,8 +16,9 @@ from pyvi import ViTokenizer
 
 import topiclab
 from topiclab.config import load_config
-from topiclab.preprocess import Preprocessor, lists, preprocessor_from_config, segment, tokenize
+from topiclab.preprocess import Preprocessor, preprocessor_from_config, segment, tokenize
 from topiclab.preprocess.segment import segment_calls
+from topiclab.text import lists
 
 # Sentences copied from corpus/raw/ (file prefix in the id), with the tokens they must give.
 REAL_SENTENCES = {
@@ -367,16 +368,17 @@ def test_bad_input_is_a_clear_error() -> None:
 
 
 def test_importing_preprocess_loads_neither_corpus_nor_pyvi() -> None:
-    # The corpus room imports normalize_text from here: importing topiclab.corpus back at
-    # import time would be a cycle; pyvi's tokenizer module (which loads scikit-learn) is
-    # not needed to segment: its CRF model is read directly.
+    # Normalisation, word lists and the gazetteer live in topiclab.text, below both rooms:
+    # tokenizing (place names included) never imports the corpus room. pyvi's tokenizer
+    # module (which loads scikit-learn) is not needed to segment: its CRF model is read
+    # directly.
     code = (
-        "import sys, topiclab.preprocess as p; p.tokenize('Ban Thường vụ họp');"
+        "import sys, topiclab.preprocess as p; p.tokenize('Ban Thường vụ họp ở Hòa Bình');"
         "print(sorted(m for m in ('topiclab.corpus', 'pyvi.ViTokenizer', 'sklearn')"
-        " if m in sys.modules))"
+        " if m in sys.modules), 'topiclab.text.gazetteer' in sys.modules)"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "['topiclab.corpus']"  # the gazetteer, loaded on first use
+    assert out.stdout.strip() == "[] True"  # the gazetteer, loaded on first use
     code = "import sys, topiclab.preprocess; print('topiclab.corpus' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"

@@ -67,7 +67,7 @@ def test_shipped_lexicon_has_the_required_themes_in_token_form():
 
 
 def test_lexicon_terms_follow_the_old_tone_mark_convention():
-    from topiclab.preprocess.normalize import normalize_text
+    from topiclab.text.normalize import normalize_text
 
     for theme in load_lexicon():
         for term in theme.terms:

@@ -28,8 +28,9 @@ from importlib import resources
 
 import pandas as pd
 
-from topiclab.corpus._normalize import fold_name, normalize
-from topiclab.corpus.gazetteer import load_gazetteer, units_by_name
+from topiclab.text.fold import fold_name
+from topiclab.text.gazetteer import load_gazetteer, units_by_name
+from topiclab.text.normalize import normalize_text
 
 # Words before a name -> the unit types they can announce.
 _PREFIXES = {
@@ -90,7 +91,7 @@ def source_tags() -> dict[str, tuple[str, str]]:
         .read_text(encoding="utf-8")
     )
     rows = csv.DictReader(text.splitlines())
-    return {row["tag"]: (row["source"], normalize(row["province"])) for row in rows}
+    return {row["tag"]: (row["source"], normalize_text(row["province"])) for row in rows}
 
 
 def _slug(name: str) -> str:
@@ -210,7 +211,7 @@ def infer_place(
         Empty fields when there is no evidence.
     """
     gaz = _frame()
-    title, text = normalize(title), normalize(text)
+    title, text = normalize_text(title), normalize_text(text)
     weighted: list[tuple[list[int], float]] = []
     for rows, _ in _typed_mentions(title):
         weighted.append((rows, 3.0))
@@ -301,12 +302,12 @@ def place_of(locality: str, level: str = "", district: str = "", province: str =
         name is unknown or still ambiguous.
     """
     types = _LEVEL_TYPES.get(level)
-    rows = _candidates(normalize(locality), types, ("province", "district", "commune"))
+    rows = _candidates(normalize_text(locality), types, ("province", "district", "commune"))
     gaz = _frame()
     if district:
-        rows = tuple(r for r in rows if gaz.at[r, "district"] == normalize(district))
+        rows = tuple(r for r in rows if gaz.at[r, "district"] == normalize_text(district))
     if province:
-        rows = tuple(r for r in rows if gaz.at[r, "province"] == normalize(province))
+        rows = tuple(r for r in rows if gaz.at[r, "province"] == normalize_text(province))
     if len(rows) != 1:
         # "Thường Tín" is a district and its town; prefer the district when level is unknown
         districts = [r for r in rows if gaz.at[r, "level"] == "district"]

@@ -1,14 +1,15 @@
 """Vietnamese preprocessing: normalization, segmentation, phrases, token filters.
 
-Nothing from :mod:`topiclab.corpus` is imported here at import time: the corpus reader
-imports :func:`normalize_text`, and the gazetteer is loaded lazily when a
-:class:`Preprocessor` first needs place names.
+Normalisation, the word lists and the gazetteer live in the base language layer
+(:mod:`topiclab.text`), below this room and :mod:`topiclab.corpus`; this room imports
+nothing from :mod:`topiclab.corpus`. :func:`normalize_text` is re-exported here because
+``from topiclab.preprocess import normalize_text`` is the documented path.
 """
 
 from __future__ import annotations
 
-from topiclab.preprocess.normalize import normalize_text
 from topiclab.preprocess.preprocessor import Preprocessor, preprocessor_from_config, tokenize
 from topiclab.preprocess.segment import segment
+from topiclab.text.normalize import normalize_text
 
 __all__ = ["Preprocessor", "normalize_text", "preprocessor_from_config", "segment", "tokenize"]

@@ -51,7 +51,7 @@ class TokenCache:
     def __init__(self, root: str | Path, settings_key: str) -> None:
         from topiclab.cachefiles import code_digest
 
-        parts = (settings_key, code_digest("preprocess"), unicodedata.unidata_version)
+        parts = (settings_key, code_digest("preprocess", "text"), unicodedata.unidata_version)
         key = hashlib.sha256("\0".join(parts).encode("ascii"))
         self.folder = Path(root) / "tokens" / key.hexdigest()[:24]
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from topiclab.preprocess.lists import as_token
 from topiclab.preprocess.segment import syllabize
+from topiclab.text.lists import as_token
 
 __all__ = ["ADMIN_PREFIXES", "PLACE", "TERM", "Span", "SpanMatcher"]
 

@@ -28,12 +28,13 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-from topiclab.preprocess import charfilters, lists
+from topiclab.preprocess import charfilters
 from topiclab.preprocess.cache import TokenCache, text_key
 from topiclab.preprocess.names import find_names, surname_before
-from topiclab.preprocess.normalize import normalize_text
 from topiclab.preprocess.phrases import NAME, PLACE, Span, SpanMatcher
 from topiclab.preprocess.segment import known_syllables, segment_syllables, word_spans
+from topiclab.text import lists
+from topiclab.text.normalize import normalize_text
 
 __all__ = ["Preprocessor", "tokenize"]
 
@@ -245,8 +246,9 @@ def _begin(span: Span) -> int:
 
 @lru_cache(maxsize=1)
 def _gazetteer_places() -> tuple[str, ...]:
-    # Imported here, not at module level: topiclab.corpus imports normalize_text from us.
-    from topiclab.corpus.gazetteer import place_names
+    # Imported here, not at module level: the gazetteer loads pandas, which workers given
+    # the resolved place names never need.
+    from topiclab.text.gazetteer import place_names
 
     return tuple(sorted(place_names()))
 
@@ -290,7 +292,7 @@ class Preprocessor:
     protect_places : bool, default=True
         Keep place names whole (so pyvi cannot glue them to a neighbour).
     places : iterable of str, optional
-        Place names; default the gazetteer's :func:`topiclab.corpus.gazetteer.place_names`.
+        Place names; default the gazetteer's :func:`topiclab.text.gazetteer.place_names`.
     remove_places : bool, default=True
         Drop place-name tokens: localities belong in the metadata, not in topics.
     remove_names : bool, default=True

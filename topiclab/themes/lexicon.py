@@ -340,7 +340,7 @@ def _validate_terms(raw: Any, where: str) -> dict[str, float]:
 def normalize_term(term: str) -> str:
     """Put a term in the preprocessing output form: NFC, lower case, spaces as ``_``.
 
-    The tone-mark convention is left to :func:`topiclab.preprocess.normalize_text` when it is
+    The tone-mark convention is left to :func:`topiclab.text.normalize_text` when it is
     available, so lexicon terms and tokens follow the same rule.
     """
     text = _normalize_text(term.strip())
@@ -349,9 +349,9 @@ def normalize_term(term: str) -> str:
 
 def _normalize_text(text: str) -> str:
     try:
-        from topiclab.preprocess.normalize import normalize_text
+        from topiclab.text.normalize import normalize_text
     except ImportError:
-        # the preprocessing room may not be installed in a trimmed build; NFC still makes
+        # the language layer may not be installed in a trimmed build; NFC still makes
         # composed and decomposed input compare equal
         return unicodedata.normalize("NFC", text)
     return normalize_text(text)

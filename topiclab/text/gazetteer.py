@@ -8,7 +8,7 @@ provinces, so a current gazetteer cannot place these articles. The units come fr
 ``xa_phuong.json``), which carries the pre-2025 structure: 63 provinces, 705 districts,
 10,599 communes.
 
-Names are tone-normalised (:func:`topiclab.corpus._normalize.normalize`) so that a
+Names are tone-normalised (:func:`topiclab.text.normalize.normalize_text`) so that a
 gazetteer's "Hoà Bình" and an article's "Hòa Bình" are one place.
 """
 
@@ -20,7 +20,8 @@ from importlib import resources
 
 import pandas as pd
 
-from topiclab.corpus._normalize import fold, normalize
+from topiclab.text.fold import fold
+from topiclab.text.normalize import normalize_text
 
 GAZETTEER_COLUMNS = [
     "code",
@@ -51,7 +52,7 @@ LEVELS = ("province", "district", "commune")
 
 @cache
 def _norm(name: str) -> str:
-    return normalize(name)
+    return normalize_text(name)
 
 
 def _read(name: str) -> dict[str, dict[str, str]]:

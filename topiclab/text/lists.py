@@ -12,7 +12,7 @@ import re
 from functools import cache
 from importlib import resources
 
-from topiclab.preprocess.normalize import normalize_text
+from topiclab.text.normalize import normalize_text
 
 __all__ = [
     "GENERIC_STOPWORDS_HEADER",
@@ -33,10 +33,10 @@ _WORD = re.compile(r"[^\W_]+")
 GENERIC_STOPWORDS_HEADER = """\
 # Generic Vietnamese stopwords, converted from the "vi" list of the stopwordsiso package
 # (https://github.com/stopwords-iso/stopwords-vi, MIT licence) by
-# topiclab.preprocess.lists.convert_stopwordsiso(): tone-normalized (first-vowel style),
+# topiclab.text.lists.convert_stopwordsiso(): tone-normalized (first-vowel style),
 # lower-cased, words joined by "_" as pyvi joins them ("bao giờ" -> "bao_giờ").
 # Regenerate with:
-#   python -c "from topiclab.preprocess.lists import convert_stopwordsiso as c; print(c())"
+#   python -c "from topiclab.text.lists import convert_stopwordsiso as c; print(c())"
 """
 
 

@@ -5,7 +5,8 @@ precomposed and decomposed characters, invisible characters left by editors, and
 conventions for placing the tone mark ("hoà" and "hòa"). :func:`normalize_text` maps
 all of them to one form.
 
-This module imports nothing from :mod:`topiclab.corpus`: the corpus reader calls it.
+It sits in the base language layer (:mod:`topiclab.text`) and imports no other room: the
+corpus reader, the gazetteer, the word lists and the preprocessor all call it.
 """
 
 from __future__ import annotations
