@@ -378,17 +378,18 @@ def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]
     from topiclab.parallel import parallel_backend, scheduler_from_config
     from topiclab.preprocess import Preprocessor
 
-    settings = config["preprocess"]
+    # Every key of the section is a Preprocessor option (topiclab.settings checked them);
+    # only where it runs is decided here.
+    options = dict(config["preprocess"])
+    n_jobs, backend = options.pop("n_jobs"), options.pop("backend")
     cache = Path(config["cache"]) if config.get("cache") else None
     # parallel.scheduler moves the map onto a Dask cluster; the tokens stay the same.
     scheduler = scheduler_from_config(config)
-    with parallel_backend(scheduler, n_jobs=settings["n_jobs"]) as where:
+    with parallel_backend(scheduler, n_jobs=n_jobs) as where:
         preprocessor = Preprocessor(
-            remove_names=settings["remove_names"],
-            remove_places=settings["remove_places"],
-            number_stopwords=settings["number_stopwords"],
+            **options,
             n_jobs=where.n_jobs,
-            backend=where.backend if scheduler else settings["backend"],
+            backend=where.backend if scheduler else backend,
             cache_dir=cache,
             progress=None,  # a bar over the units on a terminal only
         )

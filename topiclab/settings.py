@@ -34,6 +34,7 @@ from pydantic import (
 )
 
 __all__ = [
+    "PREPROCESS_NOT_IN_CONFIG",
     "ConfigError",
     "Settings",
     "UnknownConfigKeyError",
@@ -130,16 +131,55 @@ class UnitSettings(_Section):
     window_sentences: PositiveInt = _setting(5, "a whole number >= 1")
 
 
-class PreprocessSettings(_Section):
-    """``preprocess``: tokenization options and where it runs."""
+Words = tuple[StrictStr, ...]
+BOOL = "true or false"
 
-    remove_names: StrictBool = _setting(True, "true or false")
-    remove_places: StrictBool = _setting(True, "true or false")
-    number_stopwords: StrictBool = _setting(True, "true or false")
+#: Parameters of :class:`topiclab.Preprocessor` that are no key of ``preprocess``, and why.
+#: Every other parameter is one, so the section is passed to the preprocessor unchanged.
+PREPROCESS_NOT_IN_CONFIG: dict[str, str] = {
+    "cache_dir": "set by the top-level `cache` key: tokens are cached under <cache>/tokens",
+    "progress": "a run shows a progress bar on a terminal only; logging reports the counts",
+}
+
+
+class PreprocessSettings(_Section):
+    """``preprocess``: every option of :class:`topiclab.Preprocessor`, and where it runs.
+
+    The keys are the preprocessor's keyword parameters with its defaults (except those in
+    :data:`PREPROCESS_NOT_IN_CONFIG`), so ``topiclab run`` can reach every option.
+    """
+
+    normalize: StrictBool = _setting(True, BOOL)
+    remove_urls: StrictBool = _setting(True, BOOL)
+    remove_document_numbers: StrictBool = _setting(True, BOOL)
+    expand_abbreviations: StrictBool = _setting(True, BOOL)
+    abbreviations: dict[StrictStr, StrictStr] | None = _setting(
+        None,
+        "null (the shipped table) or a mapping such as {BTV: Ban Thường vụ}",
+    )
+    protect_terms: StrictBool = _setting(True, BOOL)
+    terms: Words | None = _setting(None, "null (the shipped list) or a list of terms as written")
+    extra_terms: Words = _setting((), "a list of terms as written, such as [Ban Thường vụ]")
+    protect_places: StrictBool = _setting(True, BOOL)
+    places: Words | None = _setting(None, "null (the gazetteer) or a list of place names")
+    remove_places: StrictBool = _setting(True, BOOL)
+    remove_names: StrictBool = _setting(True, BOOL)
+    pos_names: StrictBool = _setting(False, BOOL)
+    remove_numbers: StrictBool = _setting(True, BOOL)
+    remove_acronyms: StrictBool = _setting(True, BOOL)
+    min_length: PositiveInt = _setting(2, "a whole number of characters >= 1")
+    generic_stopwords: StrictBool = _setting(True, BOOL)
+    domain_stopwords: StrictBool = _setting(True, BOOL)
+    number_stopwords: StrictBool = _setting(True, BOOL)
+    extra_stopwords: Words = _setting((), "a list of words such as [cán_bộ, đồng_chí]")
+    keep_words: Words | None = _setting(
+        None, "null (the shipped keep_words.txt) or a list of words never dropped"
+    )
     n_jobs: Jobs = _setting(1, JOBS)
     backend: Literal["loky", "multiprocessing", "threading", "sequential", "dask"] = _setting(
         "loky", "a joblib backend: loky, multiprocessing, threading, sequential or dask"
     )
+    batch_size: PositiveInt = _setting(128, "a whole number of texts >= 1")
 
 
 class VectorizeSettings(_Section):
