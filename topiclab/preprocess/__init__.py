@@ -1,9 +1,9 @@
 """Vietnamese preprocessing: normalization, segmentation, phrases, token filters.
 
 Normalisation, the word lists and the gazetteer live in the base language layer
-(:mod:`topiclab.text`), below this room and :mod:`topiclab.corpus`; this room imports
-nothing from :mod:`topiclab.corpus`. :func:`normalize_text` is re-exported here because
-``from topiclab.preprocess import normalize_text`` is the documented path.
+(:mod:`topiclab.text`), below this room and the corpus room, so neither imports the other.
+:func:`normalize_text` is re-exported here because ``from topiclab.preprocess import
+normalize_text`` is the documented path.
 """
 
 from __future__ import annotations
