@@ -191,6 +191,8 @@ def estimate_effects(
         raise ValueError(f"level must be in (0, 1), got {level!r}")
     frame = _with_metadata(document_shares_replicates, metadata)
     value_columns = list(themes) if themes is not None else _share_columns(frame)
+    if not value_columns:
+        raise ValueError("no theme share columns found; pass themes=[...]")
     missing = [t for t in value_columns if t not in frame.columns]
     if missing:
         raise ValueError(f"themes not in the shares: {missing}")
@@ -265,7 +267,11 @@ def _has_share_layout(frame: pd.DataFrame) -> bool:
 def _share_columns(frame: pd.DataFrame) -> list[str]:
     from topiclab.themes import share_columns
 
-    return share_columns(frame)
+    # numeric columns only: a frame whose "model" column comes first (not just before the
+    # themes) would otherwise offer its ids and metadata as themes
+    # (and without ``replicate``, which a stacked table may put after the themes)
+    columns = share_columns(frame.drop(columns="replicate", errors="ignore"))
+    return [c for c in columns if c not in _BOOKKEEPING and pd.api.types.is_float_dtype(frame[c])]
 
 
 def _formula_variables(rhs: str, columns: pd.Index) -> list[str]:
@@ -335,6 +341,7 @@ class _Design:
         self.info = matrix.design_info
         self.X = matrix.to_numpy(dtype=float)
         self.data = data
+        self._level_masks: dict[tuple[str, str], np.ndarray] = {}
         categorical_factors = {
             name
             for factor, info in self.info.factor_infos.items()
@@ -352,6 +359,13 @@ class _Design:
                 self._add_numeric(name, column.astype(float))
             else:
                 self._add_categorical(name, column, _reference_for(reference, name))
+
+    def is_level(self, name: str, level: str) -> np.ndarray:
+        """Which documents have ``level`` of covariate ``name`` (cached: asked every draw)."""
+        key = (name, level)
+        if key not in self._level_masks:
+            self._level_masks[key] = (self.data[name].astype(str) == level).to_numpy()
+        return self._level_masks[key]
 
     def _matrix(self, data: pd.DataFrame) -> np.ndarray:
         import patsy
@@ -552,15 +566,16 @@ def _reference_present(design: _Design, c: int, rows: np.ndarray) -> bool:
     name, _, ref, _, X_ref, n_level = design.contrasts[c]
     if X_ref is None or n_level.dtype != bool:
         return True
-    column = design.data[name].astype(str).to_numpy()
-    return bool((column[rows] == ref).any())
+    return bool(design.is_level(name, ref)[rows].any())
 
 
 def _fit(X: np.ndarray, y: np.ndarray, family: str) -> Callable[[np.ndarray], np.ndarray] | None:
     """Fit one regression with statsmodels; a function giving mean shares, or None."""
     import warnings
 
-    import statsmodels.api as sm
+    # the GLM and its family alone: statsmodels.api imports far more (seconds at first use)
+    from statsmodels.genmod import families
+    from statsmodels.genmod.generalized_linear_model import GLM
 
     if np.ptp(y) == 0:
         # a constant share (e.g. a theme no document touches): no effect to estimate
@@ -571,7 +586,7 @@ def _fit(X: np.ndarray, y: np.ndarray, family: str) -> Callable[[np.ndarray], np
         warnings.simplefilter("ignore")
         try:
             if family == "fractional_logit":
-                result = sm.GLM(y, X, family=sm.families.Binomial()).fit()
+                result = GLM(y, X, family=families.Binomial()).fit()
                 params = result.params
                 return lambda X_new: 1.0 / (1.0 + np.exp(-(X_new @ params)))
             from statsmodels.othermod.betareg import BetaModel
