@@ -320,3 +320,36 @@ def test_plot_theme_effects_draws_a_real_estimate_effects_table():
     ax = plot_theme_effects(table)
     assert len(ax.get_yticklabels()) == len(table)
     plt.close(ax.figure)
+
+
+def test_simulate_corpus_takes_an_unbalanced_design_and_can_skip_the_tokens():
+    from topiclab.themes.simulate import oracle_shares, simulate_corpus
+
+    sizes = [[3, 1, 0], [0, 1, 3]]
+    corpus = simulate_corpus(
+        localities=("A", "B"),
+        years=(2018, 2019, 2020),
+        locality_effect=(0.0, 0.1),
+        docs_per_cell=sizes,
+        draw_tokens=False,
+        random_state=4,
+    )
+    docs = oracle_shares(corpus)
+    counts = docs.groupby(["locality", "year"]).size()
+    assert counts.to_dict() == {
+        ("A", 2018): 3,
+        ("A", 2019): 1,
+        ("B", 2019): 1,
+        ("B", 2020): 3,
+    }
+    assert all(len(t) == 0 for t in corpus.tokens)
+    # the same design with words drawn: same documents, and now tokens
+    with_words = simulate_corpus(
+        localities=("A", "B"),
+        years=(2018, 2019, 2020),
+        locality_effect=(0.0, 0.1),
+        docs_per_cell=sizes,
+        random_state=4,
+    )
+    assert sum(map(len, with_words.tokens)) > 0
+    assert len(with_words.theta) == len(corpus.theta) == 8
