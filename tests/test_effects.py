@@ -353,3 +353,44 @@ def test_simulate_corpus_takes_an_unbalanced_design_and_can_skip_the_tokens():
     )
     assert sum(map(len, with_words.tokens)) > 0
     assert len(with_words.theta) == len(corpus.theta) == 8
+
+
+def test_takes_the_pipelines_stacked_replicates_of_models_and_the_dictionary():
+    # the layout stage_themes builds: document shares of each refit and of the dictionary,
+    # stacked with a replicate column last (n_hits only in the dictionary's rows)
+    from topiclab.models import NMF
+    from topiclab.pipeline import _align_replicates
+    from topiclab.themes import document_shares, lexicon_shares, load_lexicon, theme_shares
+    from topiclab.themes.simulate import simulate_corpus
+    from topiclab.vectorize import vectorize
+
+    lexicon = load_lexicon()
+    corpus = simulate_corpus(docs_per_cell=2, units_per_doc=2, unit_length=40, random_state=3)
+    vectorized = vectorize(corpus.tokens, no_below=2, no_above=1.0, keep_n=None)
+    frames = []
+    for r in range(2):
+        result = (
+            NMF(5, random_state=r)
+            .fit(vectorized.bow, vocab=vectorized.vocab, unit_ids=corpus.units["unit_id"])
+            .result_
+        )
+        shares = theme_shares(result, lexicon, corpus.units)
+        frames.append(document_shares(shares).assign(replicate=r))
+    dictionary = lexicon_shares(corpus.tokens, lexicon, corpus.units)
+    frames.append(document_shares(dictionary).assign(replicate=0))
+    stacked = _align_replicates(frames)
+    metadata = corpus.units.groupby("doc_id", as_index=False)[["locality", "year"]].first()
+    table = estimate_effects(
+        stacked.drop(columns=["locality", "year"]),
+        metadata,
+        "locality + year",
+        draws=20,
+        random_state=0,
+    )
+    assert set(table["model"]) == {"nmf", "lexicon"}
+    assert set(table["theme"]) == {*lexicon.ids, "other"}
+    n_docs = len(metadata)
+    year_rows = table[table["covariate"] == "year"]
+    assert (year_rows["n_documents"] == n_docs).all()
+    # three localities: two contrasts against the first, per model and theme
+    assert len(table) == 2 * (len(lexicon.ids) + 1) * 3
