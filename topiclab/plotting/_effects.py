@@ -15,6 +15,7 @@ from topiclab.plotting._style import (
     model_style,
     order_models,
     order_themes,
+    readable_color,
     require_columns,
     theme_color,
     theme_labels,
@@ -134,7 +135,7 @@ def plot_theme_effects(
             ha="left",
             va="center",
             fontweight="bold",
-            color=colour,
+            color=readable_color(colour),  # pale palette colours (grey, sand) vanish as text
         )
     ax.set_ylim(y - 0.5, -0.8)
     ax.set_xlabel("Average marginal effect on the theme's share")
