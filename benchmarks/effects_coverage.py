@@ -122,7 +122,7 @@ def run_cell(measure: str, d: float, n: int, runs: int, draws: int, lexicon, see
             None,
             "locality + year",
             draws=draws,
-            random_state=int(s),
+            random_state=np.random.default_rng([int(s), 1]),  # not the corpus stream
             themes=[PLANTED],
         )
         for (covariate, level), truth in truths(d).items():
