@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from topiclab.plotting._agreement import plot_agreement
 from topiclab.plotting._alignment import plot_alignment
+from topiclab.plotting._effects import plot_theme_effects
 from topiclab.plotting._overview import plot_corpus_overview
 from topiclab.plotting._prevalence import plot_prevalence_by_locality, plot_prevalence_by_year
 from topiclab.plotting._selection import SELECTION_METRICS, plot_model_selection
@@ -53,6 +54,7 @@ __all__ = [
     "plot_model_selection",
     "plot_prevalence_by_locality",
     "plot_prevalence_by_year",
+    "plot_theme_effects",
     "plot_top_terms",
     "readable_color",
     "theme_color",

@@ -57,7 +57,7 @@ def simulate_corpus(
     planted: str = "party_discipline",
     localities: Sequence[str] = ("An Giang", "Bắc Ninh", "Cà Mau"),
     years: Sequence[int] = (2016, 2017, 2018, 2019, 2020),
-    docs_per_cell: int = 4,
+    docs_per_cell: int | Sequence[Sequence[int]] = 4,
     units_per_doc: int = 3,
     unit_length: int = 60,
     base_share: float = 0.15,
@@ -67,6 +67,7 @@ def simulate_corpus(
     concentration: float = 4.0,
     lexicon: Lexicon | None = None,
     random_state: int = 0,
+    draw_tokens: bool = True,
 ) -> SimulatedCorpus:
     """Draw a corpus with a planted locality difference and year trend in one theme.
 
@@ -78,7 +79,10 @@ def simulate_corpus(
         The theme whose share depends on locality and year.
     localities, years : sequences
         The design: every (locality, year) cell gets ``docs_per_cell`` documents.
-    docs_per_cell, units_per_doc, unit_length : int
+    docs_per_cell : int or matrix of int
+        Documents per cell, or one count per locality (rows) and year (columns): an
+        unbalanced design, e.g. localities that report in different years.
+    units_per_doc, unit_length : int
         Corpus size; every unit has ``unit_length`` tokens.
     base_share : float
         Expected share of ``planted`` in the first locality and first year.
@@ -95,6 +99,9 @@ def simulate_corpus(
         Default: the shipped lexicon (its indicator terms are the theme topics' words).
     random_state : int
         Seed.
+    draw_tokens : bool, default=True
+        Draw the units' words; ``False`` draws only the true proportions (faster, for
+        studies that use :func:`oracle_shares`), leaving tokens and texts empty.
 
     Returns
     -------
@@ -106,6 +113,7 @@ def simulate_corpus(
         raise ValueError(f"planted theme {planted!r} must be one of {themes}")
     if len(locality_effect) != len(localities):
         raise ValueError("locality_effect needs one value per locality")
+    sizes = np.broadcast_to(np.asarray(docs_per_cell, dtype=int), (len(localities), len(years)))
     rng = np.random.default_rng(random_state)
     topic_word, vocab = _topic_word(themes, lexicon, rng)
     others = [t for t in themes if t != planted]
@@ -132,14 +140,14 @@ def simulate_corpus(
                 {"locality": locality, "year": year, "theme": t, "truth": mean[i]}
                 for i, t in enumerate([*themes, OTHER])
             )
-            for _ in range(docs_per_cell):
+            for _ in range(sizes[li, yi]):
                 doc_id = f"sim{n_doc:04d}"
                 n_doc += 1
                 theta = rng.dirichlet(concentration * mean)
                 theta_rows.append(theta)
                 doc_ids.append(doc_id)
                 for u in range(units_per_doc):
-                    counts = rng.multinomial(unit_length, theta)
+                    counts = rng.multinomial(unit_length, theta) if draw_tokens else []
                     words = [
                         vocab[j]
                         for k, count in enumerate(counts)
