@@ -359,8 +359,13 @@ def test_takes_the_pipelines_stacked_replicates_of_models_and_the_dictionary():
     # the layout stage_themes builds: document shares of each refit and of the dictionary,
     # stacked with a replicate column last (n_hits only in the dictionary's rows)
     from topiclab.models import NMF
-    from topiclab.pipeline import _align_replicates
-    from topiclab.themes import document_shares, lexicon_shares, load_lexicon, theme_shares
+    from topiclab.themes import (
+        document_shares,
+        lexicon_shares,
+        load_lexicon,
+        stack_replicates,
+        theme_shares,
+    )
     from topiclab.themes.simulate import simulate_corpus
     from topiclab.vectorize import vectorize
 
@@ -378,7 +383,7 @@ def test_takes_the_pipelines_stacked_replicates_of_models_and_the_dictionary():
         frames.append(document_shares(shares).assign(replicate=r))
     dictionary = lexicon_shares(corpus.tokens, lexicon, corpus.units)
     frames.append(document_shares(dictionary).assign(replicate=0))
-    stacked = _align_replicates(frames)
+    stacked = stack_replicates(frames)
     metadata = corpus.units.groupby("doc_id", as_index=False)[["locality", "year"]].first()
     table = estimate_effects(
         stacked.drop(columns=["locality", "year"]),

@@ -22,13 +22,14 @@ on all documents, averaged over the replicates.
 
 from __future__ import annotations
 
-import ast
 import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from topiclab.themes._effects_design import _Design, _formula_variables
 
 logger = logging.getLogger(__name__)
 
@@ -47,10 +48,6 @@ EFFECT_COLUMNS = (
 
 FAMILIES = ("fractional_logit", "beta")
 
-#: names a formula may use that are not data columns (patsy's transforms, numpy)
-_FORMULA_FUNCTIONS = frozenset(
-    {"C", "I", "Q", "bs", "cr", "cc", "te", "center", "standardize", "scale", "np", "numpy"}
-)
 _BOOKKEEPING = ("model", "doc_id", "n_units", "n_tokens", "n_hits", "weight", "replicate")
 
 #: ``share_sampler(model, replicate, rng)``: document shares of one posterior draw
@@ -272,167 +269,6 @@ def _share_columns(frame: pd.DataFrame) -> list[str]:
     # (and without ``replicate``, which a stacked table may put after the themes)
     columns = share_columns(frame.drop(columns="replicate", errors="ignore"))
     return [c for c in columns if c not in _BOOKKEEPING and pd.api.types.is_float_dtype(frame[c])]
-
-
-def _formula_variables(rhs: str, columns: pd.Index) -> list[str]:
-    """Data columns the formula uses, in order; a clear error for names that are not columns."""
-    import patsy
-
-    try:
-        desc = patsy.ModelDesc.from_formula(rhs)
-    except patsy.PatsyError as error:
-        raise ValueError(f"cannot parse the formula {rhs!r}: {error}") from error
-    names: list[str] = []
-    for term in desc.rhs_termlist:
-        for factor in term.factors:
-            for name in _names_in(factor.code):
-                if name not in names:
-                    names.append(name)
-    if not names:
-        raise ValueError(f"the formula {rhs!r} names no covariate")
-    known = {str(c) for c in columns}
-    missing = [n for n in names if n not in known]
-    if missing:
-        listing = ", ".join(repr(m) for m in missing)
-        raise ValueError(
-            f"the formula {rhs!r} names column(s) {listing} that are in neither the shares "
-            f"nor the metadata; available: {sorted(known)}"
-        )
-    return names
-
-
-def _names_in(code: str) -> list[str]:
-    """Variable names of one factor's code: names that are not called or dotted into."""
-    tree = ast.parse(code.strip(), mode="eval")
-    skip: set[int] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            skip.add(id(node.func))
-        elif isinstance(node, ast.Attribute):
-            skip.add(id(node.value))
-    out = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and id(node) not in skip:
-            if node.id not in _FORMULA_FUNCTIONS and node.id not in out:
-                out.append(node.id)
-    return out
-
-
-# --------------------------------------------------------------------------------------------
-# one model
-
-
-class _Design:
-    """The design matrix of all documents and its counterfactual versions for the AMEs."""
-
-    def __init__(
-        self,
-        data: pd.DataFrame,
-        rhs: str,
-        variables: list[str],
-        reference: str | Mapping[str, Any] | None,
-    ) -> None:
-        import patsy
-
-        try:
-            matrix = patsy.dmatrix(rhs, data, NA_action="raise", return_type="dataframe")
-        except patsy.PatsyError as error:
-            raise ValueError(f"cannot build the design of {rhs!r}: {error}") from error
-        self.info = matrix.design_info
-        self.X = matrix.to_numpy(dtype=float)
-        self.data = data
-        self._level_masks: dict[tuple[str, str], np.ndarray] = {}
-        categorical_factors = {
-            name
-            for factor, info in self.info.factor_infos.items()
-            if info.type == "categorical"
-            for name in _names_in(factor.code)
-        }
-        # contrasts: (covariate, level, reference, X_level, X_reference or None, n_docs)
-        self.contrasts: list[tuple[str, str, str, np.ndarray, np.ndarray | None, np.ndarray]] = []
-        for name in variables:
-            column = data[name]
-            numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(
-                column
-            )
-            if numeric and name not in categorical_factors:
-                self._add_numeric(name, column.astype(float))
-            else:
-                self._add_categorical(name, column, _reference_for(reference, name))
-
-    def is_level(self, name: str, level: str) -> np.ndarray:
-        """Which documents have ``level`` of covariate ``name`` (cached: asked every draw)."""
-        key = (name, level)
-        if key not in self._level_masks:
-            self._level_masks[key] = (self.data[name].astype(str) == level).to_numpy()
-        return self._level_masks[key]
-
-    def _matrix(self, data: pd.DataFrame) -> np.ndarray:
-        import patsy
-
-        (matrix,) = patsy.build_design_matrices([self.info], data, NA_action="raise")
-        return np.asarray(matrix, dtype=float)
-
-    def _add_numeric(self, name: str, column: pd.Series) -> None:
-        # the average derivative by a centred difference of +-0.5 clipped to the observed
-        # range (a spline's basis is not defined outside it); exact per-unit change when the
-        # share is linear in the covariate
-        low, high = float(column.min()), float(column.max())
-        if high <= low:
-            raise ValueError(f"covariate {name!r} takes one value only")
-        minus = np.clip(column - 0.5, low, high).to_numpy()
-        plus = np.clip(column + 0.5, low, high).to_numpy()
-        step = plus - minus
-        self.contrasts.append(
-            (
-                name,
-                "per unit",
-                "",
-                self._matrix(self.data.assign(**{name: plus})),
-                self._matrix(self.data.assign(**{name: minus})),
-                step,
-            )
-        )
-
-    def _add_categorical(self, name: str, column: pd.Series, reference: Any) -> None:
-        if isinstance(column.dtype, pd.CategoricalDtype):
-            levels = [lv for lv in column.cat.categories if (column == lv).any()]
-        else:
-            levels = sorted(column.unique().tolist(), key=lambda v: (str(type(v)), v))
-        if len(levels) < 2:
-            raise ValueError(f"covariate {name!r} has fewer than two levels")
-        if reference is None:
-            reference = levels[0]
-        if reference != "mean" and reference not in levels:
-            raise ValueError(f"reference {reference!r} is not a level of {name!r}: {levels}")
-        cf = {}
-        for lv in levels:
-            value = (
-                pd.Categorical([lv] * len(column), categories=column.cat.categories)
-                if isinstance(column.dtype, pd.CategoricalDtype)
-                else [lv] * len(column)
-            )
-            cf[lv] = self._matrix(self.data.assign(**{name: value}))
-        for lv in levels:
-            if lv == reference:
-                continue
-            n_level = (column == lv).to_numpy()
-            self.contrasts.append(
-                (
-                    name,
-                    str(lv),
-                    str(reference),
-                    cf[lv],
-                    None if reference == "mean" else cf[reference],
-                    n_level,
-                )
-            )
-
-
-def _reference_for(reference: str | Mapping[str, Any] | None, name: str) -> Any:
-    if isinstance(reference, Mapping):
-        return reference.get(name)
-    return reference
 
 
 def _model_effects(
