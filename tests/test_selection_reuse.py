@@ -16,8 +16,6 @@ import pytest
 from topiclab.config import load_config
 from topiclab.pipeline import STABILITY_FITS, run
 
-pytestmark = pytest.mark.slow
-
 
 def _config(corpus_dir: Path, output: Path, cache: Path, *extra: str) -> dict:
     return load_config(
@@ -61,6 +59,7 @@ def selected_run(corpus_dir: Path, tmp_path_factory) -> tuple[Path, list[str], i
     return root / "out", lines, chosen
 
 
+@pytest.mark.slow
 def test_refits_fitted_by_selection_are_not_refitted(selected_run) -> None:
     _, lines, chosen = selected_run
     for model in ("lda", "nmf"):
@@ -71,12 +70,14 @@ def test_refits_fitted_by_selection_are_not_refitted(selected_run) -> None:
     assert chosen in (3, 4)
 
 
+@pytest.mark.slow
 def test_stability_uses_the_refit_seeds(selected_run) -> None:
     output, _, _ = selected_run
     table = pd.read_csv(output / "tables" / "model_selection.csv")
     assert table["stability"].notna().all()
 
 
+@pytest.mark.slow
 def test_tables_equal_a_run_with_k_fixed(selected_run, corpus_dir: Path, tmp_path: Path) -> None:
     output, _, chosen = selected_run
     selection = pd.read_csv(output / "tables" / "model_selection.csv")
@@ -92,8 +93,20 @@ def test_tables_equal_a_run_with_k_fixed(selected_run, corpus_dir: Path, tmp_pat
             assert mine == (fixed / "tables" / name).read_bytes(), name
 
 
+@pytest.mark.slow
 def test_one_refit_gives_no_stability(corpus_dir: Path, tmp_path: Path) -> None:
     run(_config(corpus_dir, tmp_path / "out", tmp_path / "cache", "themes.refits=1"))
     table = pd.read_csv(tmp_path / "out" / "tables" / "model_selection.csv")
     assert table["stability"].isna().all()
     assert len(list((tmp_path / "cache" / "models").iterdir())) == 2  # one per model
+
+
+def test_jobs_reaches_the_fits_of_selection() -> None:
+    from topiclab.cli import build_parser, run_overrides
+    from topiclab.pipeline import _fit_jobs
+
+    args = build_parser().parse_args(["run", "--jobs", "2"])
+    assert _fit_jobs(load_config(overrides=run_overrides(args))) == 2
+    # models.n_jobs, when given, sets the fits apart from tokenization
+    config = load_config(overrides=[*run_overrides(args), "models.n_jobs=1"])
+    assert _fit_jobs(config) == 1
