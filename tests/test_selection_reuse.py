@@ -1,8 +1,9 @@
 """Model selection's fits at the chosen K are the run's first refits: not fitted twice.
 
-``topiclab run`` fits every model at every K of ``models.k_grid`` with the refits' own seeds
-(``seed + r``) and parameters, so the fits at the chosen K are the refits and the fit stage
-takes them instead of fitting them again; the tables are those of a run with K fixed.
+``topiclab run`` fits every model at every K of ``models.k_grid`` with the first refits' own
+seeds (``seed + r``, ``r < STABILITY_FITS``) and parameters, so the fits at the chosen K are
+those refits and the fit stage takes them instead of fitting them again; the tables are those
+of a run with K fixed.
 """
 
 from __future__ import annotations
