@@ -141,11 +141,14 @@ def _run_stages(config: dict[str, Any], folder: Path) -> tuple[list[Path], dict[
     written.append(write_table(units_table(units), tables / "units.csv"))
     with summarised_warnings("vectorize"):
         vectorized = stage_vectorize(tokens, config)
+    selected: dict[str, Any] = {}  # the fits of selection at the chosen K: the first refits
     with summarised_warnings("model selection"):
-        selection, chosen = stage_model_selection(vectorized, tokens, config)
+        selection, chosen = stage_model_selection(
+            vectorized, tokens, config, selected, units["unit_id"].astype(str).tolist()
+        )
     written.append(write_table(selection, tables / "model_selection.csv"))
     with summarised_warnings("fit"):
-        refits = stage_fit(vectorized, units, config, chosen)
+        refits = stage_fit(vectorized, units, config, chosen, selected)
     fitted = Fitted(units=units, tokens=tokens, vectorized=vectorized, refits=refits)
     with summarised_warnings("themes"):
         theme_tables = stage_themes(fitted, config)
@@ -432,10 +435,24 @@ def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
     return vectorized
 
 
+# Fits per (model, K) that measure stability: the first of the refits' seeds (fewer when
+# themes.refits is smaller). All refits at every K would cost more than refitting the rest.
+STABILITY_FITS = 3
+
+
 def stage_model_selection(
-    vectorized, tokens: list[list[str]], config: dict[str, Any]
+    vectorized,
+    tokens: list[list[str]],
+    config: dict[str, Any],
+    fits_out: dict[str, Any] | None = None,
+    unit_ids: list[str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Choose K per model: fixed by ``models.k``, or the best c_npmi over ``models.k_grid``.
+
+    The fits of each (model, K) use the seeds and parameters of the refits
+    (``seed + r`` for ``r < min(themes.refits, STABILITY_FITS)``), so the fits at the chosen
+    K are the first refits: they go into ``fits_out`` (keyed by :func:`_fit_key`) and into the
+    model cache, where :func:`stage_fit` finds them instead of fitting them again.
 
     Returns the model-selection table (with a ``selected`` column and a ``note`` saying how K
     was chosen) and the chosen K of each model.
@@ -468,33 +485,44 @@ def stage_model_selection(
         )
     lda_params = _lda_params(config, vectorized.vocab)
     nmf_params = _nmf_params(config, vectorized.vocab)
+    seed = int(config["seed"])
+    fit_seeds = [seed + r for r in range(min(int(config["themes"]["refits"]), STABILITY_FITS))]
     key = _fit_key(
         vectorized,
         [],
         "select_k:" + ",".join(names),
         len(grid),
         # coherence is computed over the tokens, not only the filtered counts
-        {"grid": grid, "lda": lda_params, "nmf": nmf_params, "tokens": _tokens_digest(tokens)},
-        int(config["seed"]),
+        {
+            "grid": grid,
+            "lda": lda_params,
+            "nmf": nmf_params,
+            "tokens": _tokens_digest(tokens),
+            "seeds": fit_seeds,
+        },
+        seed,
     )
     cached = _cache_dir(config, "selection", key)
     table = cachefiles.load_folder(
         cached, lambda folder: pd.read_csv(folder / "model_selection.csv"), "model selection"
     )
+    table_from_cache = table
     if table is not None:
         logger.info("model selection: from cache %s", cached)
     else:
         logger.info("model selection: %s over K=%s", ",".join(names), grid)
-        table = select_k(
+        table, grid_fits = select_k(
             vectorized,
             tokens,
             k_grid=grid,
             models=names,
-            random_state=int(config["seed"]),
+            seeds=fit_seeds,
+            unit_ids=unit_ids,
             lda_params=lda_params,
             nmf_params=nmf_params,
             progress=None,  # a bar over the fits of the grid on a terminal only
             n_jobs=_fit_jobs(config),
+            return_fits=True,
         )
         if cached is not None:
             _save_dir_atomically(
@@ -504,6 +532,17 @@ def stage_model_selection(
     from topiclab.evaluate import CHOICE_NOTE, choose_k
 
     chosen = choose_k(table, names)
+    if table_from_cache is None and unit_ids is not None:
+        # the fits at the chosen K are the first refits; the rest of the grid is dropped
+        params = {"lda": lda_params, "nmf": nmf_params}
+        for name in names:
+            for fit_seed, result in zip(fit_seeds, grid_fits[name, chosen[name]], strict=True):
+                fit_key = _fit_key(vectorized, unit_ids, name, chosen[name], params[name], fit_seed)
+                if fits_out is not None:
+                    fits_out[fit_key] = result
+                target = _cache_dir(config, "models", fit_key)
+                if target is not None and not target.exists():
+                    _save_atomically(result, target)
     table = table.assign(
         selected=[chosen[m] == k for m, k in zip(table["model"], table["k"], strict=True)],
         note=CHOICE_NOTE,
@@ -513,10 +552,18 @@ def stage_model_selection(
 
 
 def stage_fit(
-    vectorized, units: pd.DataFrame, config: dict[str, Any], chosen: dict[str, int]
+    vectorized,
+    units: pd.DataFrame,
+    config: dict[str, Any],
+    chosen: dict[str, int],
+    prefit: dict[str, Any] | None = None,
 ) -> dict[str, list[Any]]:
     """Fit each model at its chosen K ``themes.refits`` times (seeds ``seed, seed + 1, ...``),
-    reading and writing the result cache."""
+    reading and writing the result cache.
+
+    A refit whose :func:`_fit_key` is in ``prefit`` (the fits of model selection at the
+    chosen K, same seed and parameters) is taken from there, not fitted again.
+    """
     from topiclab.evaluate import fit_topic_models
     from topiclab.models import TopicResult
 
@@ -540,6 +587,10 @@ def stage_fit(
         for r in range(n_refits):
             key = _fit_key(vectorized, unit_ids, name, k, params, seed + r)
             cached = _cache_dir(config, "models", key)
+            if prefit is not None and key in prefit:
+                fits[name][r] = prefit[key]
+                logger.info("fit: %s K=%d seed %d from model selection", name, k, seed + r)
+                continue
             fits[name][r] = cachefiles.load_folder(cached, TopicResult.load, "fitted model")
             if fits[name][r] is not None:
                 logger.info("fit: %s K=%d seed %d from cache %s", name, k, seed + r, cached)

@@ -125,6 +125,9 @@ def select_k(
     progress: bool | None = None,
     return_results: bool = False,
     n_jobs: int = 1,
+    seeds: Sequence[int] | None = None,
+    unit_ids: Sequence[str] | None = None,
+    return_fits: bool = False,
 ):
     """Fit every model at every K and tabulate every diagnostic side by side.
 
@@ -158,6 +161,15 @@ def select_k(
     n_jobs : int, default=1
         Fits run in this many processes (joblib). Every fit is seeded and single-threaded,
         so the table is the same for any ``n_jobs``.
+    seeds : sequence of int, optional
+        The seeds of the fits of each (model, K), in place of ``random_state`` and
+        ``n_seeds``: ``topiclab run`` passes the seeds of its refits, so the fits at the
+        chosen K are its refits and are not fitted twice. One seed: no stability values.
+    unit_ids : sequence of str, optional
+        Unit ids recorded in every fit (as the refits of ``topiclab run`` record them).
+    return_fits : bool, default=False
+        Also return ``{(model, k): [TopicResult, ...]}``, one per seed in seed order
+        (after the results of ``return_results`` when both are asked for).
 
     Returns
     -------
@@ -174,14 +186,16 @@ def select_k(
             f"K={too_big} larger than the number of units ({vectorized.n_units}) "
             f"or the vocabulary ({vectorized.n_terms})"
         )
-    seeds = _seeds(random_state, n_seeds)
+    seeds = _seeds(random_state, n_seeds) if seeds is None else [int(s) for s in seeds]
+    if not seeds:
+        raise ValueError("select_k needs at least one seed")
     fits: dict[tuple[str, int], list[TopicResult]] = {}
     cells = [(model, k) for model in models for k in k_grid]
     tasks = [(model, k, seed) for model, k in cells for seed in seeds]
     params = {"lda": dict(lda_params or {}), "nmf": dict(nmf_params or {})}
     matrices = {"lda": vectorized.bow, "nmf": vectorized.tfidf}
     results = fit_topic_models(
-        [(m, k, seed, matrices[m], vectorized.vocab, params[m], None) for m, k, seed in tasks],
+        [(m, k, seed, matrices[m], vectorized.vocab, params[m], unit_ids) for m, k, seed in tasks],
         n_jobs=n_jobs,
     )
     with tqdm(
@@ -212,7 +226,8 @@ def select_k(
             }
         )
     frame = pd.DataFrame(rows, columns=["model", "k", *MEASURES, "diversity", "stability"])
-    return (frame, first) if return_results else frame
+    extra = ([first] if return_results else []) + ([fits] if return_fits else [])
+    return (frame, *extra) if extra else frame
 
 
 FitTask = tuple[str, int, int, Any, Sequence[str], Mapping[str, Any], Sequence[str] | None]
