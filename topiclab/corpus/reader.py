@@ -741,22 +741,16 @@ def _check_curated(entry: _Input) -> None:
     removed (the page's own date may then be inferred) and the manifest note says so.
     """
     notes = []
-    value = entry.curated.get("date", "")
-    if value:
-        iso, problem = parse_curated_date(value)
+    for column, parse in (("date", parse_curated_date), ("year", parse_curated_year)):
+        value = entry.curated.get(column, "")
+        if not value:
+            continue
+        parsed, problem = parse(value)
         if problem:
-            del entry.curated["date"]
-            notes.append(f"curated date {value!r} ignored: {problem}")
+            del entry.curated[column]
+            notes.append(f"curated {column} {value!r} ignored: {problem}")
         else:
-            entry.curated["date"] = iso
-    value = entry.curated.get("year", "")
-    if value:
-        year, problem = parse_curated_year(value)
-        if problem:
-            del entry.curated["year"]
-            notes.append(f"curated year {value!r} ignored: {problem}")
-        else:
-            entry.curated["year"] = year
+            entry.curated[column] = parsed
     if notes:
         entry.note = "; ".join(filter(None, [entry.note, *notes]))
 

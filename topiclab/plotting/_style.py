@@ -23,6 +23,8 @@ from typing import Any
 import matplotlib as mpl
 from matplotlib import colors as mcolors
 
+from topiclab.palette import OKABE_ITO
+
 #: The paper style file shipped with topiclab (``plt.style.use(PAPER_STYLE)``).
 PAPER_STYLE: Path = Path(str(resources.files("topiclab.plotting").joinpath("paper.mplstyle")))
 
@@ -61,16 +63,7 @@ THEME_COLORS: dict[str, str] = {
 }
 
 # Okabe and Ito's colour-blind-safe set, for theme ids a researcher's own lexicon adds.
-_EXTRA_COLORS: tuple[str, ...] = (
-    "#e69f00",
-    "#56b4e9",
-    "#009e73",
-    "#f0e442",
-    "#0072b2",
-    "#d55e00",
-    "#cc79a7",
-    "#000000",
-)
+_EXTRA_COLORS: tuple[str, ...] = OKABE_ITO
 
 # Label of "other" in each language; every theme label comes from a lexicon.
 _OTHER_LABELS: dict[str, str] = {"en": "Other", "vi": "Khác"}

@@ -19,6 +19,8 @@ import numpy as np
 import pandas as pd
 import yaml
 
+from topiclab.palette import OKABE_ITO, TOL_MUTED
+
 OTHER = "other"
 _ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 _MAX_PHRASE_TOKENS = 6
@@ -32,25 +34,7 @@ _OPTIONAL_FIELDS = ("label_en", "label_vi", "definition", "colour")
 OTHER_COLOUR = "#bbbbbb"
 # Colours for themes whose entry gives none, in this order: Okabe and Ito's colour-blind-safe
 # set, then Paul Tol's "muted" scheme (the shipped lexicon's colours), then matplotlib's tab20.
-_PALETTE: tuple[str, ...] = (
-    "#e69f00",
-    "#56b4e9",
-    "#009e73",
-    "#f0e442",
-    "#0072b2",
-    "#d55e00",
-    "#cc79a7",
-    "#000000",
-    "#332288",
-    "#88ccee",
-    "#44aa99",
-    "#882255",
-    "#117733",
-    "#999933",
-    "#ddcc77",
-    "#cc6677",
-    "#aa4499",
-)
+_PALETTE: tuple[str, ...] = (*OKABE_ITO, *TOL_MUTED)
 
 
 class LexiconError(ValueError):
