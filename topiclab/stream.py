@@ -4,9 +4,10 @@ The in-memory path (:func:`~topiclab.load_corpus` → :func:`~topiclab.corpus.ma
 :meth:`~topiclab.Preprocessor.transform` → :func:`~topiclab.vectorize`) holds every text
 and every token list at once. This module gives the same results one chunk at a time:
 
-* :class:`DocumentStream` reads a folder or table one input at a time (cleaning, metadata,
-  duplicates as :func:`~topiclab.load_corpus` does) and yields documents;
-* :func:`ingest` writes them to disk in chunks (:class:`DocumentStore`), with the manifest;
+* :class:`DocumentStream` reads a folder or table one input at a time and yields documents;
+  :func:`ingest` writes them to disk in chunks (:class:`DocumentStore`), with the manifest.
+  Both live in :mod:`topiclab.corpus` (``stream``, ``store``), the one ingest path
+  (:func:`~topiclab.load_corpus` is its in-memory view), and are re-exported here;
 * :func:`preprocess_store` splits each chunk into units and tokenizes it
   (:class:`TokenStore`: one line of space-joined tokens per unit);
 * :func:`vectorize_store` builds the vocabulary in one pass and the bag-of-words in a second
@@ -22,6 +23,7 @@ Disk layout of one run (``root`` is e.g. ``.cache/stream/<name>``)::
 
     documents/part-00000.jsonl   one JSON document a line, chunk_size documents a file
     manifest.csv                 every input: included or excluded, with the reason
+    provenance.csv               doc_id, field, origin (curated, inferred or missing)
     units/part-00000.csv         unit_id, doc_id, unit_index, metadata, n_words (no text)
     tokens/part-00000.txt        one unit a line, tokens joined by single spaces
     dictionary.txt               gensim Dictionary.save_as_text (sorted, diffable)
@@ -29,25 +31,13 @@ Disk layout of one run (``root`` is e.g. ``.cache/stream/<name>``)::
     bow/part-00000.npz           scipy CSR counts of the units of tokens/part-00000.txt
     tfidf.npz                    the TF-IDF matrix (scipy CSR)
     store.json                   counts and settings of each stage
-
-Near duplicates
----------------
-:func:`~topiclab.load_corpus` checks candidate near-duplicate pairs with the exact Jaccard
-similarity of their shingle sets; keeping every earlier document's shingles would grow
-memory with the corpus, so :class:`DocumentStream` judges candidates by the MinHash
-estimate (the share of the 128 hash minima they have in common) instead. Exact duplicates
-are found the same way in both paths.
 """
 
 from __future__ import annotations
 
-import csv
-import gzip
 import io
-import json
 import sys
 import warnings
-from collections import Counter, defaultdict
 from collections.abc import Iterable, Iterator
 from numbers import Real
 from pathlib import Path
@@ -63,8 +53,16 @@ from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
-from topiclab.corpus import reader as _reader
-from topiclab.corpus.dedup import _BANDS, _N_HASH, _minhash, _shingles, text_key
+from topiclab.corpus.store import (
+    DEFAULT_CHUNK_SIZE,
+    DocumentStore,
+    _part,
+    _parts,
+    _read_meta,
+    _write_meta,
+    ingest,
+)
+from topiclab.corpus.stream import DocumentStream, documents_frame
 from topiclab.corpus.units import make_units
 from topiclab.io import atomic_write_bytes, atomic_write_text, write_table
 from topiclab.models import LDA
@@ -96,360 +94,6 @@ __all__ = [
     "preprocess_store",
     "vectorize_store",
 ]
-
-DEFAULT_CHUNK_SIZE = 1000
-
-
-def _part(index: int, suffix: str) -> str:
-    return f"part-{index:05d}{suffix}"
-
-
-def _parts(folder: Path, suffix: str) -> list[Path]:
-    return sorted(folder.glob(f"part-*{suffix}"))
-
-
-def _read_meta(root: Path) -> dict[str, Any]:
-    path = root / "store.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
-
-
-def _write_meta(root: Path, stage: str, values: dict[str, Any]) -> None:
-    meta = _read_meta(root)
-    meta[stage] = values
-    atomic_write_text(root / "store.json", json.dumps(meta, indent=2, sort_keys=True) + "\n")
-
-
-# -- documents ---------------------------------------------------------------------------
-
-
-class _Deduplicator:
-    """Exact and near duplicates in one pass, memory growing by one signature a document."""
-
-    def __init__(self, threshold: float) -> None:
-        self.threshold = threshold
-        self.first_by_key: dict[str, str] = {}
-        self.buckets: dict[tuple[int, bytes], list[int]] = defaultdict(list)
-        self.kept: list[tuple[str, np.ndarray]] = []
-        self.vocab: dict[str, int] = {}
-
-    def check(self, text: str, doc_id: str) -> tuple[str, str] | None:
-        """``(original doc_id, kind)`` if ``text`` repeats an earlier document, else None."""
-        key = text_key(text)
-        if key in self.first_by_key:
-            return self.first_by_key[key], "exact"
-        self.first_by_key[key] = doc_id
-        if self.threshold >= 1.0:
-            return None
-        signature = _minhash(_shingles(text, self.vocab))
-        rows = _N_HASH // _BANDS
-        bands = [
-            (band, signature[band * rows : (band + 1) * rows].tobytes()) for band in range(_BANDS)
-        ]
-        candidates = sorted({i for band in bands for i in self.buckets.get(band, ())})
-        # Earliest candidate first, as load_corpus checks them in input order.
-        for position in candidates:
-            other, other_signature = self.kept[position]
-            if float(np.mean(signature == other_signature)) >= self.threshold:
-                return other, "near"
-        position = len(self.kept)
-        self.kept.append((doc_id, signature))
-        for band in bands:
-            self.buckets[band].append(position)
-        return None
-
-
-def _iter_table_records(path: Path) -> Iterator[tuple[int, Any]]:
-    """``(row_number, record_or_error_message)`` of a table, one row at a time."""
-    name = path.name.lower()
-    if name.endswith(".parquet"):
-        import pyarrow.parquet as pq
-
-        number = 0
-        for batch in pq.ParquetFile(path).iter_batches(batch_size=1000):
-            for record in batch.to_pylist():
-                yield number, record
-                number += 1
-        return
-    if name.endswith((".jsonl", ".jsonl.gz")):
-        opener = gzip.open if name.endswith(".gz") else open
-        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as handle:
-            for number, line in enumerate(handle):
-                if not line.strip():
-                    yield number, "blank line"
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    yield number, f"invalid JSON ({error.msg})"
-                    continue
-                if not isinstance(record, dict):
-                    yield number, "JSON line is not an object"
-                    continue
-                yield number, record
-        return
-    # A CSV table is decoded whole (its encoding is guessed from all its bytes), then read
-    # row by row; tables too large for that belong in JSON lines or Parquet.
-    decoded = _reader.decode_bytes(path.read_bytes())
-    if decoded.text is None:
-        raise _reader.CorpusError(f"cannot read table {path}: {decoded.reason}")
-    rows = csv.reader(io.StringIO(decoded.text, newline=""))
-    header = next(rows, [])
-    for number, row in enumerate(rows):
-        if len(row) != len(header):
-            yield number, f"malformed row ({len(row)} fields, header has {len(header)})"
-        else:
-            yield number, dict(zip(header, row, strict=True))
-
-
-def _record_input(path: Path, number: int, record: Any, options: dict[str, Any]) -> Any:
-    """One table row as the reader's input entry (the reader's own table-row function)."""
-    if isinstance(record, dict) and options["text_column"] in record:
-        options["seen_text_column"] = True
-    return _reader._table_entry(f"{path.name}#{number}", record, options)
-
-
-class DocumentStream:
-    """The documents of a folder or table, read one input at a time, re-iterable.
-
-    Each pass reads the inputs again and yields the included documents as dicts with the
-    columns of ``load_corpus(...).documents`` (``year`` as an int or None). The manifest of
-    the last complete pass is in :attr:`manifest`. Parameters are those of
-    :func:`~topiclab.load_corpus`.
-
-    Parameters
-    ----------
-    path : str or Path
-        A folder of articles or a table (``.csv``, ``.jsonl``, ``.jsonl.gz``, ``.parquet``).
-    metadata : str or Path, optional
-        Curated metadata table; default ``<folder>/metadata.csv`` when present.
-    text_column : str, default="text"
-    near_duplicate_threshold : float, default=0.9
-    min_words : int, default=30
-    language : {"vi", None}, default="vi"
-    max_bytes : int, default=50_000_000
-    limit : int, optional
-        Read only the first ``limit`` inputs (files in path order, or table rows).
-
-    Attributes
-    ----------
-    manifest : DataFrame
-        One row per input of the last complete pass (``file, status, reason, doc_id,
-        sha256, encoding, note``).
-
-    Examples
-    --------
-    >>> stream = DocumentStream("corpus")  # doctest: +SKIP
-    >>> sum(1 for _ in stream) == sum(1 for _ in stream)  # doctest: +SKIP
-    True
-    """
-
-    def __init__(
-        self,
-        path: str | Path,
-        metadata: str | Path | None = None,
-        *,
-        text_column: str = "text",
-        near_duplicate_threshold: float = 0.9,
-        min_words: int = 30,
-        language: str | None = "vi",
-        max_bytes: int = 50_000_000,
-        limit: int | None = None,
-    ) -> None:
-        self.path = Path(path)
-        self.metadata = metadata
-        self.text_column = text_column
-        self.near_duplicate_threshold = near_duplicate_threshold
-        self.min_words = min_words
-        self.language = language
-        self.max_bytes = max_bytes
-        self.limit = limit
-        self.manifest = pd.DataFrame(columns=_reader.MANIFEST_COLUMNS)
-
-    def _options(self) -> dict[str, Any]:
-        return {
-            "text_column": self.text_column,
-            "min_words": self.min_words,
-            "language": self.language,
-            "max_bytes": self.max_bytes,
-        }
-
-    def _inputs(self, metadata_path: Path | None, options: dict[str, Any]) -> Iterator[Any]:
-        root = self.path
-        if root.is_dir():
-            # The reader's walk: links, FIFOs and unreadable files or folders are listed
-            # with their reason, never opened or followed.
-            yield from _reader._iter_folder_inputs(root, metadata_path, options)
-        elif _reader._is_table(root):
-            for number, record in _iter_table_records(root):
-                yield _record_input(root, number, record, options)
-        else:
-            yield _reader._single_input(root, options)
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        root = self.path
-        if not root.exists():
-            raise FileNotFoundError(f"corpus not found: {root}")
-        metadata_path = Path(self.metadata) if self.metadata is not None else None
-        if root.is_dir() and metadata_path is None and (root / "metadata.csv").is_file():
-            metadata_path = root / "metadata.csv"
-        curated_rows = _reader._read_metadata(metadata_path) if metadata_path else {}
-        dedup = _Deduplicator(self.near_duplicate_threshold)
-        seen: Counter[str] = Counter()
-        manifest: list[dict[str, str]] = []
-        n_included = 0
-        options = self._options()
-        for position, entry in enumerate(self._inputs(metadata_path, options)):
-            if self.limit is not None and position >= self.limit:
-                break
-            if entry.file in curated_rows:
-                entry.curated = {**curated_rows[entry.file], **entry.curated}
-            _reader._check_curated(entry)
-            if entry.status == "included":
-                # The same id rule as load_corpus: ids are numbered before duplicates go.
-                base = entry.doc_id or _reader._nfc(Path(entry.file.split("#")[0]).stem)
-                if "#" in entry.file and not entry.doc_id:
-                    base = f"{base}-{int(entry.file.rsplit('#', 1)[1]):06d}"
-                seen[base] += 1
-                entry.doc_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
-                duplicate = dedup.check(entry.doc["text"], entry.doc_id)
-                if duplicate is not None:
-                    original, kind = duplicate
-                    entry.status = "excluded"
-                    entry.reason = f"duplicate of {original}"
-                    entry.note = "; ".join(filter(None, [entry.note, f"{kind} duplicate"]))
-                    entry.doc_id = ""
-            manifest.append(
-                {
-                    "file": entry.file,
-                    "status": entry.status,
-                    "reason": entry.reason,
-                    "doc_id": entry.doc_id if entry.status == "included" else "",
-                    "sha256": entry.sha256,
-                    "encoding": entry.encoding,
-                    "note": entry.note,
-                }
-            )
-            if entry.status != "included":
-                continue
-            doc, _ = _reader._merge(entry)
-            doc.update(doc_id=entry.doc_id, file=entry.file)
-            n_included += 1
-            yield _document_record(doc)
-        self.manifest = pd.DataFrame(manifest, columns=_reader.MANIFEST_COLUMNS)
-        if _reader._is_table(root) and manifest and not options.get("seen_text_column"):
-            raise _reader.CorpusError(f"table {root} has no text column {self.text_column!r}")
-        if n_included == 0:
-            reasons = Counter(row["reason"] for row in manifest)
-            listed = "; ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items()))
-            raise _reader.CorpusError(
-                f"no usable document in {root}: {len(manifest)} inputs read, none included"
-                + (f" ({listed})" if listed else " (no files found)")
-            )
-
-
-def _document_record(doc: dict[str, Any]) -> dict[str, Any]:
-    """A document with load_corpus's columns: strings, and ``year`` an int or None."""
-    extra = sorted(c for c in doc if c not in _reader.DOCUMENT_COLUMNS)
-    record: dict[str, Any] = {}
-    for column in _reader.DOCUMENT_COLUMNS + extra:
-        value = doc.get(column, "")
-        if column == "year":
-            year = pd.to_numeric(pd.Series([value], dtype=object), errors="coerce").iloc[0]
-            record[column] = None if pd.isna(year) else int(year)
-        else:
-            record[column] = "" if value is None else str(value)
-    return record
-
-
-def documents_frame(records: Iterable[dict[str, Any]]) -> pd.DataFrame:
-    """Document records as a frame with the dtypes of ``load_corpus(...).documents``."""
-    records = list(records)
-    extra = sorted({c for r in records for c in r} - set(_reader.DOCUMENT_COLUMNS))
-    frame = pd.DataFrame(records, columns=_reader.DOCUMENT_COLUMNS + extra)
-    for column in _reader.DOCUMENT_COLUMNS + extra:
-        if column != "year":
-            frame[column] = frame[column].fillna("").astype(str)
-    frame["year"] = pd.to_numeric(frame["year"], errors="coerce").astype("Int64")
-    return frame
-
-
-class DocumentStore:
-    """Documents written by :func:`ingest`: re-iterable, one document (dict) at a time.
-
-    Parameters
-    ----------
-    root : str or Path
-        The store folder (holding ``documents/``).
-    """
-
-    def __init__(self, root: str | Path) -> None:
-        self.root = Path(root)
-        self.folder = self.root / "documents"
-        if not self.folder.is_dir():
-            raise FileNotFoundError(f"no documents in {self.root}: run ingest() first")
-
-    def __len__(self) -> int:
-        return int(_read_meta(self.root)["ingest"]["n_documents"])
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for path in _parts(self.folder, ".jsonl"):
-            with open(path, encoding="utf-8") as handle:
-                for line in handle:
-                    yield json.loads(line)
-
-    def frames(self) -> Iterator[pd.DataFrame]:
-        """One DataFrame per chunk file, with the dtypes of ``Corpus.documents``."""
-        for path in _parts(self.folder, ".jsonl"):
-            with open(path, encoding="utf-8") as handle:
-                yield documents_frame(json.loads(line) for line in handle)
-
-    @property
-    def manifest(self) -> pd.DataFrame:
-        """Every input of the ingest: included or excluded, with the reason."""
-        return pd.read_csv(self.root / "manifest.csv", dtype=str, keep_default_na=False)
-
-
-def ingest(
-    documents: DocumentStream | Iterable[dict[str, Any]],
-    root: str | Path,
-    *,
-    chunk_size: int = DEFAULT_CHUNK_SIZE,
-) -> DocumentStore:
-    """Write streamed documents to ``root/documents`` in chunks, and the manifest.
-
-    Parameters
-    ----------
-    documents : DocumentStream or iterable of dict
-        Documents as :class:`DocumentStream` yields them.
-    root : str or Path
-        The store folder; existing chunk files there are replaced.
-    chunk_size : int, default=1000
-        Documents per chunk file.
-
-    Returns
-    -------
-    DocumentStore
-    """
-    root = Path(root)
-    folder = root / "documents"
-    folder.mkdir(parents=True, exist_ok=True)
-    for old in _parts(folder, ".jsonl"):
-        old.unlink()
-    n_docs, n_chunks, buffer = 0, 0, []
-    for record in documents:
-        buffer.append(json.dumps(record, ensure_ascii=False))
-        n_docs += 1
-        if len(buffer) == chunk_size:
-            atomic_write_text(folder / _part(n_chunks, ".jsonl"), "\n".join(buffer) + "\n")
-            n_chunks, buffer = n_chunks + 1, []
-    if buffer:
-        atomic_write_text(folder / _part(n_chunks, ".jsonl"), "\n".join(buffer) + "\n")
-        n_chunks += 1
-    if isinstance(documents, DocumentStream):
-        write_table(documents.manifest, root / "manifest.csv")
-    _write_meta(root, "ingest", {"n_documents": n_docs, "n_chunks": n_chunks})
-    return DocumentStore(root)
-
 
 # -- tokens ------------------------------------------------------------------------------
 

@@ -30,34 +30,13 @@ table rows, and duplicates ("duplicate of <doc_id>": the first in path order is 
 A UTF-8 or UTF-16 article with a few bad bytes (a stray byte, a last character cut off)
 is included with U+FFFD in their place and a note.
 
-Metadata
---------
-Curated values (``metadata.csv`` beside the articles, a ``metadata`` table, or a
-table's own columns) always win. Empty curated fields are inferred from the page
-(title, date, author, credit, source, locality from the gazetteer) and named in the
-``inferred`` column; a curated locality without district or province is completed from
-the gazetteer rather than from the page. Curated rows whose ``file`` names no input are
-reported in :attr:`Corpus.unmatched_metadata` and in the summary. ``file`` values are
-matched exactly (only "\\" and a leading "./" are normalised, so "../x.txt" never names
-"x.txt"); two rows for one file are an error naming both rows. Curated dates are read
-in the forms of spreadsheets and Vietnamese pages ("13/05/2020", "13-5-2020", "ngày 13
-tháng 5 năm 2020", "2020-05", ISO) and stored as ISO; a date or year that is impossible
-or not one ("2020-13-45", "-1", "99999", "1e3", "2020.5") is dropped, not counted as
-curated, and the manifest note says why. Input columns named like the columns topiclab
-creates (``unit_id``, ``unit_index``, ``n_words``, ``n_tokens``, ``doc_id``, ``file``,
-``text``, ``inferred``, ``captions``; except a table's own id and text columns) are
-kept as ``source_<name>`` and named in :attr:`Corpus.notes`. The document ``text`` is
-the article body; the title, captions and credits are separate columns.
+Curated metadata and its rules: :mod:`topiclab.corpus.metadata`. The one pass over the
+inputs (duplicates, ids, the in-memory and on-disk views): :mod:`topiclab.corpus.stream`.
 """
 
 from __future__ import annotations
 
-import csv
 import errno
-import gzip
-import io
-import json
-import logging
 import os
 import re
 import stat
@@ -71,13 +50,10 @@ from typing import Any
 import pandas as pd
 
 from topiclab.corpus.chrome import clean_article
-from topiclab.corpus.dates import parse_curated_date, parse_curated_year
 from topiclab.corpus.decode import decode_bytes, vietnamese_share
-from topiclab.corpus.dedup import find_duplicates
 from topiclab.corpus.htmltext import html_to_text, looks_like_html, markdown_to_text
-from topiclab.corpus.places import infer_place, place_of, source_tags
+from topiclab.corpus.places import infer_place, source_tags
 from topiclab.io import sha256_bytes, sha256_file, write_table
-from topiclab.progress import progress
 
 METADATA_FIELDS = [
     "title",
@@ -113,27 +89,18 @@ TEXT_SUFFIXES = {".txt", ".html", ".htm", ".md"}
 TABLE_SUFFIXES = (".csv", ".jsonl", ".jsonl.gz", ".parquet")
 DOC_PREFIXES = ("readme", "license", "licence", "changelog", "sha256sums", "md5sums", "sha1sums")
 DOCUMENTATION = "corpus documentation, not an article"
-# Columns topiclab itself creates for analysis units (make_units, preprocessing) or for
-# documents: an input column of the same name would be overwritten or duplicated, so it
-# is kept under "source_<name>" (see _rename_reserved). A table's own id and text
-# columns are not renamed: they are read as the document id and text.
-RESERVED_COLUMNS = (
-    "unit_id",
-    "unit_index",
-    "n_words",
-    "n_tokens",
-    "doc_id",
-    "file",
-    "text",
-    "inferred",
-    "captions",
-)
-
-logger = logging.getLogger(__name__)
 
 
 class CorpusError(ValueError):
     """Raised when a corpus has no usable document."""
+
+
+def no_documents_message(root: Path, n_inputs: int, reasons: Counter[str]) -> str:
+    """The error of a corpus with no included document, listing the exclusion reasons."""
+    listed = "; ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items()))
+    return f"no usable document in {root}: {n_inputs} inputs read, none included" + (
+        f" ({listed})" if listed else " (no files found)"
+    )
 
 
 @dataclass
@@ -172,11 +139,7 @@ class Corpus:
         if (self.manifest["status"] == "included").any():
             return
         reasons = Counter(self.manifest["reason"])
-        listed = "; ".join(f"{reason}: {n}" for reason, n in sorted(reasons.items()))
-        raise CorpusError(
-            f"no usable document in {self.root}: {len(self.manifest)} inputs read, none included"
-            + (f" ({listed})" if listed else " (no files found)")
-        )
+        raise CorpusError(no_documents_message(self.root, len(self.manifest), reasons))
 
     def summary(self) -> str:
         """What was read, kept and excluded (by reason), and where metadata came from."""
@@ -525,11 +488,6 @@ def _iter_folder_inputs(
         yield _other_file(path, rel, reason, options) if reason else _read_file(path, rel, options)
 
 
-def _folder_inputs(root: Path, metadata_path: Path | None, options: dict[str, Any]) -> list[_Input]:
-    inputs = _iter_folder_inputs(root, metadata_path, options)
-    return list(progress(inputs, desc="documents", unit="file"))
-
-
 def _single_input(root: Path, options: dict[str, Any]) -> _Input:
     """The manifest entry of a corpus given as one (non-table) file."""
     kind, reason = _path_kind(root)
@@ -539,407 +497,3 @@ def _single_input(root: Path, options: dict[str, Any]) -> _Input:
     if reason:
         return _other_file(root, root.name, reason, options)
     return _read_file(root, root.name, options)
-
-
-def _table_records(path: Path) -> tuple[list[tuple[int, Any]], list[str]]:
-    """``(row_number, record_or_error_message)`` pairs and the column names."""
-    name = path.name.lower()
-    if name.endswith(".parquet"):
-        import pyarrow.parquet as pq
-
-        table = pq.read_table(path)
-        return list(enumerate(table.to_pylist())), list(table.column_names)
-    if name.endswith((".jsonl", ".jsonl.gz")):
-        opener = gzip.open if name.endswith(".gz") else open
-        records: list[tuple[int, Any]] = []
-        columns: dict[str, None] = {}
-        with opener(path, "rt", encoding="utf-8-sig", errors="replace") as handle:
-            for number, line in enumerate(handle):
-                if not line.strip():
-                    records.append((number, "blank line"))
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    records.append((number, f"invalid JSON ({error.msg})"))
-                    continue
-                if not isinstance(record, dict):
-                    records.append((number, "JSON line is not an object"))
-                    continue
-                columns.update(dict.fromkeys(record))
-                records.append((number, record))
-        return records, list(columns)
-    decoded = decode_bytes(path.read_bytes())
-    if decoded.text is None:
-        raise CorpusError(f"cannot read table {path}: {decoded.reason}")
-    reader = csv.reader(io.StringIO(decoded.text, newline=""))
-    header = next(reader, [])
-    records = []
-    for number, row in enumerate(reader):
-        if len(row) != len(header):
-            records.append((number, f"malformed row ({len(row)} fields, header has {len(header)})"))
-        else:
-            records.append((number, dict(zip(header, row, strict=True))))
-    return records, header
-
-
-def _reserved_name(name: str, taken: set[str] | dict[str, Any]) -> str:
-    """``source_<name>`` (or ``source_<name>_2``, ...) for a column topiclab creates itself."""
-    new = f"source_{name}"
-    number = 2
-    while new in taken:
-        new = f"source_{name}_{number}"
-        number += 1
-    return new
-
-
-def _rename_reserved(curated: dict[str, str]) -> dict[str, str]:
-    """Curated fields with the columns topiclab creates renamed to ``source_<name>``."""
-    if not any(key in RESERVED_COLUMNS for key in curated):
-        return curated
-    renamed: dict[str, str] = {}
-    for key, value in curated.items():
-        if key in RESERVED_COLUMNS:
-            key = _reserved_name(key, curated)
-        renamed[key] = value
-    return renamed
-
-
-def _reserved_notes(columns: list[str] | set[str]) -> list[str]:
-    """One note per input column renamed by :func:`_rename_reserved`."""
-    return [
-        f"input column {name!r} renamed to {_reserved_name(name, set(columns))!r} "
-        f"(topiclab creates its own {name!r} column)"
-        for name in RESERVED_COLUMNS
-        if name in columns
-    ]
-
-
-def _table_entry(
-    name: str, record: Any, options: dict[str, Any], id_column: str | None = None
-) -> _Input:
-    """The manifest entry of one table row (shared with the stream)."""
-    if isinstance(record, str):
-        return _Input(name, "", reason=record)
-    text_column = options["text_column"]
-    if id_column is None:
-        id_column = next((c for c in ("doc_id", "id") if c in record), None)
-    text = record.get(text_column)
-    entry = _Input(name, sha256_bytes(str(text).encode("utf-8")) if text is not None else "")
-    curated = {
-        key: "" if value is None else str(value)
-        for key, value in record.items()
-        if key not in (text_column, id_column)
-    }
-    curated = {k: v for k, v in curated.items() if v.lower() not in ("nan", "none")}
-    entry.curated = _rename_reserved(curated)
-    if id_column and record.get(id_column) not in (None, ""):
-        entry.doc_id = str(record[id_column])
-    if not isinstance(text, str) or not text.strip():
-        entry.reason = "missing text" if not isinstance(text, str) else "empty text"
-        return entry
-    _article(
-        entry,
-        _nfc(text),
-        kind="text",
-        min_words=options["min_words"],
-        language=options["language"],
-        known_title=curated.get("title", ""),
-    )
-    return entry
-
-
-def _table_inputs(path: Path, options: dict[str, Any]) -> tuple[list[_Input], list[str]]:
-    """The entries of a table's rows, and notes about its columns."""
-    # A FIFO named "x.csv" would block the read forever.
-    problem = _not_regular(os.stat(path).st_mode)
-    if problem:
-        raise CorpusError(f"cannot read table {path}: {problem}")
-    try:
-        records, columns = _table_records(path)
-    except OSError as error:
-        raise CorpusError(f"cannot read table {path}: {_os_problem(error)}") from error
-    text_column = options["text_column"]
-    if text_column not in columns:
-        raise CorpusError(
-            f"table {path} has no text column {text_column!r}; its columns are {columns}"
-        )
-    id_column = next((c for c in ("doc_id", "id") if c in columns), None)
-    entries = [
-        _table_entry(f"{path.name}#{number}", record, options, id_column)
-        for number, record in progress(records, desc="documents", unit="row")
-    ]
-    extra = set(columns) - {text_column, id_column}
-    return entries, _reserved_notes(extra)
-
-
-def _metadata_key(value: str) -> str:
-    """A ``file`` cell as a path relative to the corpus folder.
-
-    Matching is exact: only back-slashes and a leading "./" are normalised, so
-    "../x.txt" or ".hidden.txt" never name "x.txt" or "hidden.txt".
-    """
-    key = _nfc(value.replace("\\", "/"))
-    while key.startswith("./"):
-        key = key[2:]
-    return key
-
-
-def _read_metadata(path: Path, notes: list[str] | None = None) -> dict[str, dict[str, str]]:
-    """Curated rows by input file; raises when two rows describe the same file.
-
-    Columns topiclab creates itself are renamed (see :func:`_rename_reserved`), with a
-    line appended to ``notes``.
-    """
-    if not os.path.lexists(path):
-        raise FileNotFoundError(f"metadata table not found: {path}")
-    try:
-        problem = _not_regular(os.stat(path).st_mode)
-        if problem:
-            raise CorpusError(f"cannot read metadata table {path}: {problem}")
-        data = path.read_bytes()
-    except OSError as error:
-        raise CorpusError(f"cannot read metadata table {path}: {_os_problem(error)}") from error
-    # Spreadsheets save CSV as UTF-8 with a BOM, UTF-16 or Windows-1258: decoded like articles.
-    decoded = decode_bytes(data) if data.strip() else None
-    if decoded is None or decoded.text is None:
-        reason = decoded.reason if decoded is not None else "empty file"
-        raise CorpusError(f"cannot read metadata table {path}: {reason}")
-    try:
-        frame = pd.read_csv(io.StringIO(decoded.text), dtype=str, keep_default_na=False)
-    except (ValueError, csv.Error) as error:
-        raise CorpusError(f"cannot read metadata table {path}: {error}") from error
-    if "file" not in frame.columns:
-        raise CorpusError(f"metadata table {path} has no 'file' column; columns: {list(frame)}")
-    if notes is not None:
-        notes += [f"{path.name}: {note}" for note in _reserved_notes(set(frame.columns) - {"file"})]
-    rows: dict[str, dict[str, str]] = {}
-    line_of: dict[str, int] = {}
-    for position, record in enumerate(frame.to_dict("records")):
-        # Line numbers as a spreadsheet shows them: the header is line 1.
-        line = position + 2
-        cell = str(record.pop("file"))
-        key = _metadata_key(cell)
-        if key in rows:
-            raise CorpusError(
-                f"metadata table {path}: rows {line_of[key]} and {line} both describe "
-                f"{key!r}; keep one row per file"
-            )
-        line_of[key] = line
-        values = {k: _nfc(str(v)).strip() for k, v in record.items()}
-        rows[key] = _rename_reserved(values)
-    return rows
-
-
-def _check_curated(entry: _Input) -> None:
-    """Normalise a curated date and year, or drop them with a note saying why.
-
-    Dates come as spreadsheets and Vietnamese pages write them ("13/05/2020",
-    "13-5-2020", "ngày 13 tháng 5 năm 2020", "2020-05", ISO) and become ISO
-    ("2020-05-13", or "2020-05" for a month). A value that is not a date or year
-    ("2020-13-45", "-1", "99999", "1e3", "2020.5") is not counted as curated: it is
-    removed (the page's own date may then be inferred) and the manifest note says so.
-    """
-    notes = []
-    for column, parse in (("date", parse_curated_date), ("year", parse_curated_year)):
-        value = entry.curated.get(column, "")
-        if not value:
-            continue
-        parsed, problem = parse(value)
-        if problem:
-            del entry.curated[column]
-            notes.append(f"curated {column} {value!r} ignored: {problem}")
-        else:
-            entry.curated[column] = parsed
-    if notes:
-        entry.note = "; ".join(filter(None, [entry.note, *notes]))
-
-
-def _unique_ids(entries: list[_Input]) -> None:
-    seen: Counter[str] = Counter()
-    for entry in entries:
-        if entry.status != "included":
-            continue
-        base = entry.doc_id or _nfc(Path(entry.file.split("#")[0]).stem)
-        if "#" in entry.file and not entry.doc_id:
-            base = f"{base}-{int(entry.file.rsplit('#', 1)[1]):06d}"
-        seen[base] += 1
-        entry.doc_id = base if seen[base] == 1 else f"{base}-{seen[base]}"
-
-
-_PLACE_FIELDS = ("locality", "locality_level", "district", "province")
-
-
-def _merge(entry: _Input) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    doc = dict(entry.doc or {})
-    curated = entry.curated
-    if curated.get("locality", "") and not all(curated.get(f, "") for f in _PLACE_FIELDS):
-        # A curated locality decides the place: its district and province come from the
-        # gazetteer, never from an article-based guess that may name another place.
-        place = place_of(
-            curated["locality"],
-            curated.get("locality_level", ""),
-            curated.get("district", ""),
-            curated.get("province", ""),
-        )
-        for name in _PLACE_FIELDS:
-            doc[name] = getattr(place, name)
-    inferred, origins = [], []
-    for name in METADATA_FIELDS:
-        if curated.get(name, ""):
-            doc[name] = curated[name]
-            origins.append((name, "curated"))
-        elif name == "year" and curated.get("date", ""):
-            doc[name] = curated["date"][:4]
-            origins.append((name, "curated"))
-        elif doc.get(name, ""):
-            inferred.append(name)
-            origins.append((name, "inferred"))
-        else:
-            doc[name] = ""
-            origins.append((name, "missing"))
-    for key, value in curated.items():
-        if key not in doc:
-            doc[key] = value
-    doc["inferred"] = ";".join(inferred)
-    return doc, origins
-
-
-def load_corpus(
-    path: str | Path,
-    metadata: str | Path | None = None,
-    *,
-    text_column: str = "text",
-    near_duplicate_threshold: float = 0.9,
-    min_words: int = 30,
-    language: str | None = "vi",
-    max_bytes: int = 50_000_000,
-    allow_empty: bool = False,
-) -> Corpus:
-    """Read a folder of articles or a table into a :class:`Corpus`.
-
-    Parameters
-    ----------
-    path : str or Path
-        A folder (read recursively: ``.txt``, ``.html``, ``.htm``, ``.md``) or a table
-        file (``.csv``, ``.jsonl``, ``.jsonl.gz``, ``.parquet``) with a text column.
-    metadata : str or Path, optional
-        Curated metadata with a ``file`` column (paths relative to the folder). Default:
-        ``<folder>/metadata.csv`` when it exists.
-    text_column : str, default="text"
-        Column holding the article text in a table input.
-    near_duplicate_threshold : float, default=0.9
-        Jaccard similarity of word 5-shingles from which a later article is a duplicate.
-    min_words : int, default=30
-        Articles with fewer words after cleaning are excluded as too short.
-    language : {"vi", None}, default="vi"
-        ``"vi"`` excludes texts without Vietnamese letters; ``None`` keeps any language.
-    max_bytes : int, default=50_000_000
-        Larger files of any kind are excluded (or, if not articles, listed) without
-        being read or hashed; the decision is taken from the size on disk.
-    allow_empty : bool, default=False
-        Return a corpus with no documents (and its manifest) instead of raising when
-        every input is excluded; :meth:`Corpus.require_documents` raises later.
-
-    Returns
-    -------
-    Corpus
-
-    Raises
-    ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    CorpusError
-        If no input gives a usable document (the message lists the reasons) and
-        ``allow_empty`` is false, a table lacks its text column, or two rows of the
-        metadata table describe the same file.
-
-    Examples
-    --------
-    >>> corpus = load_corpus("corpus")  # doctest: +SKIP
-    >>> print(corpus.summary())  # doctest: +SKIP
-    """
-    root = Path(path)
-    if not root.exists():
-        raise FileNotFoundError(f"corpus not found: {root}")
-    options = {
-        "text_column": text_column,
-        "min_words": min_words,
-        "language": language,
-        "max_bytes": max_bytes,
-    }
-    notes: list[str] = []
-    metadata_path = Path(metadata) if metadata is not None else None
-    if root.is_dir():
-        if metadata_path is None and (root / "metadata.csv").is_file():
-            metadata_path = root / "metadata.csv"
-        entries = _folder_inputs(root, metadata_path, options)
-    elif _is_table(root):
-        entries, notes = _table_inputs(root, options)
-    else:
-        entries = [_single_input(root, options)]
-    unmatched: list[str] = []
-    if metadata_path is not None:
-        curated_rows = _read_metadata(metadata_path, notes)
-        for entry in entries:
-            if entry.file in curated_rows:
-                entry.curated = {**curated_rows[entry.file], **entry.curated}
-        files = {entry.file for entry in entries}
-        unmatched = sorted(name for name in curated_rows if name not in files)
-    for entry in entries:
-        _check_curated(entry)
-    for note in notes:
-        logger.warning("%s: %s", root, note)
-
-    included = [e for e in entries if e.status == "included"]
-    duplicates = find_duplicates(
-        [e.doc["text"] for e in included], threshold=near_duplicate_threshold
-    )
-    _unique_ids(entries)
-    for position, (original, kind) in sorted(duplicates.items()):
-        entry = included[position]
-        entry.status = "excluded"
-        entry.reason = f"duplicate of {included[original].doc_id}"
-        entry.note = "; ".join(filter(None, [entry.note, f"{kind} duplicate"]))
-        entry.doc_id = ""
-
-    docs, provenance = [], []
-    for entry in entries:
-        if entry.status != "included":
-            continue
-        doc, origins = _merge(entry)
-        doc.update(doc_id=entry.doc_id, file=entry.file)
-        docs.append(doc)
-        provenance += [(entry.doc_id, name, origin) for name, origin in origins]
-    extra = sorted({c for doc in docs for c in doc} - set(DOCUMENT_COLUMNS))
-    documents = pd.DataFrame(docs, columns=DOCUMENT_COLUMNS + extra)
-    for column in DOCUMENT_COLUMNS + extra:
-        if column != "year":
-            documents[column] = documents[column].fillna("").astype(str)
-    documents["year"] = pd.to_numeric(documents["year"], errors="coerce").astype("Int64")
-    manifest = pd.DataFrame(
-        [
-            {
-                "file": e.file,
-                "status": e.status,
-                "reason": e.reason,
-                "doc_id": e.doc_id if e.status == "included" else "",
-                "sha256": e.sha256,
-                "encoding": e.encoding,
-                "note": e.note,
-            }
-            for e in entries
-        ],
-        columns=MANIFEST_COLUMNS,
-    )
-    corpus = Corpus(
-        documents=documents.reset_index(drop=True),
-        manifest=manifest,
-        root=root,
-        provenance=pd.DataFrame(provenance, columns=["doc_id", "field", "origin"]),
-        unmatched_metadata=unmatched,
-        notes=notes,
-    )
-    if not allow_empty:
-        corpus.require_documents()
-    return corpus
