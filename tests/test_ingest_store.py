@@ -190,3 +190,14 @@ def test_deduplicator_keeps_texts_on_disk_not_shingle_sets(tmp_path: Path) -> No
         assert dedup.check(texts[7].upper(), "copy") == ("7", "exact")
         near = texts[7].replace("tin7số100", "khác")
         assert dedup.check(near, "near") == ("7", "near")
+
+
+def test_json_lines_take_each_lines_own_id(table: dict, tmp_path: Path) -> None:
+    # A JSON line is its own header: a line without doc_id uses its id, so the stream
+    # decides a line's id without reading the rest of the file first.
+    path = tmp_path / "mixed.jsonl"
+    rows = [{"doc_id": "d1", "text": table["a"]}, {"id": "i2", "text": table["b"]}]
+    path.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    corpus, store, _ = _views(path, tmp_path / "store")
+    _assert_same(corpus, store)
+    assert corpus.documents["doc_id"].tolist() == ["d1", "i2"]
