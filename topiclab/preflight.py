@@ -59,6 +59,7 @@ def preflight(config: Mapping[str, Any], *, timeout: float = 2.0) -> Settings:
     check_corpus(settings.corpus.path, settings.corpus.metadata)
     n_themes = _check_lexicon(settings.themes.lexicon)
     _check_seeded_k(settings, n_themes)
+    _check_effects_formula(settings)
     if settings.output is None:
         raise ConfigError("output is not set; give --output DIR (or output: in the config)")
     check_writable_folder(settings.output, "output")
@@ -188,6 +189,64 @@ def _check_seeded_k(settings: Settings, n_themes: int) -> None:
             f"got {list(settings.models.k_grid)}",
             key="models.k_grid",
         )
+
+
+def _check_effects_formula(settings: Settings) -> None:
+    """``themes.effects.formula`` parses and names columns the documents will have.
+
+    The columns are the ones every document gets (``year``, ``locality``, ...), the
+    document's size and the header of the metadata table (or of the corpus table, for a
+    CSV or JSON-lines corpus); when that header cannot be read here, only the parse is checked.
+    """
+    formula = settings.themes.effects.formula
+    if formula is None:
+        return
+    from topiclab.corpus.reader import DOCUMENT_COLUMNS
+    from topiclab.themes.effects_run import SHARE_COVARIATES, formula_columns
+
+    key = "themes.effects.formula"
+    try:
+        names = formula_columns(formula)
+    except ValueError as error:
+        raise ConfigError(f"{key}: {error}", key=key) from None
+    header = _metadata_header(settings.corpus.path, settings.corpus.metadata)
+    if header is None:
+        return
+    known = {*DOCUMENT_COLUMNS, *SHARE_COVARIATES, *header}
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise ConfigError(
+            f"{key}: {formula!r} names {', '.join(map(repr, missing))}, which is not a column "
+            f"of the metadata; columns: {', '.join(sorted(known - {'text'}))}",
+            key=key,
+        )
+
+
+def _metadata_header(path: str | None, metadata: str | None) -> list[str] | None:
+    """The columns of the metadata table, or of the corpus table itself (None: unknown)."""
+    import json
+
+    import pandas as pd
+
+    corpus = Path(path) if path is not None else None
+    table = Path(metadata) if metadata is not None else None
+    if table is None and corpus is not None:
+        table = corpus / "metadata.csv" if corpus.is_dir() else corpus
+    if table is None or not table.is_file():
+        return [] if corpus is not None and corpus.is_dir() else None
+    name = table.name.lower()
+    try:
+        if name.endswith(".csv"):
+            return [str(c) for c in pd.read_csv(table, nrows=0).columns]
+        if name.endswith((".jsonl", ".jsonl.gz")):
+            import gzip
+
+            opener = gzip.open if name.endswith(".gz") else open
+            with opener(table, "rt", encoding="utf-8") as lines:
+                return [str(c) for c in json.loads(lines.readline() or "{}")]
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return None
 
 
 def check_writable_folder(path: str | Path, key: str) -> None:
