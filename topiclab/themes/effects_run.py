@@ -114,7 +114,9 @@ def formula_columns(formula: str) -> list[str]:
     try:
         desc = patsy.ModelDesc.from_formula(rhs)
     except patsy.PatsyError as error:
-        raise ValueError(f"cannot parse the formula {rhs!r}: {error}") from error
+        # patsy's message points at the error on further lines: the first says what it is
+        problem = str(error).splitlines()[0]
+        raise ValueError(f"cannot parse the formula {rhs!r}: {problem}") from error
     names: list[str] = []
     for term in desc.rhs_termlist:
         for factor in term.factors:
