@@ -215,6 +215,9 @@ def test_an_explicit_formula_loses_the_terms_that_do_not_vary():
     formula, dropped = resolve_formula(documents, "C(locality) + source + year")
     assert formula == "C(locality) + year"
     assert dropped == ["source: source takes fewer than two values"]
+    # the reader writes "" for an unknown source: a missing value, not a second level
+    unknown = documents.assign(source=pd.array(["", "Báo Lạng Sơn"] * 20, dtype="string"))
+    assert resolve_formula(unknown, "C(locality) + source")[0] == "C(locality)"
     with pytest.raises(ValueError, match="'outlet'"):
         resolve_formula(documents, "locality + outlet")
 

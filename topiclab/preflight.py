@@ -223,27 +223,40 @@ def _check_effects_formula(settings: Settings) -> None:
 
 
 def _metadata_header(path: str | None, metadata: str | None) -> list[str] | None:
-    """The columns of the metadata table, or of the corpus table itself (None: unknown)."""
+    """The columns of the metadata table and of a corpus table (None: one is unreadable)."""
+    corpus = Path(path) if path is not None else None
+    tables = [Path(metadata)] if metadata is not None else []
+    if corpus is not None and corpus.is_dir() and metadata is None:
+        tables.append(corpus / "metadata.csv")
+    elif corpus is not None and corpus.is_file():
+        tables.append(corpus)
+    columns: list[str] = []
+    for table in tables:
+        if not table.is_file():
+            continue  # a folder without metadata.csv: the reader's columns only
+        header = _table_header(table)
+        if header is None:
+            return None
+        columns += header
+    return columns
+
+
+def _table_header(table: Path) -> list[str] | None:
+    """The column names of a CSV or JSON-lines table (its first row); None for other kinds."""
+    import gzip
     import json
 
     import pandas as pd
 
-    corpus = Path(path) if path is not None else None
-    table = Path(metadata) if metadata is not None else None
-    if table is None and corpus is not None:
-        table = corpus / "metadata.csv" if corpus.is_dir() else corpus
-    if table is None or not table.is_file():
-        return [] if corpus is not None and corpus.is_dir() else None
     name = table.name.lower()
     try:
         if name.endswith(".csv"):
             return [str(c) for c in pd.read_csv(table, nrows=0).columns]
         if name.endswith((".jsonl", ".jsonl.gz")):
-            import gzip
-
             opener = gzip.open if name.endswith(".gz") else open
             with opener(table, "rt", encoding="utf-8") as lines:
-                return [str(c) for c in json.loads(lines.readline() or "{}")]
+                first = json.loads(lines.readline() or "{}")
+            return [str(c) for c in first] if isinstance(first, dict) else None
     except (OSError, ValueError, UnicodeDecodeError):
         return None
     return None

@@ -340,8 +340,13 @@ def _covariates(documents: pd.DataFrame) -> pd.DataFrame:
     frame = documents.drop(columns=["text"], errors="ignore").copy()
     frame["doc_id"] = frame["doc_id"].astype(str)
     for column in frame.columns:
-        if column != "doc_id" and frame[column].dtype == object:
-            frame[column] = frame[column].replace("", np.nan)
+        values = frame[column]
+        if column == "doc_id" or pd.api.types.is_numeric_dtype(values):
+            continue
+        # the reader's text columns hold "" for unknown: a missing value, not a level; plain
+        # objects, as patsy reads them (not pandas' string dtype)
+        text = values.astype(object).where(values.notna(), np.nan)
+        frame[column] = text.where(text.astype(str).str.strip() != "", np.nan)
     if "year" in frame.columns:
         frame["year"] = pd.to_numeric(frame["year"], errors="coerce").astype(float)
     return frame
