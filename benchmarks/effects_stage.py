@@ -6,7 +6,7 @@ and overrides first, so tokens and fits are read, not computed), then times
 the LDA intervals are with and without the posterior draws of the unit mixtures.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/effects_stage.py analysis.yaml \\
-        --set models.k=10 --set themes.refits=1 --draws 25 50 100 200
+        --set models.k=10 --set themes.refits=1 --draws 25 50 100 200 [--no-posterior]
 """
 
 from __future__ import annotations
@@ -22,11 +22,17 @@ def main() -> None:
     parser.add_argument("config", nargs="?", default=None)
     parser.add_argument("--set", action="append", default=[], dest="overrides")
     parser.add_argument("--draws", type=int, nargs="+", default=[25, 50, 100, 200])
+    parser.add_argument(
+        "--posterior",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="--no-posterior: LDA's stored unit shares, no draws from their posterior",
+    )
     args = parser.parse_args()
 
     from topiclab import pipeline
     from topiclab.config import load_config
-    from topiclab.themes.effects_run import run_theme_effects
+    from topiclab.themes import effects_run
 
     config = load_config(args.config, args.overrides)
     corpus = pipeline.stage_ingest(config)
@@ -49,11 +55,36 @@ def main() -> None:
         run_config = {**config, "themes": {**config["themes"], "effects": settings}}
         # CPU time as well as wall time: on a shared machine the wall time says little
         start, cpu = time.perf_counter(), time.process_time()
-        table = run_theme_effects(fitted, corpus.documents, run_config)
+        table = _stage(effects_run, fitted, corpus.documents, run_config, args.posterior)
         seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
         lda = table[table["model"] == "lda"]
         width = float(np.nanmedian(lda["upper"] - lda["lower"])) if len(lda) else float("nan")
         print(f"| {draws} | {cpu:.1f} | {seconds:.1f} | {len(table)} | {width:.4f} |")
+
+
+def _stage(effects_run, fitted, documents, config, posterior: bool):
+    """The stage as the run calls it, or with the LDA posterior draws switched off."""
+    from topiclab.themes import load_lexicon
+
+    if posterior:
+        return effects_run.run_theme_effects(fitted, documents, config)
+    settings = config["themes"]["effects"]
+    return effects_run.theme_effects_table(
+        fitted.refits,
+        fitted.units,
+        fitted.vectorized.bow,
+        fitted.tokens,
+        load_lexicon(config["themes"]["lexicon"]),
+        documents,
+        formula=settings["formula"],
+        draws=settings["draws"],
+        random_state=int(config["seed"]),
+        reference=settings["reference"],
+        cluster=settings["cluster"],
+        family=settings["family"],
+        min_lift=float(config["themes"]["min_lift"]),
+        posterior=False,
+    )
 
 
 if __name__ == "__main__":
