@@ -165,6 +165,7 @@ def test_an_undated_one_locality_corpus_writes_no_effects_and_says_why(raw_files
         ("themes.effects.draws=0", "themes.effects.draws: expected a whole number"),
         ("themes.effects.family=probit", "themes.effects.family: expected"),
         ("themes.effects.drws=5", "did you mean 'draws'?"),
+        ("themes.effects.cluster=outlet", "themes.effects.cluster: 'outlet' is not a column"),
     ],
 )
 def test_effects_settings_are_checked_before_any_work(

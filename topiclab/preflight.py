@@ -192,33 +192,42 @@ def _check_seeded_k(settings: Settings, n_themes: int) -> None:
 
 
 def _check_effects_formula(settings: Settings) -> None:
-    """``themes.effects.formula`` parses and names columns the documents will have.
+    """``themes.effects.formula`` parses, and it and ``cluster`` name columns documents have.
 
     The columns are the ones every document gets (``year``, ``locality``, ...), the
     document's size and the header of the metadata table (or of the corpus table, for a
     CSV or JSON-lines corpus); when that header cannot be read here, only the parse is checked.
     """
-    formula = settings.themes.effects.formula
-    if formula is None:
+    effects = settings.themes.effects
+    if effects.formula is None and effects.cluster is None:
         return
     from topiclab.corpus.reader import DOCUMENT_COLUMNS
     from topiclab.themes.effects_run import SHARE_COVARIATES, formula_columns
 
     key = "themes.effects.formula"
-    try:
-        names = formula_columns(formula)
-    except ValueError as error:
-        raise ConfigError(f"{key}: {error}", key=key) from None
+    names: list[str] = []
+    if effects.formula is not None:
+        try:
+            names = formula_columns(effects.formula)
+        except ValueError as error:
+            raise ConfigError(f"{key}: {error}", key=key) from None
     header = _metadata_header(settings.corpus.path, settings.corpus.metadata)
     if header is None:
         return
     known = {*DOCUMENT_COLUMNS, *SHARE_COVARIATES, *header}
+    columns = f"columns: {', '.join(sorted(known - {'text'}))}"
     missing = [name for name in names if name not in known]
     if missing:
         raise ConfigError(
-            f"{key}: {formula!r} names {', '.join(map(repr, missing))}, which is not a column "
-            f"of the metadata; columns: {', '.join(sorted(known - {'text'}))}",
+            f"{key}: {effects.formula!r} names {', '.join(map(repr, missing))}, which is not a "
+            f"column of the metadata; {columns}",
             key=key,
+        )
+    if effects.cluster is not None and effects.cluster not in known:
+        raise ConfigError(
+            f"themes.effects.cluster: {effects.cluster!r} is not a column of the metadata; "
+            + columns,
+            key="themes.effects.cluster",
         )
 
 
