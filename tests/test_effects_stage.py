@@ -219,6 +219,7 @@ def test_an_explicit_formula_loses_the_terms_that_do_not_vary():
     # the reader writes "" for an unknown source: a missing value, not a second level
     unknown = documents.assign(source=pd.array(["", "Báo Lạng Sơn"] * 20, dtype="string"))
     assert resolve_formula(unknown, "C(locality) + source")[0] == "C(locality)"
+    assert resolve_formula(documents, "0 + C(locality) + source")[0] == "0 + C(locality)"
     with pytest.raises(ValueError, match="'outlet'"):
         resolve_formula(documents, "locality + outlet")
 

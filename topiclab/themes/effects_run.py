@@ -90,10 +90,12 @@ def resolve_formula(documents: pd.DataFrame, formula: str | None) -> tuple[str |
         return (" + ".join(kept) or None), dropped
     rhs = formula.split("~", 1)[1] if "~" in formula else formula
     _formula_variables(rhs, data.columns)  # parses, and names the missing columns
-    kept = []
-    for term in patsy.ModelDesc.from_formula(rhs).rhs_termlist:
+    terms = patsy.ModelDesc.from_formula(rhs).rhs_termlist
+    # a formula without intercept ("0 + C(locality)") keeps it out when rebuilt
+    kept = [] if any(not term.factors for term in terms) else ["0"]
+    for term in terms:
         if not term.factors:
-            continue  # the intercept: always there
+            continue  # the intercept: patsy adds it again
         code = ":".join(factor.code for factor in term.factors)
         names = [n for factor in term.factors for n in _names_in(factor.code)]
         flat = [n for n in names if data[n].dropna().nunique() < 2]
@@ -101,7 +103,9 @@ def resolve_formula(documents: pd.DataFrame, formula: str | None) -> tuple[str |
             dropped.append(f"{code}: {', '.join(flat)} takes fewer than two values")
         else:
             kept.append(code)
-    return (" + ".join(kept) or None), dropped
+    if kept in ([], ["0"]):
+        return None, dropped
+    return " + ".join(kept), dropped
 
 
 def formula_columns(formula: str) -> list[str]:
