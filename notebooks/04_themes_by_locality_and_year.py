@@ -22,6 +22,10 @@
 # seeds, so the interval also carries the model's own instability). Groups too small to say
 # anything are flagged.
 #
+# The group means answer one question at a time. The last section regresses each theme's
+# share on locality and year *at once* (`tables/theme_effects.csv`), so a trend over the years
+# is not the reflection of which localities reported in which year.
+#
 # By default the notebook reads the tables `make figures` wrote (`figures/tables/`), so the
 # numbers are those of the paper; `rerun = True` runs the pipeline into `output` first.
 # Below the numbers are the passages that carry each theme, in Vietnamese, to read and check.
@@ -46,6 +50,7 @@ from topiclab.plotting import (
     paper_style,
     plot_prevalence_by_locality,
     plot_prevalence_by_year,
+    plot_theme_effects,
     theme_labels,
 )
 
@@ -57,7 +62,8 @@ tables_dir = Path(output) / "tables"
 if not (tables_dir / "theme_prevalence_by_locality.csv").exists():
     raise FileNotFoundError(f"no tables in {tables_dir}: run `make figures`, or set rerun = True")
 tables = read_tables(
-    tables_dir, ["theme_prevalence_by_locality.csv", "theme_prevalence_by_year.csv"]
+    tables_dir,
+    ["theme_prevalence_by_locality.csv", "theme_prevalence_by_year.csv", "theme_effects.csv"],
 )
 lexicon = load_lexicon()
 # the figures take their theme labels, order and colours from the lexicon
@@ -110,6 +116,37 @@ with paper_style():
         tables["theme_prevalence_by_year.csv"], fig, language=language, labels=labels
     )
 plt.show()
+
+# %% [markdown]
+# ## Holding the rest fixed: theme effects
+#
+# Each theme's document share is regressed on the covariates of `themes.effects.formula`
+# (default: locality and year, those that vary; a fractional-logit GLM of statsmodels). A
+# locality's row is its average marginal effect against the reference locality on the share
+# scale (0.05 = five percentage points), each document keeping its own year; the year's row
+# is the expected change of the share per year, each document keeping its locality. The 95%
+# intervals come from the method of composition: each of `themes.effects.draws` draws takes
+# one model refit, draws every paragraph's LDA topic mixture from its posterior, resamples the
+# documents and refits the regression. A hollow marker has no interval (too few documents at
+# that level).
+
+# %%
+effects = tables.get("theme_effects.csv")
+if effects is None:
+    print(f"no theme_effects.csv in {tables_dir}: run `make figures` (or set rerun = True)")
+elif effects.empty:
+    print("no covariate of themes.effects.formula varies in this corpus: no effects to show")
+else:
+    effects = effects.fillna({"reference": ""})
+    with paper_style():
+        fig, ax = plt.subplots(figsize=(7.0, 1.0 + 0.22 * (len(effects) // 3 + 10)))
+        plot_theme_effects(effects, ax, labels=labels, colours=getattr(labels, "colors", None))
+    plt.show()
+
+# %%
+columns = ["theme", "covariate", "level", "reference", "estimate", "lower", "upper", "n_documents"]
+chosen = effects[effects["model"] == model] if effects is not None else pd.DataFrame()
+chosen[[c for c in columns if c in chosen.columns]].round(3)
 
 # %% [markdown]
 # ## Passages to read

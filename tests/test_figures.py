@@ -30,6 +30,7 @@ from topiclab.themes import (
     load_lexicon,
     theme_shares,
 )
+from topiclab.themes.effects_run import theme_effects_table
 from topiclab.vectorize import vectorize
 
 SEED = 20181206
@@ -81,6 +82,16 @@ def analysis(corpus_dir, tmp_path_factory):
         "model_selection.csv": selection,
         "alignment.csv": evaluate.align(lda.result_, nmf.result_),
         "agreement.csv": agreement(shares),
+        "theme_effects.csv": theme_effects_table(
+            {"lda": [lda.result_], "nmf": [nmf.result_]},
+            units,
+            vectorized.bow,
+            tokens,
+            lexicon,
+            corpus.documents,
+            draws=10,
+            random_state=SEED,
+        ),
     }
     directory = tmp_path_factory.mktemp("analysis") / "tables"
     for name, frame in tables.items():

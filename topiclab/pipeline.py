@@ -63,6 +63,7 @@ TABLES = (
     "document_themes.csv",
     "theme_prevalence_by_locality.csv",
     "theme_prevalence_by_year.csv",
+    "theme_effects.csv",
     "exemplars.csv",
     "alignment.csv",
     "agreement.csv",
@@ -154,6 +155,11 @@ def _run_stages(config: dict[str, Any], folder: Path) -> tuple[list[Path], dict[
         theme_tables = stage_themes(fitted, config)
     for name, frame in theme_tables.items():
         written.append(write_table(frame, tables / f"{name}.csv"))
+    from topiclab.themes.effects_run import run_theme_effects
+
+    with summarised_warnings("effects"):  # themes.effects: regressions on the metadata
+        effects = run_theme_effects(fitted, corpus.documents, config)
+    written.append(write_table(effects, tables / "theme_effects.csv"))
     logger.info("wrote %d tables", len(written))
     from topiclab.figures import figure_stage
 

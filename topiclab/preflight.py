@@ -59,6 +59,7 @@ def preflight(config: Mapping[str, Any], *, timeout: float = 2.0) -> Settings:
     check_corpus(settings.corpus.path, settings.corpus.metadata)
     n_themes = _check_lexicon(settings.themes.lexicon)
     _check_seeded_k(settings, n_themes)
+    _check_effects_formula(settings)
     if settings.output is None:
         raise ConfigError("output is not set; give --output DIR (or output: in the config)")
     check_writable_folder(settings.output, "output")
@@ -188,6 +189,86 @@ def _check_seeded_k(settings: Settings, n_themes: int) -> None:
             f"got {list(settings.models.k_grid)}",
             key="models.k_grid",
         )
+
+
+def _check_effects_formula(settings: Settings) -> None:
+    """``themes.effects.formula`` parses, and it and ``cluster`` name columns documents have.
+
+    The columns are the ones every document gets (``year``, ``locality``, ...), the
+    document's size and the header of the metadata table (or of the corpus table, for a
+    CSV or JSON-lines corpus); when that header cannot be read here, only the parse is checked.
+    """
+    effects = settings.themes.effects
+    if effects.formula is None and effects.cluster is None:
+        return
+    from topiclab.corpus.reader import DOCUMENT_COLUMNS
+    from topiclab.themes.effects_run import SHARE_COVARIATES, formula_columns
+
+    key = "themes.effects.formula"
+    names: list[str] = []
+    if effects.formula is not None:
+        try:
+            names = formula_columns(effects.formula)
+        except ValueError as error:
+            raise ConfigError(f"{key}: {error}", key=key) from None
+    header = _metadata_header(settings.corpus.path, settings.corpus.metadata)
+    if header is None:
+        return
+    known = {*DOCUMENT_COLUMNS, *SHARE_COVARIATES, *header}
+    columns = f"columns: {', '.join(sorted(known - {'text'}))}"
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise ConfigError(
+            f"{key}: {effects.formula!r} names {', '.join(map(repr, missing))}, which is not a "
+            f"column of the metadata; {columns}",
+            key=key,
+        )
+    if effects.cluster is not None and effects.cluster not in known:
+        raise ConfigError(
+            f"themes.effects.cluster: {effects.cluster!r} is not a column of the metadata; "
+            + columns,
+            key="themes.effects.cluster",
+        )
+
+
+def _metadata_header(path: str | None, metadata: str | None) -> list[str] | None:
+    """The columns of the metadata table and of a corpus table (None: one is unreadable)."""
+    corpus = Path(path) if path is not None else None
+    tables = [Path(metadata)] if metadata is not None else []
+    if corpus is not None and corpus.is_dir() and metadata is None:
+        tables.append(corpus / "metadata.csv")
+    elif corpus is not None and corpus.is_file():
+        tables.append(corpus)
+    columns: list[str] = []
+    for table in tables:
+        if not table.is_file():
+            continue  # a folder without metadata.csv: the reader's columns only
+        header = _table_header(table)
+        if header is None:
+            return None
+        columns += header
+    return columns
+
+
+def _table_header(table: Path) -> list[str] | None:
+    """The column names of a CSV or JSON-lines table (its first row); None for other kinds."""
+    import gzip
+    import json
+
+    import pandas as pd
+
+    name = table.name.lower()
+    try:
+        if name.endswith(".csv"):
+            return [str(c) for c in pd.read_csv(table, nrows=0).columns]
+        if name.endswith((".jsonl", ".jsonl.gz")):
+            opener = gzip.open if name.endswith(".gz") else open
+            with opener(table, "rt", encoding="utf-8") as lines:
+                first = json.loads(lines.readline() or "{}")
+            return [str(c) for c in first] if isinstance(first, dict) else None
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
+    return None
 
 
 def check_writable_folder(path: str | Path, key: str) -> None:

@@ -234,6 +234,24 @@ class ModelSettings(_Section):
     nmf: NMFSettings = NMFSettings()
 
 
+class EffectSettings(_Section):
+    """``themes.effects``: the regression of theme shares on metadata (theme_effects.csv)."""
+
+    formula: Annotated[StrictStr, Field(min_length=1)] | None = _setting(
+        None, "null (locality and year) or a formula of metadata columns such as C(locality) + year"
+    )
+    draws: PositiveInt = _setting(100, "a whole number of draws >= 1")
+    reference: StrictStr | dict[StrictStr, StrictStr] | None = _setting(
+        None, "null (first level), mean, a level, or one per covariate such as {locality: mean}"
+    )
+    cluster: Annotated[StrictStr, Field(min_length=1)] | None = _setting(
+        None, "null (resample documents) or a metadata column such as source"
+    )
+    family: Literal["fractional_logit", "beta"] = _setting(
+        "fractional_logit", "fractional_logit or beta"
+    )
+
+
 class ThemeSettings(_Section):
     """``themes``: the lexicon and the comparisons."""
 
@@ -246,6 +264,7 @@ class ThemeSettings(_Section):
     seed_min_weight: PositiveFloat | dict[Literal["lda", "nmf"], PositiveFloat] = _setting(
         {"lda": 3, "nmf": 2}, "a number > 0 or one per model such as {lda: 3, nmf: 2}"
     )
+    effects: EffectSettings = EffectSettings()
 
 
 class FigureSettings(_Section):

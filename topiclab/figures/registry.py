@@ -212,6 +212,52 @@ def _draw_agreement(tables: Tables, fig: Figure, language: str, labels: Mapping[
     return plotting.plot_agreement(tables["agreement.csv"], ax, language=language, labels=labels)
 
 
+# levels of one categorical covariate in the effects figure: those with most documents
+MAX_EFFECT_LEVELS = 8
+
+
+def _effect_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The rows of the effects figure: numeric covariates, and the ``MAX_EFFECT_LEVELS``
+    levels of each categorical one with most documents (every level is in the table)."""
+    levels = table[["covariate", "level", "n_documents"]].drop_duplicates(["covariate", "level"])
+    levels = levels[levels["level"].astype(str) != "per unit"]
+    kept = (
+        levels.sort_values(["covariate", "n_documents", "level"], ascending=[True, False, True])
+        .groupby("covariate", sort=False)
+        .head(MAX_EFFECT_LEVELS)
+    )
+    keep = set(zip(kept["covariate"], kept["level"], strict=True))
+    mask = [
+        level == "per unit" or (covariate, level) in keep
+        for covariate, level in zip(table["covariate"], table["level"].astype(str), strict=True)
+    ]
+    return table[mask]
+
+
+def _draw_effects(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
+    # a numeric covariate has no reference: read back as missing, drawn as none
+    table = _effect_rows(tables["theme_effects.csv"]).fillna({"reference": ""})
+    rows = len(table[["theme", "covariate", "level"]].drop_duplicates())
+    # one row per theme and contrast, and one for each theme's heading
+    _at_least_as_tall(fig, 1.0 + 0.22 * (rows + table["theme"].nunique()))
+    ax = fig.subplots()
+    return plotting.plot_theme_effects(
+        table, ax, labels=labels, colours=getattr(labels, "colors", None)
+    )
+
+
+def _has_effects(tables: Tables) -> str:
+    frame = tables.get("theme_effects.csv")
+    if frame is None:
+        return "theme_effects.csv was not written"
+    if frame.empty:
+        return (
+            "theme_effects.csv has no rows: no covariate of themes.effects.formula takes two "
+            "or more values among the documents (e.g. an undated corpus from one locality)"
+        )
+    return ""
+
+
 def _draw_overview(tables: Tables, fig: Figure, language: str, labels: Mapping[str, str] | None):
     localities = tables["documents.csv"]["locality"].nunique(dropna=False)
     rows = min(localities, MAX_LOCALITIES + 2)  # + "N others" and "unknown"
@@ -281,6 +327,19 @@ def _registry() -> dict[str, FigureSpec]:
             draw=_draw_overview,
             needs=_has_tables("documents.csv", "units.csv"),
         ),
+        FigureSpec(
+            name="fig8_theme_effects",
+            function=plotting.plot_theme_effects,
+            tables=("theme_effects.csv",),
+            caption=(
+                "Average marginal effect of each covariate of themes.effects.formula on each "
+                "theme's share (LDA, NMF, dictionary), with 95% intervals by the method of "
+                f"composition; at most {MAX_EFFECT_LEVELS} levels of a covariate are drawn."
+            ),
+            size=(7.0, 4.0),
+            draw=_draw_effects,
+            needs=_has_effects,
+        ),
     ]
     return {spec.name: spec for spec in specs}
 
@@ -342,6 +401,9 @@ _TEXT_COLUMNS = (
     "top_terms",
     "text",
     "title",
+    "covariate",
+    "level",
+    "reference",
     "date",  # ISO text; on a large corpus mostly empty, and pandas would guess per chunk
     "source",
 )
