@@ -8,14 +8,18 @@ by way of a staging folder that replaces the output as a whole when the run has 
 terminal and logs the library warnings it raised once, with their count
 (:mod:`topiclab.progress`).
 
-Stages: ingest -> units -> tokens -> vectorize -> model selection -> fit -> themes. The token
+Stages: ingest -> units -> tokens -> vectorize -> model selection -> fit -> themes -> figures,
+through the on-disk stores of :mod:`topiclab.stream` (DocumentStore -> TokenStore ->
+BowStore, in ``<output>.stores-<pid>``): memory holds one chunk of texts or tokens, the units
+table without texts, the sparse TF-IDF matrix and the first fit of each model. The token
 cache is the preprocessor's own (keyed by text and settings); fitted models are cached as
 :class:`TopicResult` folders keyed by the vectorized corpus, the model's parameters, the seed and
 the topiclab version, so a second run with the same inputs refits nothing. The analysis
 rules the stages apply live in their rooms (:mod:`topiclab.themes`, :mod:`topiclab.tables`,
 :func:`topiclab.evaluate.choose_k`).
 
-Size: about 780 lines, of which the stages are a third; the rest is the output set (staging
+Size: about 1,060 lines, of which the stages are half (the run's stages over the on-disk
+stores, and their in-memory views that notebooks call); the rest is the output set (staging
 folder, leftovers of killed runs, the swap into place, ``run.json``) and the fit and
 vectorize caches, which the one stage cache of issue 12 item 1 replaces.
 """
