@@ -183,6 +183,7 @@ def _run_stages(
     written += _write_corpus_tables(documents, tables)
     with summarised_warnings("tokens"):
         tokens = _token_store(documents, config, stores)
+    _release_workers()
     units = _units_frame(tokens)
     written.append(_write_units_table(tokens, tables / "units.csv"))
     with summarised_warnings("vectorize"):
@@ -196,6 +197,7 @@ def _run_stages(
     with summarised_warnings("fit"):
         refits = stage_fit(vectorized, units, config, chosen, selected, spill=stores / "fits")
     selected.clear()
+    _release_workers()
     fitted = Fitted(units=units, tokens=tokens, vectorized=vectorized, refits=refits)
     with summarised_warnings("themes"):
         theme_tables = stage_themes(fitted, config)
@@ -208,6 +210,16 @@ def _run_stages(
     with summarised_warnings("figures"):
         figures = figure_stage(fitted, config, folder=folder, skipped_out=skipped)
     return written + figures, skipped
+
+
+def _release_workers() -> None:
+    """Stop joblib's idle worker processes (loky keeps them for minutes to reuse them): each
+    holds the libraries and what its last task left, which the next stages do not need and
+    which would count in the memory of the run's process tree; a later stage starts new
+    ones."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
 
 
 def stage_figures(fitted: Fitted, config: dict[str, Any]) -> list[Path]:
@@ -859,6 +871,7 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     averaged.append(dictionary)
     replicates.append(themes.document_shares(dictionary).assign(replicate=0))
     stacked_units = pd.concat(averaged, ignore_index=True)
+    del averaged, dictionary  # the unit tables are in stacked_units now (one copy, not two)
     documents = themes.document_shares(stacked_units)
     out: dict[str, pd.DataFrame] = {
         "topics": topics_table(
