@@ -317,11 +317,12 @@ def _tree_rss(process) -> int:
     return total
 
 
-def measure(command: list[str], *, tagged: bool = True) -> dict:
+def measure(command: list[str], *, tagged: bool = True, trace: Path | None = None) -> dict:
     """Run ``command``; its wall time, peak RSS (wait4) and sampled peak tree RSS.
 
     ``tagged``: the command prints one ``RESULT {json}`` line (a stage of this script), whose
-    values are added; otherwise only the exit status counts.
+    values are added; otherwise only the exit status counts. ``trace``: a CSV of every sample
+    (seconds, tree and top-process RSS in MB), to see which stage holds the peak.
     """
     import psutil
 
@@ -330,11 +331,19 @@ def measure(command: list[str], *, tagged: bool = True) -> dict:
     handle = psutil.Process(child.pid)
     peak = [0]
     cpu: dict[int, float] = {}  # CPU seconds of every descendant, as last seen alive
+    samples: list[tuple[float, float, float]] = []
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(handle))
+            tree = _tree_rss(handle)
+            peak[0] = max(peak[0], tree)
+            if trace is not None:
+                try:
+                    top = handle.memory_info().rss
+                except psutil.Error:
+                    top = 0
+                samples.append((time.perf_counter() - start, tree / 2**20, top / 2**20))
             try:
                 members = handle.children(recursive=True)
             except psutil.Error:
@@ -357,6 +366,13 @@ def measure(command: list[str], *, tagged: bool = True) -> dict:
     elapsed = time.perf_counter() - start
     done.set()
     sampler.join()
+    if trace is not None:
+        trace.parent.mkdir(parents=True, exist_ok=True)
+        trace.write_text(
+            "seconds,tree_rss_mb,top_rss_mb\n"
+            + "".join(f"{t:.1f},{a:.0f},{b:.0f}\n" for t, a, b in samples),
+            encoding="utf-8",
+        )
     result = next(
         (
             json.loads(line[len(RESULT_TAG) :])
@@ -653,6 +669,7 @@ def run_command(args: argparse.Namespace, subset: Path, output: Path, cache: Pat
         "-c",
         "import sys; from topiclab.cli import main; sys.exit(main(sys.argv[1:]))",
         "run",
+        "-v",  # each stage's start on stderr, to read the memory trace against
         "--corpus",
         str(subset),
         "--jobs",
