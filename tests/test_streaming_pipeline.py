@@ -285,3 +285,15 @@ def test_vntc_like_table_gives_the_same_tables_in_any_chunks(
         outputs[chunk_size] = _tables(Path(config["output"]))
     assert outputs[1000].keys() >= {f"{name}" for name in pipeline.TABLES}
     assert _differing(outputs[3], outputs[1000]) == []
+
+
+def test_figure_tables_are_read_without_the_texts(tmp_path: Path) -> None:
+    """The figures never draw ``text``: on a large corpus it is most of units.csv, so the
+    figure stage does not read it."""
+    from topiclab.figures import read_tables
+
+    frame = pd.DataFrame({"unit_id": ["a:p000"], "doc_id": ["a"], "n_tokens": [3], "text": ["x"]})
+    frame.to_csv(tmp_path / "units.csv", index=False)
+    assert "text" in read_tables(tmp_path, ["units.csv"])["units.csv"].columns
+    read = read_tables(tmp_path, ["units.csv"], skip=("text",))["units.csv"]
+    assert list(read.columns) == ["unit_id", "doc_id", "n_tokens"]
