@@ -297,3 +297,23 @@ def test_figure_tables_are_read_without_the_texts(tmp_path: Path) -> None:
     assert "text" in read_tables(tmp_path, ["units.csv"])["units.csv"].columns
     read = read_tables(tmp_path, ["units.csv"], skip=("text",))["units.csv"]
     assert list(read.columns) == ["unit_id", "doc_id", "n_tokens"]
+
+
+def test_documents_table_written_in_chunks_equals_load_corpus(
+    corpus_dir: Path, tmp_path: Path
+) -> None:
+    """Chunks of one document, metadata columns present in some chunks only: the run's
+    documents.csv and manifest.csv are load_corpus's tables byte for byte."""
+    table = _vntc_like(tmp_path / "t.jsonl.gz", corpus_dir)
+    rows = [json.loads(line) for line in gzip.open(table, "rt", encoding="utf-8")][:6]
+    rows[1]["zeta"] = "only here"
+    rows[4]["alpha"] = "and here"
+    path = tmp_path / "mixed.jsonl"
+    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), "utf-8")
+    store = ingest(DocumentStream(path, min_words=10), tmp_path / "store", chunk_size=1)
+    streamed = pipeline._write_corpus_tables(store, tmp_path / "streamed")
+    in_memory = load_corpus(path, min_words=10).write_tables(tmp_path / "memory")
+    assert [p.name for p in streamed] == [p.name for p in in_memory]
+    for a, b in zip(streamed, in_memory, strict=True):
+        assert a.read_bytes() == b.read_bytes(), a.name
+    assert b"zeta" in streamed[1].read_bytes().splitlines()[0]

@@ -506,9 +506,13 @@ def _write_corpus_tables(documents, tables: Path) -> list[Path]:
     manifest = write_table(documents.manifest, tables / "manifest.csv")
     # every chunk is written with the columns of the whole corpus (a metadata column may be
     # absent from some chunks), as load_corpus's documents table has them
-    columns: dict[str, None] = {}
+    from topiclab.corpus.reader import DOCUMENT_COLUMNS
+
+    seen: dict[str, None] = {}
     for frame in documents.frames():
-        columns.update(dict.fromkeys(frame.columns))
+        seen.update(dict.fromkeys(frame.columns))
+    # load_corpus's order: its own columns, then the other metadata sorted by name
+    columns = [*DOCUMENT_COLUMNS, *sorted(c for c in seen if c not in DOCUMENT_COLUMNS)]
     return [
         manifest,
         _write_table_chunks(
