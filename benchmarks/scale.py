@@ -763,7 +763,11 @@ def main_run(args: argparse.Namespace) -> int:
         subset = folder / "subset.jsonl.gz"
         n_articles = write_subset_gz(args.data, subset, size)
         print(f"[{n_articles}] topiclab run ...", end=" ", flush=True)
-        row = measure(run_command(args, subset, folder / "output", folder / "cache"), tagged=False)
+        row = measure(
+            run_command(args, subset, folder / "output", folder / "cache"),
+            tagged=False,
+            trace=args.out / f"scale_run_trace_{size}.csv",
+        )
         documents = pd.read_csv(folder / "output" / "tables" / "manifest.csv", dtype=str)
         units = sum(1 for _ in open(folder / "output" / "tables" / "units.csv", "rb"))
         row = {
