@@ -7,7 +7,7 @@ time, each stage in a fresh Python process so its memory is its own:
     ingest      DocumentStream -> documents/part-*.jsonl + manifest.csv
     preprocess  paragraph units -> pyvi tokens (joblib processes, --jobs) -> tokens/part-*.txt
     vectorize   vocabulary + BoW chunks (bow/part-*.npz) + TF-IDF (tfidf.npz)
-    lda         StreamedLDA reading the BoW chunks from disk
+    lda         LDA (gensim) reading the BoW chunks from disk
     nmf         topiclab NMF on the sparse TF-IDF matrix
     coherence   c_v, c_npmi, u_mass of both models from one set of corpus statistics
     figures     top-terms figures of both models and the corpus overview (PNG)
@@ -22,9 +22,18 @@ Growth exponents between consecutive sizes are log(time ratio) / log(size ratio)
 It then checks on a subset that a Dask ``LocalCluster`` (2 worker processes) gives the same
 tokens as joblib's local processes.
 
+``--mode run`` measures the command a researcher types instead: for each size N it writes the
+first N articles to a subset file and runs the whole ``topiclab run --corpus SUBSET --jobs J
+--k K`` (plus any ``--set``) as one subprocess with an empty cache, sampling the resident
+memory of its whole process tree every 0.1 s (psutil). It reports the wall time, the CPU
+seconds of the tree, the peak tree RSS and the growth exponents of time and memory between
+consecutive sizes (benchmarks/results/scale_run.csv and scale_run.md).
+
 Results go to benchmarks/results/scale.csv and scale.md (with the command that produced them).
 
-Usage: python benchmarks/scale.py [--data ../shared/data/vntc_20k.jsonl.gz]
+Usage: python benchmarks/scale.py --mode run --data ../shared/data/vntc_full.jsonl.gz
+       --sizes 5000,20000,80000 --jobs 2 --k 10 [--set models.lda.backend=tomotopy ...]
+       python benchmarks/scale.py [--data ../shared/data/vntc_20k.jsonl.gz]
        [--sizes 1000,5000,20000] [--jobs 2] [--k 10] [--passes 5] [--iterations 100]
        [--dask-check 300] [--compare-up-to 5000] [--repeats 1]
        [--work /tmp/topiclab-scale] [--out benchmarks/results] [--note TEXT]
@@ -64,7 +73,7 @@ IMPORTS = {
     "ingest": ("topiclab.stream",),
     "preprocess": ("topiclab.stream", "topiclab.preprocess"),
     "vectorize": ("topiclab.stream",),
-    "lda": ("topiclab.stream",),
+    "lda": ("topiclab.stream", "topiclab.models"),
     "nmf": ("topiclab.stream", "topiclab.models"),
     "coherence": ("topiclab.stream", "topiclab.evaluate"),
     "figures": ("topiclab.stream", "matplotlib.pyplot", "topiclab.plotting"),
@@ -108,12 +117,11 @@ def stage_vectorize(args: argparse.Namespace, root: Path) -> dict:
 
 
 def stage_lda(args: argparse.Namespace, root: Path) -> dict:
-    from topiclab.stream import BowStore, StreamedLDA
+    from topiclab.models import LDA
+    from topiclab.stream import BowStore
 
     store = BowStore(root)
-    lda = StreamedLDA(
-        args.k, random_state=SEED, passes=args.passes, iterations=args.iterations
-    ).fit(store)
+    lda = LDA(args.k, random_state=SEED, passes=args.passes, iterations=args.iterations).fit(store)
     lda.result_.save(root / "results" / "lda")
     return {"k": args.k, "passes": args.passes, "iterations": args.iterations}
 
@@ -309,19 +317,42 @@ def _tree_rss(process) -> int:
     return total
 
 
-def measure(command: list[str]) -> dict:
-    """Run ``command``; its wall time, peak RSS (wait4) and sampled peak tree RSS."""
+def measure(command: list[str], *, tagged: bool = True, trace: Path | None = None) -> dict:
+    """Run ``command``; its wall time, peak RSS (wait4) and sampled peak tree RSS.
+
+    ``tagged``: the command prints one ``RESULT {json}`` line (a stage of this script), whose
+    values are added; otherwise only the exit status counts. ``trace``: a CSV of every sample
+    (seconds, tree and top-process RSS in MB), to see which stage holds the peak.
+    """
     import psutil
 
     start = time.perf_counter()
     child = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, cwd=REPO)
     handle = psutil.Process(child.pid)
     peak = [0]
+    cpu: dict[int, float] = {}  # CPU seconds of every descendant, as last seen alive
+    samples: list[tuple[float, float, float]] = []
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            peak[0] = max(peak[0], _tree_rss(handle))
+            tree = _tree_rss(handle)
+            peak[0] = max(peak[0], tree)
+            if trace is not None:
+                try:
+                    top = handle.memory_info().rss
+                except psutil.Error:
+                    top = 0
+                samples.append((time.perf_counter() - start, tree / 2**20, top / 2**20))
+            try:
+                members = handle.children(recursive=True)
+            except psutil.Error:
+                members = []
+            for member in [handle, *members]:
+                try:
+                    cpu[member.pid] = sum(member.cpu_times()[:2])
+                except psutil.Error:
+                    continue
             done.wait(0.1)
 
     sampler = threading.Thread(target=sample, daemon=True)
@@ -335,6 +366,13 @@ def measure(command: list[str]) -> dict:
     elapsed = time.perf_counter() - start
     done.set()
     sampler.join()
+    if trace is not None:
+        trace.parent.mkdir(parents=True, exist_ok=True)
+        trace.write_text(
+            "seconds,tree_rss_mb,top_rss_mb\n"
+            + "".join(f"{t:.1f},{a:.0f},{b:.0f}\n" for t, a, b in samples),
+            encoding="utf-8",
+        )
     result = next(
         (
             json.loads(line[len(RESULT_TAG) :])
@@ -343,14 +381,17 @@ def measure(command: list[str]) -> dict:
         ),
         None,
     )
-    if child.returncode != 0 or result is None:
+    if child.returncode != 0 or (tagged and result is None):
         raise RuntimeError(f"stage failed (exit {child.returncode}): {shlex.join(command)}")
+    # wait4 counts the command and the children it reaped itself; workers reaped by another
+    # process are only in the samples (each process's own CPU as last seen), so the larger
+    # of the two totals is given
     return {
         "process_s": elapsed,
-        "cpu_s": usage.ru_utime + usage.ru_stime,
+        "cpu_s": max(usage.ru_utime + usage.ru_stime, sum(cpu.values())),
         "peak_rss_mb": usage.ru_maxrss / 1024,
         "peak_tree_rss_mb": max(peak[0], usage.ru_maxrss * 1024) / 2**20,
-        **result,
+        **(result or {}),
     }
 
 
@@ -599,6 +640,157 @@ def markdown(
     return "\n".join(lines) + "\n"
 
 
+# -- --mode run: the whole `topiclab run` as one process tree ---------------------------
+
+
+def write_subset_gz(data: Path, path: Path, size: int) -> int:
+    """The first ``size`` articles of ``data`` as a gzipped JSON-lines table; their number."""
+    import gzip
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    opener = gzip.open if data.name.endswith(".gz") else open
+    written = 0
+    with (
+        opener(data, "rt", encoding="utf-8") as source,
+        gzip.open(path, "wt", encoding="utf-8") as out,
+    ):
+        for line in source:
+            if written >= size:
+                break
+            out.write(line)
+            written += 1
+    return written
+
+
+def run_command(args: argparse.Namespace, subset: Path, output: Path, cache: Path) -> list[str]:
+    """``topiclab run`` on ``subset`` with the benchmark's settings, as a subprocess."""
+    command = [
+        sys.executable,
+        "-c",
+        "import sys; from topiclab.cli import main; sys.exit(main(sys.argv[1:]))",
+        "run",
+        "-v",  # each stage's start on stderr, to read the memory trace against
+        "--corpus",
+        str(subset),
+        "--jobs",
+        str(args.jobs),
+        "--k",
+        str(args.k),
+        "--output",
+        str(output),
+        "--set",
+        f"cache={cache}",
+    ]
+    for setting in args.set:
+        command += ["--set", setting]
+    return command
+
+
+def run_markdown(rows: list[dict], args: argparse.Namespace, command: str, note: str) -> str:
+    lines = [
+        "# Scale of the whole `topiclab run`",
+        "",
+        "Produced by:",
+        "",
+        "```",
+        command,
+        "```",
+        "",
+        f"- date: {datetime.now(UTC).strftime('%Y-%m-%d %H:%M UTC')}; machine: "
+        f"{os.cpu_count()} cores, {platform.platform()}, Python {platform.python_version()}",
+        f"- data: `{args.data.name}`, the first N articles (a gzipped subset file); each size "
+        f"is one `topiclab run --corpus SUBSET --jobs {args.jobs} --k {args.k}"
+        + "".join(f" --set {s}" for s in args.set)
+        + "` in a fresh process with an empty cache",
+        "- memory: peak of the summed resident memory of the run and all its worker "
+        "processes, sampled every 0.1 s (psutil); CPU: user + system seconds of the run and "
+        "its reaped children (wait4)",
+        "",
+        "| articles | wall s | CPU s | peak tree RSS MB |",
+        "|---|---|---|---|",
+    ]
+    for row in rows:
+        lines.append(
+            f"| {row['n_articles']:,} | {row['process_s']:.0f} | {row['cpu_s']:.0f} | "
+            f"{row['peak_tree_rss_mb']:.0f} |"
+        )
+    if len(rows) > 1:
+        lines += ["", "## Growth exponents (1 = linear in articles)", ""]
+        lines += ["| from → to | wall | CPU | memory |", "|---|---|---|---|"]
+        for a, b in itertools.pairwise(rows):
+            n1, n2 = a["n_articles"], b["n_articles"]
+            lines.append(
+                f"| {n1:,} → {n2:,} | {exponent(a['process_s'], b['process_s'], n1, n2):.2f} | "
+                f"{exponent(a['cpu_s'], b['cpu_s'], n1, n2):.2f} | "
+                f"{exponent(a['peak_tree_rss_mb'], b['peak_tree_rss_mb'], n1, n2):.2f} |"
+            )
+        first, last = rows[0], rows[-1]
+        overall = exponent(
+            first["peak_tree_rss_mb"],
+            last["peak_tree_rss_mb"],
+            first["n_articles"],
+            last["n_articles"],
+        )
+        lines += [
+            "",
+            f"Memory exponent {first['n_articles']:,} → {last['n_articles']:,}: "
+            f"{overall:.2f} (goal below 0.3).",
+        ]
+    peak = max(row["peak_tree_rss_mb"] for row in rows)
+    lines += [
+        "",
+        f"Largest peak: {peak:.0f} MB (goal under {GOAL_MEMORY_MB} MB) — "
+        + ("met." if peak < GOAL_MEMORY_MB else "NOT met."),
+    ]
+    if note:
+        lines += ["", "## Notes", "", note]
+    return "\n".join(lines) + "\n"
+
+
+def main_run(args: argparse.Namespace) -> int:
+    """``--mode run``: the whole command at each size, one process tree each."""
+    import shutil
+
+    import pandas as pd
+
+    from topiclab.io import atomic_write_text, write_table
+
+    command = "python benchmarks/scale.py " + shlex.join(sys.argv[1:])
+    rows: list[dict] = []
+    for size in [int(s) for s in args.sizes.split(",") if s.strip()]:
+        folder = Path(args.work) / f"run{size}"
+        shutil.rmtree(folder, ignore_errors=True)
+        subset = folder / "subset.jsonl.gz"
+        n_articles = write_subset_gz(args.data, subset, size)
+        print(f"[{n_articles}] topiclab run ...", end=" ", flush=True)
+        row = measure(
+            run_command(args, subset, folder / "output", folder / "cache"),
+            tagged=False,
+            trace=args.out / f"scale_run_trace_{size}.csv",
+        )
+        documents = pd.read_csv(folder / "output" / "tables" / "manifest.csv", dtype=str)
+        units = sum(1 for _ in open(folder / "output" / "tables" / "units.csv", "rb"))
+        row = {
+            "size": size,
+            "n_articles": n_articles,
+            "n_documents": int((documents["status"] == "included").sum()),
+            "units_csv_lines": units,
+            **row,
+        }
+        rows.append(row)
+        print(
+            f"{row['process_s']:.0f} s wall, {row['cpu_s']:.0f} s CPU, "
+            f"peak {row['peak_tree_rss_mb']:.0f} MB",
+            flush=True,
+        )
+        write_table(pd.DataFrame(rows), args.out / "scale_run.csv")
+        atomic_write_text(args.out / "scale_run.md", run_markdown(rows, args, command, args.note))
+        if not args.keep:
+            shutil.rmtree(folder, ignore_errors=True)
+    print(run_markdown(rows, args, command, args.note))
+    return 0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -621,6 +813,21 @@ def main() -> int:
         default=5000,
         help="also run the in-memory path at sizes up to this (0 = never)",
     )
+    parser.add_argument(
+        "--mode",
+        choices=("stages", "run"),
+        default="stages",
+        help="stages: each streaming stage in its own process; run: the whole topiclab run",
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        help="--mode run: a config override passed to topiclab run (repeatable)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="--mode run: keep each size's output and cache"
+    )
     parser.add_argument("--stage", choices=sorted(STAGE_FUNCTIONS), help=argparse.SUPPRESS)
     parser.add_argument("--size", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -635,6 +842,9 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
+    if args.mode == "run":
+        args.out.mkdir(parents=True, exist_ok=True)
+        return main_run(args)
 
     import pandas as pd
 

@@ -277,7 +277,7 @@ def test_damaged_cached_vectorized_corpus_is_rebuilt_and_logged(
     cache = tmp_path / "cache"
     shutil.copytree(source, cache)
     (folder,) = (cache / "vectorized").iterdir()
-    _truncate_file(folder / "bow.npz")
+    _truncate_file(folder / "bow" / "part-00000.npz")
     caplog.set_level(logging.WARNING)
     tokens, _, config = small_run
     rebuilt = _vectorize(tokens, _config_with_cache(config, cache))

@@ -146,7 +146,8 @@ def test_tomotopy_seed_prior_is_the_gensim_eta_and_holds(vc):
             6, random_state=5, passes=50, iterations=50, seed_words=SEED_WORDS, backend="tomotopy"
         ).fit(vc.bow, vocab=vc.vocab)
     # same meaning as the gensim backend: the prior is its eta, term for term
-    plan_eta = LDA(6, seed_words=SEED_WORDS)._gensim_eta(vc.bow, _plan(vc))
+    counts = np.asarray(vc.bow.sum(axis=0)).ravel()
+    plan_eta = LDA(6, seed_words=SEED_WORDS)._gensim_eta(counts, _plan(vc))
     np.testing.assert_allclose(lda.components_ - lda.topic_term_counts_, plan_eta)
     assert lda.seed_topics_ == {"cadre_planning": 0, "training": 1, "political_education": 2}
     for theme, topic in lda.seed_topics_.items():
@@ -180,8 +181,13 @@ def test_tomotopy_fits_a_reiterable_corpus_as_it_fits_the_matrix(tokens, vc):
     assert own.vocab == sorted({t for unit in tokens for t in unit})
     with pytest.raises(TypeError, match="read only once"):
         LDA(4, **params).fit(iter(tokens), vocab=vc.vocab)
-    with pytest.raises(ValueError, match="needs backend='tomotopy'"):
-        LDA(4, random_state=4).fit(tokens, vocab=vc.vocab)
+    # the gensim backend reads the same corpora (issue 12: LDA.fit takes any re-iterable
+    # corpus), with the topics of the matrix
+    gensim = {"random_state": 4, "passes": 2, "iterations": 30}
+    on_matrix = LDA(4, **gensim).fit(vc.bow, vocab=vc.vocab).result_
+    on_tokens = LDA(4, **gensim).fit(tokens, vocab=vc.vocab).result_
+    np.testing.assert_array_equal(on_tokens.topic_word, on_matrix.topic_word)
+    np.testing.assert_array_equal(on_tokens.doc_topic, on_matrix.doc_topic)
 
 
 def test_tomotopy_streams_from_the_token_and_bow_stores(corpus_dir, tmp_path):

@@ -18,7 +18,6 @@ from topiclab.stream import (
     BowStore,
     DocumentStore,
     DocumentStream,
-    StreamedLDA,
     TokenStore,
     documents_frame,
     ingest,
@@ -131,20 +130,24 @@ def test_filters_report_the_same_removals(streamed, in_memory, tmp_path: Path) -
     assert (stored.bow != vc.bow).nnz == 0
 
 
-def test_streamed_lda_reads_chunks_and_equals_lda(streamed, in_memory) -> None:
+def test_lda_fits_a_bow_store_chunk_by_chunk_as_its_matrix(streamed, in_memory) -> None:
     vc = in_memory[3]
     bow_store = streamed[3]
     params = {"random_state": 7, "passes": 2, "iterations": 50, "chunksize": 4}
     in_mem = LDA(4, **params).fit(vc.bow, vocab=vc.vocab)
-    from_disk = StreamedLDA(4, **params).fit(bow_store)
+    from_disk = LDA(4, **params).fit(bow_store)
     np.testing.assert_array_equal(from_disk.components_, in_mem.components_)
     np.testing.assert_array_equal(from_disk.result_.doc_topic, in_mem.result_.doc_topic)
     assert from_disk.result_.vocab == vc.vocab
     seeds = {"cadre": ["cán_bộ"], "discipline": ["kỷ_luật"]}
     in_mem = LDA(4, seed_words=seeds, **params).fit(vc.bow, vocab=vc.vocab)
-    from_disk = StreamedLDA(4, seed_words=seeds, **params).fit(bow_store)
+    from_disk = LDA(4, seed_words=seeds, **params).fit(bow_store)
     np.testing.assert_array_equal(from_disk.components_, in_mem.components_)
+    np.testing.assert_array_equal(from_disk.transform(bow_store), in_mem.transform(vc.bow))
     assert from_disk.seed_topics_ == {"cadre": 0, "discipline": 1}
+    # the gensim backend also reads token lists, with the topics of their count matrix
+    from_tokens = LDA(4, seed_words=seeds, **params).fit(list(streamed[2]), vocab=vc.vocab)
+    np.testing.assert_array_equal(from_tokens.components_, in_mem.components_)
 
 
 @pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")

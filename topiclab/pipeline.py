@@ -8,14 +8,18 @@ by way of a staging folder that replaces the output as a whole when the run has 
 terminal and logs the library warnings it raised once, with their count
 (:mod:`topiclab.progress`).
 
-Stages: ingest -> units -> tokens -> vectorize -> model selection -> fit -> themes. The token
+Stages: ingest -> units -> tokens -> vectorize -> model selection -> fit -> themes -> figures,
+through the on-disk stores of :mod:`topiclab.stream` (DocumentStore -> TokenStore ->
+BowStore, in ``<output>.stores-<pid>``): memory holds one chunk of texts or tokens, the units
+table without texts, the sparse TF-IDF matrix and the first fit of each model. The token
 cache is the preprocessor's own (keyed by text and settings); fitted models are cached as
 :class:`TopicResult` folders keyed by the vectorized corpus, the model's parameters, the seed and
 the topiclab version, so a second run with the same inputs refits nothing. The analysis
 rules the stages apply live in their rooms (:mod:`topiclab.themes`, :mod:`topiclab.tables`,
 :func:`topiclab.evaluate.choose_k`).
 
-Size: about 780 lines, of which the stages are a third; the rest is the output set (staging
+Size: about 1,060 lines, of which the stages are half (the run's stages over the on-disk
+stores, and their in-memory views that notebooks call); the rest is the output set (staging
 folder, leftovers of killed runs, the swap into place, ``run.json``) and the fit and
 vectorize caches, which the one stage cache of issue 12 item 1 replaces.
 """
@@ -30,6 +34,7 @@ import os
 import platform
 import shutil
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -72,20 +77,52 @@ TABLES = (
 
 @dataclass
 class Fitted:
-    """What the analysis stages need from the earlier ones."""
+    """What the analysis stages need from the earlier ones.
+
+    In a run, ``tokens`` is the :class:`~topiclab.stream.TokenStore` (read a chunk at a time),
+    ``vectorized.bow`` the :class:`~topiclab.stream.BowStore` and ``units`` the units table
+    without the texts; a notebook may give lists and matrices instead. A refit after the
+    first of each model may be the folder it was saved to (:class:`SavedFit`): only the
+    first fit of each model is held in memory, the others are read one at a time.
+    """
 
     units: pd.DataFrame
-    tokens: list[list[str]]
+    tokens: Any
     vectorized: Any
     refits: dict[str, list[Any]]
 
     @property
     def results(self) -> dict[str, Any]:
         """The first fit of each model (the one topics.csv and document_topics.csv show)."""
-        return {name: fits[0] for name, fits in self.refits.items()}
+        return {name: _loaded(fits[0]) for name, fits in self.refits.items()}
+
+    def each_refit(self, name: str) -> Iterator[Any]:
+        """The refits of model ``name`` in seed order, read one at a time."""
+        for fit in self.refits[name]:
+            yield _loaded(fit)
 
 
-def run(config: dict[str, Any]) -> list[Path]:
+@dataclass(frozen=True)
+class SavedFit:
+    """A fitted :class:`~topiclab.models.TopicResult` kept on disk, read when needed."""
+
+    folder: Path
+
+    def load(self):
+        from topiclab.models import TopicResult
+
+        return TopicResult.load(self.folder)
+
+
+def _loaded(fit: Any) -> Any:
+    return fit.load() if isinstance(fit, SavedFit) else fit
+
+
+#: documents per chunk of the run's stores: memory holds one chunk of texts or tokens
+CHUNK_SIZE = 1000
+
+
+def run(config: dict[str, Any], *, chunk_size: int | None = None) -> list[Path]:
     """Run the pipeline described by ``config`` (see :func:`topiclab.load_config`).
 
     The run writes into a staging folder next to ``config["output"]``
@@ -93,7 +130,10 @@ def run(config: dict[str, Any]) -> list[Path]:
     has finished: the output folder then holds exactly this run's files (tables, figures,
     README.md, ENVIRONMENT.txt, run.json), and a run that fails or is killed leaves the
     previous output as it was. The run owns the whole output folder: a folder holding files
-    topiclab did not write is refused rather than replaced.
+    topiclab did not write is refused rather than replaced. The documents, tokens and counts
+    go through on-disk stores (:mod:`topiclab.stream`) in ``<output>.stores-<pid>``, read
+    ``chunk_size`` documents at a time (default :data:`CHUNK_SIZE`) and deleted at the end;
+    the tables do not depend on the chunk size.
 
     Returns
     -------
@@ -109,9 +149,12 @@ def run(config: dict[str, Any]) -> list[Path]:
     check_output(output, config.get("cache"))
     started = _now()
     staging = _make_staging(output)
+    stores = output.with_name(f"{output.name}.stores-{os.getpid()}")
     try:
         with summarised_warnings("run"):
-            written, skipped = _run_stages(config, staging)
+            written, skipped = _run_stages(
+                config, staging, stores, chunk_size=chunk_size or CHUNK_SIZE
+            )
         written.append(
             atomic_write_text(
                 staging / RUN_RECORD,
@@ -123,25 +166,29 @@ def run(config: dict[str, Any]) -> list[Path]:
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
+    finally:
+        shutil.rmtree(stores, ignore_errors=True)
     logger.info("run: %d files in %s", len(written), output)
     return [output / path.relative_to(staging) for path in written]
 
 
-def _run_stages(config: dict[str, Any], folder: Path) -> tuple[list[Path], dict[str, str]]:
-    """Every stage, writing into ``folder``; returns the files and the figures not drawn."""
+def _run_stages(
+    config: dict[str, Any], folder: Path, stores: Path, *, chunk_size: int = CHUNK_SIZE
+) -> tuple[list[Path], dict[str, str]]:
+    """Every stage, writing into ``folder`` (its stores in ``stores``); returns the files
+    and the figures not drawn."""
     tables = folder / "tables"
     written: list[Path] = []
     with summarised_warnings("ingest"):
-        corpus = stage_ingest(config)
-    written += corpus.write_tables(tables)
-    with summarised_warnings("units"):
-        units = stage_units(corpus.documents, config)
+        documents = _ingest_store(config, stores, chunk_size)
+    written += _write_corpus_tables(documents, tables)
     with summarised_warnings("tokens"):
-        tokens = stage_tokens(units, config)
-    units = units.assign(n_tokens=[len(t) for t in tokens])
-    written.append(write_table(units_table(units), tables / "units.csv"))
+        tokens = _token_store(documents, config, stores)
+    _release_workers()
+    units = _units_frame(tokens)
+    written.append(_write_units_table(tokens, tables / "units.csv"))
     with summarised_warnings("vectorize"):
-        vectorized = stage_vectorize(tokens, config)
+        vectorized = _bow_store(tokens, config, stores)
     selected: dict[str, Any] = {}  # the fits of selection at the chosen K: the first refits
     with summarised_warnings("model selection"):
         selection, chosen = stage_model_selection(
@@ -149,7 +196,9 @@ def _run_stages(config: dict[str, Any], folder: Path) -> tuple[list[Path], dict[
         )
     written.append(write_table(selection, tables / "model_selection.csv"))
     with summarised_warnings("fit"):
-        refits = stage_fit(vectorized, units, config, chosen, selected)
+        refits = stage_fit(vectorized, units, config, chosen, selected, spill=stores / "fits")
+    selected.clear()
+    _release_workers()
     fitted = Fitted(units=units, tokens=tokens, vectorized=vectorized, refits=refits)
     with summarised_warnings("themes"):
         theme_tables = stage_themes(fitted, config)
@@ -158,7 +207,7 @@ def _run_stages(config: dict[str, Any], folder: Path) -> tuple[list[Path], dict[
     from topiclab.themes.effects_run import run_theme_effects
 
     with summarised_warnings("effects"):  # themes.effects: regressions on the metadata
-        effects = run_theme_effects(fitted, corpus.documents, config)
+        effects = run_theme_effects(fitted, _document_metadata(documents), config)
     written.append(write_table(effects, tables / "theme_effects.csv"))
     logger.info("wrote %d tables", len(written))
     from topiclab.figures import figure_stage
@@ -167,6 +216,16 @@ def _run_stages(config: dict[str, Any], folder: Path) -> tuple[list[Path], dict[
     with summarised_warnings("figures"):
         figures = figure_stage(fitted, config, folder=folder, skipped_out=skipped)
     return written + figures, skipped
+
+
+def _release_workers() -> None:
+    """Stop joblib's idle worker processes (loky keeps them for minutes to reuse them): each
+    holds the libraries and what its last task left, which the next stages do not need and
+    which would count in the memory of the run's process tree; a later stage starts new
+    ones."""
+    from joblib.externals.loky import get_reusable_executor
+
+    get_reusable_executor().shutdown(wait=True)
 
 
 def stage_figures(fitted: Fitted, config: dict[str, Any]) -> list[Path]:
@@ -239,14 +298,15 @@ def _make_staging(output: Path) -> Path:
 
 
 def _clean_leftovers(output: Path) -> None:
-    """Remove the staging folders of killed runs; put back an output a killed swap set aside.
+    """Remove the staging and store folders of killed runs; put back an output a killed swap
+    set aside.
 
     A run killed between its two renames leaves the previous output as
     ``<output>.replaced-<pid>`` and no ``<output>``: that folder is the last complete output.
     """
     for leftover in sorted(output.parent.glob(f"{glob.escape(output.name)}.*-*")):
         kind, _, pid = leftover.name[len(output.name) + 1 :].rpartition("-")
-        if kind not in ("staging", "replaced") or not pid.isdigit() or _alive(int(pid)):
+        if kind not in ("staging", "replaced", "stores") or not pid.isdigit() or _alive(int(pid)):
             continue
         if kind == "replaced" and not output.exists():
             logger.warning("run: restoring %s, set aside by a run that was killed", output)
@@ -380,28 +440,13 @@ def stage_units(documents: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame
 
 
 def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]:
-    """Tokenize every unit; the preprocessor caches tokens under ``<cache>/tokens``.
-
-    The preprocessor adds the ``tokens/`` level itself, so it is given the cache root.
-    """
+    """Tokenize every unit in memory (the run tokenizes a store: :func:`_token_store`);
+    the preprocessor caches tokens under ``<cache>/tokens``."""
     from topiclab.parallel import parallel_backend, scheduler_from_config
-    from topiclab.preprocess import Preprocessor
 
-    # Every key of the section is a Preprocessor option (topiclab.settings checked them);
-    # only where it runs is decided here.
-    options = dict(config["preprocess"])
-    n_jobs, backend = options.pop("n_jobs"), options.pop("backend")
-    cache = Path(config["cache"]) if config.get("cache") else None
     # parallel.scheduler moves the map onto a Dask cluster; the tokens stay the same.
-    scheduler = scheduler_from_config(config)
-    with parallel_backend(scheduler, n_jobs=n_jobs) as where:
-        preprocessor = Preprocessor(
-            **options,
-            n_jobs=where.n_jobs,
-            backend=where.backend if scheduler else backend,
-            cache_dir=cache,
-            progress=None,  # a bar over the units on a terminal only
-        )
+    with parallel_backend(scheduler_from_config(config), n_jobs=_token_jobs(config)) as where:
+        preprocessor = _preprocessor(config, where)
         tokens = preprocessor.transform(units["text"].tolist())
     logger.info(
         "tokens: %d units (%d segmented, %d from cache)",
@@ -412,26 +457,197 @@ def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]
     return tokens
 
 
+def _token_jobs(config: dict[str, Any]) -> int:
+    return config["preprocess"]["n_jobs"]
+
+
+def _preprocessor(config: dict[str, Any], where: Any):
+    """The run's :class:`~topiclab.Preprocessor`: every key of the ``preprocess`` section is
+    one of its options (topiclab.settings checked them); ``where`` (a parallel backend)
+    decides only where it runs. It caches tokens under ``<cache>/tokens`` (it adds the
+    ``tokens/`` level itself, so it is given the cache root)."""
+    from topiclab.parallel import scheduler_from_config
+    from topiclab.preprocess import Preprocessor
+
+    options = dict(config["preprocess"])
+    options.pop("n_jobs")
+    backend = options.pop("backend")
+    return Preprocessor(
+        **options,
+        n_jobs=where.n_jobs,
+        backend=where.backend if scheduler_from_config(config) else backend,
+        cache_dir=Path(config["cache"]) if config.get("cache") else None,
+        progress=None,  # a bar over the units on a terminal only
+    )
+
+
+# ----------------------------------------------------------------- the run's stages on disk
+
+
+def _ingest_store(config: dict[str, Any], root: Path, chunk_size: int):
+    """Read the corpus into a :class:`~topiclab.stream.DocumentStore`, ``chunk_size``
+    documents a file (every input file lands in the manifest, included or not)."""
+    from topiclab.stream import DocumentStream, ingest
+
+    corpus_config = config["corpus"]
+    logger.info("ingest: reading %s", corpus_config["path"])
+    stream = DocumentStream(
+        corpus_config["path"],
+        corpus_config["metadata"],
+        text_column=corpus_config["text_column"],
+        near_duplicate_threshold=corpus_config["near_duplicate_threshold"],
+        min_words=corpus_config["min_words"],
+        language=corpus_config["language"],
+        max_bytes=corpus_config["max_bytes"],
+    )
+    documents = ingest(stream, root, chunk_size=chunk_size)
+    logger.info("ingest: %d documents", len(documents))
+    if len(documents) == 0:
+        raise ValueError(f"no document could be read from {corpus_config['path']}; see manifest")
+    return documents
+
+
+def _document_metadata(documents) -> pd.DataFrame:
+    """The documents of a store without their texts: the metadata the effects regress on."""
+    frames = [
+        frame.drop(columns=[c for c in ("text", "captions") if c in frame.columns])
+        for frame in documents.frames()
+    ]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def _write_corpus_tables(documents, tables: Path) -> list[Path]:
+    """manifest.csv and documents.csv, the latter one chunk of documents at a time."""
+    manifest = write_table(documents.manifest, tables / "manifest.csv")
+    # every chunk is written with the columns of the whole corpus (a metadata column may be
+    # absent from some chunks), as load_corpus's documents table has them
+    from topiclab.corpus.reader import DOCUMENT_COLUMNS
+
+    seen: dict[str, None] = {}
+    for frame in documents.frames():
+        seen.update(dict.fromkeys(frame.columns))
+    # load_corpus's order: its own columns, then the other metadata sorted by name
+    columns = [*DOCUMENT_COLUMNS, *sorted(c for c in seen if c not in DOCUMENT_COLUMNS)]
+    return [
+        manifest,
+        _write_table_chunks(
+            _with_columns(documents.frames(), list(columns)), tables / "documents.csv"
+        ),
+    ]
+
+
+def _with_columns(frames: Iterator[pd.DataFrame], columns: list[str]) -> Iterator[pd.DataFrame]:
+    for frame in frames:
+        missing = [c for c in columns if c not in frame.columns]
+        if missing:
+            frame = frame.assign(**dict.fromkeys(missing, "")).astype(dict.fromkeys(missing, "str"))
+        yield frame[columns]
+
+
+def _write_table_chunks(frames: Iterator[pd.DataFrame], path: Path) -> Path:
+    """:func:`topiclab.io.write_table` of the frames stacked, written one frame at a time
+    (the same bytes as the whole table, atomically)."""
+    from topiclab.io import atomic_write
+
+    def write(target: Path) -> None:
+        with open(target, "w", encoding="utf-8", newline="") as handle:
+            for index, frame in enumerate(frames):
+                handle.write(
+                    frame.to_csv(
+                        index=False, header=index == 0, lineterminator="\n", float_format="%.6g"
+                    )
+                )
+
+    return atomic_write(path, write)
+
+
+def _token_store(documents, config: dict[str, Any], root: Path):
+    """Split each chunk of documents into units (``units.unit``) and tokenize them into a
+    :class:`~topiclab.stream.TokenStore`; tokens are cached by the preprocessor."""
+    from topiclab.parallel import parallel_backend, scheduler_from_config
+    from topiclab.stream import preprocess_store
+
+    unit_config = config["units"]
+    with parallel_backend(scheduler_from_config(config), n_jobs=_token_jobs(config)) as where:
+        preprocessor = _preprocessor(config, where)
+        tokens = preprocess_store(
+            documents,
+            root,
+            preprocessor,
+            unit=unit_config["unit"],
+            min_tokens=unit_config["min_tokens"],
+            window_sentences=unit_config["window_sentences"],
+        )
+    logger.info(
+        "tokens: %d %s units (%d segmented, %d from cache)",
+        len(tokens),
+        unit_config["unit"],
+        preprocessor.n_segmented_,
+        preprocessor.n_cached_,
+    )
+    if len(tokens) == 0:
+        raise ValueError("no unit left after splitting the documents; see units.min_tokens")
+    return tokens
+
+
+#: unit columns of free text left on disk: the units table in memory is ids and metadata
+_TEXT_COLUMNS = ("text", "title", "captions", "notes", "url", "file", "credit", "author")
+
+
+def _units_frame(tokens) -> pd.DataFrame:
+    """The units table without its texts (ids, metadata, ``n_tokens``), in token order."""
+    frames = list(tokens.unit_chunks())
+    columns = list(dict.fromkeys(c for f in frames for c in f.columns if c not in _TEXT_COLUMNS))
+    return pd.concat(_with_columns(iter(frames), columns), ignore_index=True)
+
+
+def _write_units_table(tokens, path: Path) -> Path:
+    """units.csv (with the texts), one chunk of units at a time."""
+
+    def frames() -> Iterator[pd.DataFrame]:
+        for units, texts in zip(tokens.unit_chunks(), tokens.texts(), strict=True):
+            yield units_table(units.assign(text=texts))
+
+    return _write_table_chunks(frames(), path)
+
+
+def _bow_store(tokens, config: dict[str, Any], root: Path):
+    """The vocabulary and the counts of a token store (:func:`topiclab.stream.vectorize_store`),
+    as a VectorizedCorpus whose ``bow`` is the :class:`~topiclab.stream.BowStore`."""
+    from topiclab.stream import stored_vectorized, vectorize_store
+
+    settings = {key: config["vectorize"][key] for key in ("no_below", "no_above", "keep_n")}
+    vectorized = stored_vectorized(vectorize_store(tokens, root, **settings))
+    logger.info(
+        "vectorize: %d terms kept, %d removed, %d empty units",
+        len(vectorized.vocab),
+        len(vectorized.removed),
+        len(vectorized.empty_units),
+    )
+    return vectorized
+
+
 def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
-    """Vocabulary and BoW / TF-IDF matrices; removed terms and empty units are logged.
+    """Vocabulary and BoW / TF-IDF matrices in memory (the run vectorizes a token store:
+    :func:`_bow_store`); removed terms and empty units are logged.
 
     Cached under ``<cache>/vectorized/<key>`` keyed by the tokens, the filter settings and
     the topiclab version.
     """
-    from topiclab.vectorize import vectorize
+    from topiclab.vectorize import VectorizedCorpus, vectorize
 
     settings = {key: config["vectorize"][key] for key in ("no_below", "no_above", "keep_n")}
     digest = hashlib.sha256(_tokens_digest(tokens).encode("ascii"))
     code = {"code": cachefiles.code_digest("vectorize"), **_libraries("gensim", "scipy")}
     digest.update(json.dumps({**settings, **code, "version": __version__}, sort_keys=True).encode())
     cached = _cache_dir(config, "vectorized", digest.hexdigest()[:32])
-    vectorized = cachefiles.load_folder(cached, _load_vectorized, "vectorized corpus")
+    vectorized = cachefiles.load_folder(cached, VectorizedCorpus.load, "vectorized corpus")
     if vectorized is not None:
         logger.info("vectorize: from cache %s", cached)
     else:
         vectorized = vectorize(tokens, **settings)
         if cached is not None:
-            _save_dir_atomically(cached, lambda folder: _save_vectorized(vectorized, folder))
+            _save_dir_atomically(cached, vectorized.save)
     logger.info(
         "vectorize: %d terms kept, %d removed, %d empty units",
         len(vectorized.vocab),
@@ -563,12 +779,21 @@ def stage_fit(
     config: dict[str, Any],
     chosen: dict[str, int],
     prefit: dict[str, Any] | None = None,
+    *,
+    spill: Path | None = None,
 ) -> dict[str, list[Any]]:
     """Fit each model at its chosen K ``themes.refits`` times (seeds ``seed, seed + 1, ...``),
     reading and writing the result cache.
 
     A refit whose :func:`_fit_key` is in ``prefit`` (the fits of model selection at the
-    chosen K, same seed and parameters) is taken from there, not fitted again.
+    chosen K, same seed and parameters) is taken from there, not fitted again. LDA reads
+    ``vectorized.bow`` (a matrix or a :class:`~topiclab.stream.BowStore`, read chunk by
+    chunk in the worker), NMF the TF-IDF matrix.
+
+    With ``spill`` (a folder), only the first fit of each model stays in memory: every
+    other refit is a :class:`SavedFit` (its cache folder, or a folder under ``spill`` when
+    there is no cache), read again one at a time by :meth:`Fitted.each_refit`, so the
+    units' topic shares of ten fits are never in memory at once.
     """
     from topiclab.evaluate import fit_topic_models
     from topiclab.models import TopicResult
@@ -596,12 +821,16 @@ def stage_fit(
             if prefit is not None and key in prefit:
                 fits[name][r] = prefit[key]
                 logger.info("fit: %s K=%d seed %d from model selection", name, k, seed + r)
-                continue
-            fits[name][r] = cachefiles.load_folder(cached, TopicResult.load, "fitted model")
-            if fits[name][r] is not None:
+            elif (
+                loaded := cachefiles.load_folder(cached, TopicResult.load, "fitted model")
+            ) is not None:
+                fits[name][r] = loaded
                 logger.info("fit: %s K=%d seed %d from cache %s", name, k, seed + r, cached)
             else:
                 missing.append((r, cached))
+                continue
+            if r > 0 and spill is not None:
+                fits[name][r] = _spilled(fits[name][r], cached, spill / f"{name}-{r}")
         tasks = [
             (name, k, seed + r, matrix, vectorized.vocab, params, unit_ids) for r, _ in missing
         ]
@@ -613,10 +842,22 @@ def stage_fit(
             unit="fit",
         )
         for (r, cached), result in zip(missing, results, strict=True):
-            fits[name][r] = result
             if cached is not None:
                 _save_atomically(result, cached)
+            if r > 0 and spill is not None:
+                result = _spilled(result, cached, spill / f"{name}-{r}")
+            fits[name][r] = result
+        del results
     return fits
+
+
+def _spilled(result, cached: Path | None, folder: Path) -> SavedFit:
+    """A fit as a :class:`SavedFit`: its cache folder when it has one, else ``folder``."""
+    if cached is not None and cached.is_dir():
+        return SavedFit(cached)
+    if not folder.exists():
+        _save_atomically(result, folder)
+    return SavedFit(folder)
 
 
 def _fit_jobs(config: dict[str, Any]) -> int:
@@ -636,15 +877,20 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     units = share_units(fitted.units)
     seen = themes.weigh_units_by_tokens_seen(units, fitted.vectorized.bow)
     averaged, replicates = [], []
-    for fits in fitted.refits.values():
-        per_fit = [themes.theme_shares(r, lexicon, seen, min_lift=min_lift) for r in fits]
-        averaged.append(themes.mean_of_refits(per_fit))
-        for r, shares in enumerate(per_fit):
+    for name in fitted.refits:
+        # one refit's unit shares at a time: their running sum gives mean_of_refits
+        mean = _RefitMean()
+        for r, result in enumerate(fitted.each_refit(name)):
+            shares = themes.theme_shares(result, lexicon, seen, min_lift=min_lift)
+            del result
             replicates.append(themes.document_shares(shares).assign(replicate=r))
+            mean.add(shares)
+        averaged.append(mean.result())
     dictionary = themes.lexicon_shares(fitted.tokens, lexicon, units)
     averaged.append(dictionary)
     replicates.append(themes.document_shares(dictionary).assign(replicate=0))
     stacked_units = pd.concat(averaged, ignore_index=True)
+    del averaged, dictionary  # the unit tables are in stacked_units now (one copy, not two)
     documents = themes.document_shares(stacked_units)
     out: dict[str, pd.DataFrame] = {
         "topics": topics_table(
@@ -670,6 +916,38 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     out["alignment"] = alignment_table(fitted.results)
     out["agreement"] = themes.agreement(documents)
     return out
+
+
+class _RefitMean:
+    """:func:`topiclab.themes.mean_of_refits` of unit share tables given one at a time: the
+    first table with its share columns replaced by their mean (summed in refit order, then
+    divided, as ``np.mean`` over the stacked tables does)."""
+
+    def __init__(self) -> None:
+        self.first: pd.DataFrame | None = None
+        self.total: np.ndarray | None = None
+        self.n = 0
+
+    def add(self, shares: pd.DataFrame) -> None:
+        from topiclab.themes import share_columns
+
+        values = shares[share_columns(shares)].to_numpy(dtype=float)
+        if self.first is None:
+            self.first, self.total = shares, values.copy()
+        else:
+            self.total += values
+        self.n += 1
+
+    def result(self) -> pd.DataFrame:
+        from topiclab.themes import share_columns
+
+        if self.first is None:
+            raise ValueError("no refit to average")
+        if self.n == 1:
+            return self.first
+        mean = self.first.copy()
+        mean[share_columns(mean)] = self.total / self.n
+        return mean
 
 
 def seed_words(config: dict[str, Any], model: str = "lda") -> dict[str, list[str]] | None:
@@ -758,10 +1036,7 @@ def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -
 
     digest = hashlib.sha256()
     for matrix in (vectorized.bow, vectorized.tfidf):
-        matrix = matrix.tocsr()
-        for array in (matrix.data, matrix.indices, matrix.indptr):
-            digest.update(np.ascontiguousarray(array).tobytes())
-            digest.update(b"\x1e")
+        _digest_counts(digest, matrix)
     description = {
         "vocab": list(vectorized.vocab),
         "unit_ids": list(unit_ids),
@@ -778,46 +1053,26 @@ def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -
     return digest.hexdigest()[:32]
 
 
+def _digest_counts(digest: Any, matrix: Any) -> None:
+    """Feed a sparse matrix, or a :class:`~topiclab.stream.BowStore` chunk by chunk, into
+    ``digest``: row lengths, column indices and values, so a matrix and a store of the same
+    counts (in any chunks) give one key."""
+    chunks = matrix.chunks() if hasattr(matrix, "chunks") else [matrix.tocsr()]
+    parts: dict[str, Any] = {name: hashlib.sha256() for name in ("rows", "indices", "data")}
+    for chunk in chunks:
+        chunk = chunk.tocsr()
+        parts["rows"].update(np.diff(chunk.indptr).astype(np.int64).tobytes())
+        parts["indices"].update(np.ascontiguousarray(chunk.indices, dtype=np.int64).tobytes())
+        parts["data"].update(np.ascontiguousarray(chunk.data, dtype=np.float64).tobytes())
+    for part in parts.values():
+        digest.update(part.digest())
+    digest.update(b"\x1e")
+
+
 def _cache_dir(config: dict[str, Any], kind: str, key: str) -> Path | None:
     if not config.get("cache"):
         return None
     return Path(config["cache"]) / kind / key
-
-
-def _save_vectorized(vectorized, folder: Path) -> None:
-    """Open formats: sparse matrices as NPZ, vocabulary and settings as JSON, the removed
-    terms as CSV, the dictionary as gensim's sorted text format."""
-    from scipy import sparse
-
-    sparse.save_npz(folder / "bow.npz", vectorized.bow.tocsr())
-    sparse.save_npz(folder / "tfidf.npz", vectorized.tfidf.tocsr())
-    write_table(vectorized.removed, folder / "removed.csv", float_digits=17)
-    vectorized.dictionary.save_as_text(str(folder / "dictionary.txt"), sort_by_word=True)
-    meta = {
-        "vocab": list(vectorized.vocab),
-        "empty_units": [int(i) for i in vectorized.empty_units],
-        "params": vectorized.params,
-    }
-    (folder / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
-
-
-def _load_vectorized(folder: Path):
-    from gensim.corpora import Dictionary
-    from scipy import sparse
-
-    from topiclab.vectorize import VectorizedCorpus
-
-    meta = json.loads((folder / "meta.json").read_text(encoding="utf-8"))
-    removed = pd.read_csv(folder / "removed.csv", keep_default_na=False)
-    return VectorizedCorpus(
-        vocab=meta["vocab"],
-        bow=sparse.load_npz(folder / "bow.npz").tocsr(),
-        tfidf=sparse.load_npz(folder / "tfidf.npz").tocsr(),
-        dictionary=Dictionary.load_from_text(str(folder / "dictionary.txt")),
-        removed=removed,
-        empty_units=meta["empty_units"],
-        params=meta["params"],
-    )
 
 
 def _save_atomically(result, target: Path) -> None:

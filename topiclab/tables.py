@@ -27,9 +27,10 @@ def units_table(units: pd.DataFrame) -> pd.DataFrame:
 
 
 def share_units(units: pd.DataFrame) -> pd.DataFrame:
-    """The columns of the units table that the share tables carry (metadata, tokens, text)."""
+    """The columns of the units table that the share tables carry (metadata, tokens, and the
+    text when the table holds it: the run keeps the texts on disk)."""
     columns = [c for c in SHARE_METADATA if c in units.columns]
-    return units[[*columns, "n_tokens", "text"]]
+    return units[[*columns, "n_tokens", *(["text"] if "text" in units.columns else [])]]
 
 
 def topics_table(
@@ -112,7 +113,7 @@ def document_topics_table(
 def exemplars_table(
     stacked_units: pd.DataFrame,
     units: pd.DataFrame,
-    tokens: Sequence[Sequence[str]],
+    tokens: Any,
     lexicon: Any,
     n: int = 3,
 ) -> pd.DataFrame:
@@ -120,14 +121,23 @@ def exemplars_table(
     the theme's indicator terms (``scope = overall``), and the top passage of each locality
     (``scope = locality``).
 
+    Only the few passages that can be shown are read: a unit contains an indicator term of a
+    theme exactly when its dictionary (``lexicon``) share of the theme is positive (term
+    weights are positive), so the candidates of each measure, theme and group are ranked
+    from the shares alone, and :func:`topiclab.themes.exemplars` then gets the texts and
+    tokens of the top ``n`` of each.
+
     Parameters
     ----------
     stacked_units : DataFrame
-        Unit-level shares of every measure, stacked (told apart by ``model``).
+        Unit-level shares of every measure, stacked (told apart by ``model``), the
+        dictionary measure (``model = "lexicon"``) included.
     units : DataFrame
-        The units table with ``unit_id`` and ``text``.
-    tokens : sequence of list of str
-        Tokens aligned with ``units``.
+        The units table with ``unit_id`` (and ``text`` when ``tokens`` is a list), one row per
+        unit in token order.
+    tokens : sequence of list of str, or TokenStore
+        Tokens aligned with ``units``; a :class:`~topiclab.stream.TokenStore` also gives the
+        texts of the passages shown.
     lexicon : Lexicon
         The themes and their indicator terms.
     n : int, default=3
@@ -135,18 +145,46 @@ def exemplars_table(
     """
     from topiclab import themes
 
+    ids = units["unit_id"].astype(str)
+    dictionary = stacked_units[stacked_units["model"] == "lexicon"]
+    if dictionary.empty:
+        dictionary = themes.lexicon_shares(tokens, lexicon, units)
+    hits = {
+        theme_id: set(dictionary["unit_id"].astype(str)[dictionary[theme_id] > 0])
+        for theme_id in lexicon.ids
+    }
+    wanted: set[str] = set()
+    for model in stacked_units["model"].unique():
+        shares = stacked_units[stacked_units["model"] == model]
+        for theme_id in lexicon.ids:
+            ranked = shares.assign(unit_id=shares["unit_id"].astype(str), share=shares[theme_id])
+            ranked = ranked[ranked["unit_id"].isin(hits[theme_id])]
+            ranked = ranked.sort_values(
+                ["share", "unit_id"], ascending=[False, True], kind="stable"
+            )
+            wanted.update(ranked["unit_id"].head(n))
+            wanted.update(ranked.groupby("locality", dropna=False, sort=False).head(1)["unit_id"])
+    positions = np.flatnonzero(ids.isin(wanted).to_numpy())
+    few = units.iloc[positions].reset_index(drop=True)
+    if hasattr(tokens, "passages"):
+        found = tokens.passages(positions)
+        few = few.assign(text=[found[p][0] for p in positions])
+        few_tokens = [found[p][1] for p in positions]
+    else:
+        few_tokens = [list(tokens[p]) for p in positions]
+
     frames = []
     for model in stacked_units["model"].unique():
         shares = stacked_units[stacked_units["model"] == model]
         for theme_id in lexicon.ids:
             frames.append(
                 themes.exemplars(
-                    shares, units, theme_id, n=n, lexicon=lexicon, tokens=tokens
+                    shares, few, theme_id, n=n, lexicon=lexicon, tokens=few_tokens
                 ).assign(scope="overall")
             )
             frames.append(
                 themes.exemplars(
-                    shares, units, theme_id, by="locality", n=1, lexicon=lexicon, tokens=tokens
+                    shares, few, theme_id, by="locality", n=1, lexicon=lexicon, tokens=few_tokens
                 ).assign(scope="locality")
             )
     table = pd.concat(frames, ignore_index=True)

@@ -366,14 +366,17 @@ def table_files() -> list[str]:
 
 
 def read_tables(
-    directory: str | Path, names: Iterable[str] | None = None
+    directory: str | Path, names: Iterable[str] | None = None, *, skip: Iterable[str] = ()
 ) -> dict[str, pd.DataFrame]:
     """Read the tables behind the figures from ``directory``; absent files are left out.
 
     Identifier-like columns (ids, localities, terms, themes) are read as strings so that a
-    locality called ``"2"`` or a term ``"nan"`` stays what it is.
+    locality called ``"2"`` or a term ``"nan"`` stays what it is. Columns named in ``skip``
+    are not read (the figures never draw ``text``, the bulk of documents.csv and units.csv
+    on a large corpus).
     """
     directory = Path(directory)
+    skipped = set(skip)
     tables: dict[str, pd.DataFrame] = {}
     for name in sorted(names if names is not None else table_files()):
         path = directory / name
@@ -383,6 +386,7 @@ def read_tables(
                 dtype={c: "string" for c in _TEXT_COLUMNS},
                 keep_default_na=False,
                 na_values=[""],
+                usecols=(lambda column: column not in skipped) if skipped else None,
             )
     return tables
 

@@ -75,8 +75,9 @@ class LDA(TopicModelBase):
     thread during fits, so an int ``random_state`` gives identical matrices on every
     fit and in every process. ``backend="tomotopy"`` fits the same model by collapsed
     Gibbs sampling (tomotopy's ``LDAModel``), just as reproducible (for a seed and a
-    number of ``workers``), and also takes a re-iterable corpus of token lists or
-    ``(term_id, count)`` rows (a ``TokenStore``, a ``BowStore``) instead of a matrix.
+    number of ``workers``). Both backends also take a re-iterable corpus of token lists
+    or ``(term_id, count)`` rows (a ``TokenStore``, a ``BowStore``) instead of a matrix,
+    read one unit at a time (gensim once per pass), with the same topics as its matrix.
 
     Parameters
     ----------
@@ -222,12 +223,15 @@ class LDA(TopicModelBase):
         self.gamma_threshold = gamma_threshold
 
     def fit(self, X, y=None, *, vocab=None, unit_ids=None) -> LDA:
-        """Learn the topics of a bag-of-words matrix.
+        """Learn the topics of a bag-of-words matrix or a re-iterable corpus.
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_units, n_terms)
-            Term counts (``VectorizedCorpus.bow``); non-negative, no NaN.
+        X : {array-like, sparse matrix} of shape (n_units, n_terms), or a re-iterable corpus
+            Term counts (``VectorizedCorpus.bow``); non-negative, no NaN. Or any corpus that
+            can be read again (not a generator) of token lists or gensim
+            ``(term_id, count)`` rows: a ``BowStore`` (its ``vocab`` is used when ``vocab``
+            is None), a ``TokenStore``, a list.
         y : None
             Ignored.
         vocab : list of str, optional
@@ -243,18 +247,15 @@ class LDA(TopicModelBase):
         kind = _corpus_kind(X)
         self.seed_ = resolve_seed(self.random_state)
         if kind != "matrix":
-            if self.backend != "tomotopy":
-                raise ValueError(
-                    "a corpus of token lists or (term_id, count) rows needs "
-                    "backend='tomotopy'; give the gensim backend a matrix (or StreamedLDA "
-                    "a BowStore)"
-                )
             if vocab is None and kind == "bow":
                 vocab = getattr(X, "vocab", None)
             if vocab is not None:
                 vocab = check_vocab(vocab, len(vocab))
             with threadpool_limits(limits=1):
-                vocab = self._fit_tomotopy(X, kind, vocab)
+                if self.backend == "gensim":
+                    vocab = self._fit_gensim_corpus(X, kind, vocab)
+                else:
+                    vocab = self._fit_tomotopy(X, kind, vocab)
             self._vocab = vocab
             self.n_features_in_ = len(vocab)
             unit_ids = check_unit_ids(unit_ids, self._n_units_fit)
@@ -265,11 +266,8 @@ class LDA(TopicModelBase):
             self._vocab = vocab
             with threadpool_limits(limits=1):
                 if self.backend == "gensim":
-                    plan = plan_seed_words(self.seed_words, vocab, self.n_topics)
-                    if plan is not None and isinstance(self.eta, str) and self.eta == "auto":
-                        raise ValueError("eta='auto' re-learns the prior and would undo seed_words")
-                    self.seed_topics_ = plan.as_dict() if plan else {}
-                    self._fit_gensim(X, vocab, plan)
+                    counts = np.asarray(X.sum(axis=0)).ravel()
+                    self._fit_gensim(BowCorpus(X), vocab, counts)
                 else:
                     self._fit_tomotopy(X, "matrix", vocab)
         self._n_features_out = self.n_topics
@@ -298,16 +296,16 @@ class LDA(TopicModelBase):
 
     # gensim ---------------------------------------------------------------------------
 
-    def _gensim_eta(self, X: sp.csr_matrix, plan: SeedPlan | None):
+    def _gensim_eta(self, counts: np.ndarray, plan: SeedPlan | None):
+        """gensim's topic-word prior: ``eta``, or the seeded prior from the term counts."""
         if plan is None:
             return self.eta
-        n_terms = X.shape[1]
+        n_terms = len(counts)
         if self.eta is None or (isinstance(self.eta, str) and self.eta == "symmetric"):
             eta = np.full((self.n_topics, n_terms), 1.0 / self.n_topics)
         else:
             eta = np.broadcast_to(np.asarray(self.eta, dtype=np.float64), (self.n_topics, n_terms))
             eta = eta.copy()
-        counts = np.asarray(X.sum(axis=0)).ravel()
         for topic, ids in zip(plan.topics, plan.term_ids, strict=True):
             ids = np.asarray(ids)
             others = np.arange(self.n_topics) != topic
@@ -315,8 +313,39 @@ class LDA(TopicModelBase):
             eta[topic, ids] += self.seed_weight * counts[ids]
         return eta
 
-    def _fit_gensim(self, X: sp.csr_matrix, vocab: list[str], plan: SeedPlan | None) -> None:
-        corpus = BowCorpus(X)
+    def _fit_gensim_corpus(self, X, kind: str, vocab: list[str] | None) -> list[str]:
+        """gensim's fit on a re-iterable corpus (a ``BowStore``, token lists), read one unit
+        at a time once per pass; one counting pass first (units, term counts, vocabulary).
+
+        Returns the vocabulary (the sorted tokens when ``X`` holds token lists and
+        ``vocab`` is None; placeholder names for BoW rows without one).
+        """
+        if vocab is None and kind == "tokens":
+            vocab = sorted({token for unit in X for token in unit})
+        elif vocab is None:
+            top = max((j for unit in X for j, _ in unit), default=-1)
+            vocab = [f"term_{j}" for j in range(top + 1)]
+        rows = _Rows(X, kind, vocab)
+        counts = np.zeros(len(vocab))
+        n_units = n_filled = 0
+        for row in rows:
+            n_units += 1
+            n_filled += bool(row)
+            for j, c in row:
+                counts[j] += c
+        _check_corpus_size(self.n_topics, n_units, len(vocab), n_filled)
+        self._n_units_fit = rows.n_units = n_units
+        self._fit_gensim(rows, vocab, counts)
+        return vocab
+
+    def _fit_gensim(
+        self, corpus: Iterable[list[tuple[int, float]]], vocab: list[str], counts: np.ndarray
+    ) -> None:
+        """gensim's online VB over ``corpus`` (re-iterable rows), given the term counts."""
+        plan = plan_seed_words(self.seed_words, vocab, self.n_topics)
+        if plan is not None and isinstance(self.eta, str) and self.eta == "auto":
+            raise ValueError("eta='auto' re-learns the prior and would undo seed_words")
+        self.seed_topics_ = plan.as_dict() if plan else {}
         alpha = self.alpha if isinstance(self.alpha, str | Real) else np.asarray(self.alpha)
         model = LdaModel(
             corpus=None,
@@ -326,7 +355,7 @@ class LDA(TopicModelBase):
             passes=self.passes,
             iterations=self.iterations,
             alpha=alpha,
-            eta=self._gensim_eta(X, plan),
+            eta=self._gensim_eta(counts, plan),
             decay=self.decay,
             offset=self.offset,
             eval_every=None,
@@ -342,7 +371,6 @@ class LDA(TopicModelBase):
             # Start each anchored topic with its seed words' corpus counts, as if every
             # seed token had been assigned to it, so the first E-step already pulls the
             # units that use them (the prior alone acts only from the first M-step on).
-            counts = np.asarray(X.sum(axis=0)).ravel()
             for topic, ids in zip(plan.topics, plan.term_ids, strict=True):
                 ids = np.asarray(ids)
                 model.state.sstats[topic, ids] += counts[ids]
@@ -494,8 +522,8 @@ class LDA(TopicModelBase):
 
         Parameters
         ----------
-        X : {array-like, sparse matrix} of shape (n_units, n_terms)
-            Term counts over the vocabulary seen in ``fit``.
+        X : {array-like, sparse matrix} of shape (n_units, n_terms), or a re-iterable corpus
+            Term counts over the vocabulary seen in ``fit`` (a corpus as in ``fit``).
 
         Returns
         -------
@@ -504,12 +532,28 @@ class LDA(TopicModelBase):
         check_is_fitted(self, "model_")
         kind = _corpus_kind(X)
         if kind != "matrix":
-            if self.backend != "tomotopy":
-                raise ValueError("a corpus of token lists or BoW rows needs backend='tomotopy'")
+            model = self.model_ if self.backend == "gensim" else self._inferencer
             with threadpool_limits(limits=1):
-                return self._transform_tomotopy(X, kind)
+                return self._infer(model, _bow_rows(X, kind, self._vocab))
         X = self._validate_transform_input(X)
         with threadpool_limits(limits=1):
             if self.backend == "gensim":
                 return self._transform_gensim(X)
             return self._transform_tomotopy(X, "matrix")
+
+
+class _Rows:
+    """A corpus as gensim's ``(term_id, count)`` rows over ``vocab``, re-iterable."""
+
+    def __init__(self, X, kind: str, vocab: list[str]) -> None:
+        self.X, self.kind, self.vocab = X, kind, vocab
+        self.n_units: int | None = None
+
+    def __len__(self) -> int:
+        # gensim sizes its updates by the corpus length (and would count a pass otherwise)
+        if self.n_units is None:
+            raise TypeError("the corpus has not been counted yet")
+        return self.n_units
+
+    def __iter__(self):
+        return _bow_rows(self.X, self.kind, self.vocab)
