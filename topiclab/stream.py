@@ -36,6 +36,7 @@ Disk layout of one run (``root`` is e.g. ``.cache/stream/<name>``)::
 
 from __future__ import annotations
 
+import json
 import sys
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
