@@ -206,7 +206,8 @@ def main(argv: list[str] | None = None) -> int:
     rows += ours
     vec, lda, nmf = config["vectorize"], config["models"]["lda"], config["models"]["nmf"]
     print(
-        f"topiclab settings: vectorize {dict(vec)}; lda passes={lda['passes']} "
+        f"topiclab settings: vectorize {dict(vec)}; lda backend={lda['backend']} "
+        f"passes={lda['passes']} "
         f"iterations={lda['iterations']} alpha={lda['alpha']} eta={lda['eta']}; "
         f"nmf {dict(nmf)}; refits {config['themes']['refits']}; "
         f"preprocess number_stopwords={config['preprocess'].get('number_stopwords')}"

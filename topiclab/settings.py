@@ -204,7 +204,7 @@ class LDASettings(_Section):
     eta: Literal["symmetric", "auto"] | PositiveFloat | tuple[PositiveFloat, ...] | None = _setting(
         None, "null, symmetric, auto, a number > 0 or a list of them"
     )
-    backend: Literal["gensim", "tomotopy"] = _setting("gensim", "gensim or tomotopy")
+    backend: Literal["gensim", "tomotopy"] = _setting("tomotopy", "tomotopy or gensim")
     seed_words: SeedWords | None = _setting(
         None, "null or a mapping {theme: [seed words]} such as {discipline: [kỷ_luật]}"
     )
