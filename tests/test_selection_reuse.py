@@ -50,7 +50,7 @@ def selected_run(corpus_dir: Path, tmp_path_factory) -> tuple[Path, list[str], i
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
     try:
-        run(_config(corpus_dir, root / "out", root / "cache", "themes.refits=4"))
+        run(_config(corpus_dir, root / "out", root / "cache", "models.refits=4"))
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
@@ -85,7 +85,7 @@ def test_tables_equal_a_run_with_k_fixed(selected_run, corpus_dir: Path, tmp_pat
     # both models choose the same K on this grid, so one --k reproduces the choice
     assert set(selection.loc[selection["selected"], "k"]) == {chosen}
     fixed = tmp_path / "fixed"
-    run(_config(corpus_dir, fixed, tmp_path / "cache", "themes.refits=4", f"models.k={chosen}"))
+    run(_config(corpus_dir, fixed, tmp_path / "cache", "models.refits=4", f"models.k={chosen}"))
     names = sorted(p.name for p in (output / "tables").glob("*.csv"))
     assert names == sorted(p.name for p in (fixed / "tables").glob("*.csv"))
     for name in names:
@@ -96,7 +96,7 @@ def test_tables_equal_a_run_with_k_fixed(selected_run, corpus_dir: Path, tmp_pat
 
 @pytest.mark.slow
 def test_one_refit_gives_no_stability(corpus_dir: Path, tmp_path: Path) -> None:
-    run(_config(corpus_dir, tmp_path / "out", tmp_path / "cache", "themes.refits=1"))
+    run(_config(corpus_dir, tmp_path / "out", tmp_path / "cache", "models.refits=1"))
     table = pd.read_csv(tmp_path / "out" / "tables" / "model_selection.csv")
     assert table["stability"].isna().all()
     assert len(list((tmp_path / "cache" / "models").iterdir())) == 2  # one per model
@@ -107,7 +107,6 @@ def test_jobs_reaches_the_fits_of_selection() -> None:
     from topiclab.pipeline import _fit_jobs
 
     args = build_parser().parse_args(["run", "--jobs", "2"])
-    assert _fit_jobs(load_config(overrides=run_overrides(args))) == 2
-    # models.n_jobs, when given, sets the fits apart from tokenization
-    config = load_config(overrides=[*run_overrides(args), "models.n_jobs=1"])
-    assert _fit_jobs(config) == 1
+    config = load_config(overrides=run_overrides(args))
+    # one number for tokenization and fits (parallel.n_jobs)
+    assert _fit_jobs(config) == config["parallel"]["n_jobs"] == 2

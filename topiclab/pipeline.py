@@ -384,7 +384,7 @@ def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]
     # Every key of the section is a Preprocessor option (topiclab.settings checked them);
     # only where it runs is decided here.
     options = dict(config["preprocess"])
-    n_jobs, backend = options.pop("n_jobs"), options.pop("backend")
+    n_jobs, backend = config["parallel"]["n_jobs"], options.pop("backend")
     cache = Path(config["cache"]) if config.get("cache") else None
     # parallel.scheduler moves the map onto a Dask cluster; the tokens stay the same.
     scheduler = scheduler_from_config(config)
@@ -436,7 +436,7 @@ def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
 
 
 # Fits per (model, K) that measure stability: the first of the refits' seeds (fewer when
-# themes.refits is smaller). All refits at every K would cost more than refitting the rest.
+# models.refits is smaller). All refits at every K would cost more than refitting the rest.
 STABILITY_FITS = 3
 
 
@@ -450,7 +450,7 @@ def stage_model_selection(
     """Choose K per model: fixed by ``models.k``, or the best c_npmi over ``models.k_grid``.
 
     The fits of each (model, K) use the seeds and parameters of the refits
-    (``seed + r`` for ``r < min(themes.refits, STABILITY_FITS)``), so the fits at the chosen
+    (``seed + r`` for ``r < min(models.refits, STABILITY_FITS)``), so the fits at the chosen
     K are the first refits: they go into ``fits_out`` (keyed by :func:`_fit_key`) and into the
     model cache, where :func:`stage_fit` finds them instead of fitting them again.
 
@@ -486,7 +486,7 @@ def stage_model_selection(
     lda_params = _lda_params(config, vectorized.vocab)
     nmf_params = _nmf_params(config, vectorized.vocab)
     seed = int(config["seed"])
-    fit_seeds = [seed + r for r in range(min(int(config["themes"]["refits"]), STABILITY_FITS))]
+    fit_seeds = [seed + r for r in range(min(int(config["models"]["refits"]), STABILITY_FITS))]
     key = _fit_key(
         vectorized,
         [],
@@ -558,7 +558,7 @@ def stage_fit(
     chosen: dict[str, int],
     prefit: dict[str, Any] | None = None,
 ) -> dict[str, list[Any]]:
-    """Fit each model at its chosen K ``themes.refits`` times (seeds ``seed, seed + 1, ...``),
+    """Fit each model at its chosen K ``models.refits`` times (seeds ``seed, seed + 1, ...``),
     reading and writing the result cache.
 
     A refit whose :func:`_fit_key` is in ``prefit`` (the fits of model selection at the
@@ -570,9 +570,9 @@ def stage_fit(
     fits: dict[str, list[Any]] = {}
     unit_ids = units["unit_id"].astype(str).tolist()
     seed = int(config["seed"])
-    n_refits = int(config["themes"]["refits"])
+    n_refits = int(config["models"]["refits"])
     if n_refits < 1:
-        raise ValueError(f"themes.refits must be at least 1, got {n_refits}")
+        raise ValueError(f"models.refits must be at least 1, got {n_refits}")
     for name in config["models"]["names"]:
         if name not in ("lda", "nmf"):
             raise ValueError(f"unknown model {name!r} in models.names; use lda and/or nmf")
@@ -614,9 +614,8 @@ def stage_fit(
 
 
 def _fit_jobs(config: dict[str, Any]) -> int:
-    """Processes for model fits: ``models.n_jobs``, else ``preprocess.n_jobs``."""
-    jobs = config["models"].get("n_jobs")
-    return int(jobs if jobs is not None else config["preprocess"]["n_jobs"])
+    """Processes for model fits: ``parallel.n_jobs``, as for tokenization."""
+    return int(config["parallel"]["n_jobs"])
 
 
 def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -667,21 +666,21 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
 
 
 def seed_words(config: dict[str, Any], model: str = "lda") -> dict[str, list[str]] | None:
-    """Seed words of ``model``: ``models.lda.seed_words``, or, when ``themes.seed_models`` is
-    on, the lexicon's terms of weight at least ``themes.seed_min_weight`` (one number, or one
+    """Seed words of ``model``: ``models.lda.seed_words``, or, when ``models.seed_models`` is
+    on, the lexicon's terms of weight at least ``models.seed_min_weight`` (one number, or one
     per model: ``{lda: 3, nmf: 2}``)."""
     explicit = config["models"]["lda"].get("seed_words")
     if explicit:
         return dict(explicit)
-    if not config["themes"]["seed_models"]:
+    if not config["models"]["seed_models"]:
         return None
     from topiclab.themes import load_lexicon
 
     lexicon = load_lexicon(config["themes"]["lexicon"])
-    floor = config["themes"]["seed_min_weight"]
+    floor = config["models"]["seed_min_weight"]
     if isinstance(floor, dict):
         if model not in floor:
-            raise KeyError(f"themes.seed_min_weight has no entry for {model!r}: {floor}")
+            raise KeyError(f"models.seed_min_weight has no entry for {model!r}: {floor}")
         floor = floor[model]
     return lexicon.seed_words(float(floor))
 
