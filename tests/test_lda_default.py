@@ -19,5 +19,7 @@ def test_the_default_lda_is_tomotopy_at_50_sweeps_in_both_places():
 
 
 def test_analysis_yaml_keeps_the_papers_gensim_fits():
-    lda = load_config(REPO / "analysis.yaml")["models"]["lda"]
-    assert (lda["backend"], lda["passes"]) == ("gensim", 20)
+    models = load_config(REPO / "analysis.yaml")["models"]
+    assert (models["lda"]["backend"], models["lda"]["passes"]) == ("gensim", 20)
+    # and its selection table keeps every K's stability (three fits per K)
+    assert models["selection_fits"] == 3 and default_config()["models"]["selection_fits"] == 1

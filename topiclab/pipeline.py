@@ -146,9 +146,10 @@ def _run_stages(config: dict[str, Any], folder: Path) -> tuple[list[Path], dict[
         selection, chosen = stage_model_selection(
             vectorized, tokens, config, selected, units["unit_id"].astype(str).tolist()
         )
-    written.append(write_table(selection, tables / "model_selection.csv"))
     with summarised_warnings("fit"):
         refits = stage_fit(vectorized, units, config, chosen, selected)
+    selection = _stability_at_chosen_k(selection, refits)
+    written.append(write_table(selection, tables / "model_selection.csv"))
     fitted = Fitted(units=units, tokens=tokens, vectorized=vectorized, refits=refits)
     with summarised_warnings("themes"):
         theme_tables = stage_themes(fitted, config)
@@ -435,9 +436,14 @@ def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
     return vectorized
 
 
-# Fits per (model, K) that measure stability: the first of the refits' seeds (fewer when
-# models.refits is smaller). All refits at every K would cost more than refitting the rest.
+# Model selection fits each (model, K) models.selection_fits times, with the seeds and
+# parameters of the first refits (seed + r), so its fits at the chosen K are those refits.
+# The choice reads only the first fit's c_npmi. By default (selection_fits 1) stability is
+# measured at the chosen K only, over its first STABILITY_FITS refits: the same fits, so the
+# same value, as when every K was fitted STABILITY_FITS times, which tripled the cost of
+# selection (benchmarks/results/run_cost.md); analysis.yaml keeps 3 for every K's stability.
 STABILITY_FITS = 3
+STABILITY_NOTE = f"; stability at the chosen K only, over its first {STABILITY_FITS} refits"
 
 
 def stage_model_selection(
@@ -449,10 +455,11 @@ def stage_model_selection(
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Choose K per model: fixed by ``models.k``, or the best c_npmi over ``models.k_grid``.
 
-    The fits of each (model, K) use the seeds and parameters of the refits
-    (``seed + r`` for ``r < min(models.refits, STABILITY_FITS)``), so the fits at the chosen
-    K are the first refits: they go into ``fits_out`` (keyed by :func:`_fit_key`) and into the
-    model cache, where :func:`stage_fit` finds them instead of fitting them again.
+    The fits of each (model, K) use the seeds and parameters of the first refits (``seed + r``
+    for ``r < min(models.refits, models.selection_fits)``), so the fits at the chosen K are
+    the first refits: they go into ``fits_out`` (keyed by :func:`_fit_key`) and into the model
+    cache, where :func:`stage_fit` finds them instead of fitting them again. With one fit per
+    K the stability column is empty until :func:`_run_stages` fills it at the chosen K.
 
     Returns the model-selection table (with a ``selected`` column and a ``note`` saying how K
     was chosen) and the chosen K of each model.
@@ -486,7 +493,8 @@ def stage_model_selection(
     lda_params = _lda_params(config, vectorized.vocab)
     nmf_params = _nmf_params(config, vectorized.vocab)
     seed = int(config["seed"])
-    fit_seeds = [seed + r for r in range(min(int(config["models"]["refits"]), STABILITY_FITS))]
+    n_fits = min(int(config["models"]["refits"]), int(config["models"]["selection_fits"]))
+    fit_seeds = [seed + r for r in range(n_fits)]  # see STABILITY_FITS
     key = _fit_key(
         vectorized,
         [],
@@ -545,7 +553,8 @@ def stage_model_selection(
                     _save_atomically(result, target)
     table = table.assign(
         selected=[chosen[m] == k for m, k in zip(table["model"], table["k"], strict=True)],
-        note=CHOICE_NOTE,
+        note=CHOICE_NOTE
+        + (STABILITY_NOTE if n_fits == 1 < int(config["models"]["refits"]) else ""),
     )
     logger.info("model selection: chose %s", chosen)
     return table.reset_index(drop=True), chosen
@@ -611,6 +620,22 @@ def stage_fit(
             if cached is not None:
                 _save_atomically(result, cached)
     return fits
+
+
+def _stability_at_chosen_k(table: pd.DataFrame, refits: dict[str, list[Any]]) -> pd.DataFrame:
+    """The selection table with each model's stability at its chosen K, over the first
+    ``STABILITY_FITS`` refits, where selection fitted it once (NaN with fewer than two refits;
+    NaN at the other K)."""
+    if "stability" not in table.columns:  # K fixed by models.k: no selection table
+        return table
+    from topiclab.evaluate import stability
+
+    table = table.copy()
+    for name, fits in refits.items():
+        row = (table["model"] == name) & table["selected"] & table["stability"].isna()
+        if len(fits[:STABILITY_FITS]) > 1 and row.any():
+            table.loc[row, "stability"] = stability(fits[:STABILITY_FITS], 10)
+    return table
 
 
 def _fit_jobs(config: dict[str, Any]) -> int:

@@ -256,6 +256,7 @@ class ModelSettings(_Section):
         _setting((4, 6, 8, 10), "a list of distinct whole numbers >= 2 such as [4, 6, 8]")
     )
     refits: PositiveInt = _setting(5, "a whole number of fits per model >= 1")
+    selection_fits: PositiveInt = _setting(1, "a whole number of fits per K >= 1")
     seed_models: StrictBool = _setting(False, "true or false")
     seed_min_weight: PositiveFloat | dict[Literal["lda", "nmf"], PositiveFloat] = _setting(
         {"lda": 3, "nmf": 2}, "a number > 0 or one per model such as {lda: 3, nmf: 2}"
