@@ -56,6 +56,10 @@ ACCEPTANCE = [
     "themes.n_boot=200",
     "--set",
     "models.lda.alpha=0.5",
+    # the checks were set with gensim's LDA, the paper's (analysis.yaml); with the shipped
+    # tomotopy default (50 sweeps) Thái Thụy is not first on cadre planning for LDA
+    "--set",
+    "models.lda.backend=gensim",
     # the figures have their own tests; these check the tables
     "--set",
     "figures.enabled=false",
