@@ -126,7 +126,7 @@ def topiclab_defaults(frame: pd.DataFrame, k: int, jobs: int, work: Path, seeds:
     """topiclab's shipped defaults, as `topiclab run --corpus ... --unit document --k K`.
 
     One run per seed (``--seed``), all sharing one cache: run ``s`` refits seeds ``s`` to
-    ``s + themes.refits - 1``, so later runs reuse most fits of earlier ones. The time is
+    ``s + models.refits - 1``, so later runs reuse most fits of earlier ones. The time is
     that of the first run, from an empty cache.
     """
     import topiclab
@@ -153,7 +153,7 @@ def topiclab_defaults(frame: pd.DataFrame, k: int, jobs: int, work: Path, seeds:
                 "units.unit=document",
                 f"models.k={k}",
                 f"seed={seed}",
-                f"preprocess.n_jobs={jobs}",
+                f"parallel.n_jobs={jobs}",
                 f"output={output}",
                 f"cache={work / 'cache'}",
                 "figures.enabled=false",
@@ -206,9 +206,10 @@ def main(argv: list[str] | None = None) -> int:
     rows += ours
     vec, lda, nmf = config["vectorize"], config["models"]["lda"], config["models"]["nmf"]
     print(
-        f"topiclab settings: vectorize {dict(vec)}; lda passes={lda['passes']} "
+        f"topiclab settings: vectorize {dict(vec)}; lda backend={lda['backend']} "
+        f"passes={lda['passes']} "
         f"iterations={lda['iterations']} alpha={lda['alpha']} eta={lda['eta']}; "
-        f"nmf {dict(nmf)}; refits {config['themes']['refits']}; "
+        f"nmf {dict(nmf)}; refits {config['models']['refits']}; "
         f"preprocess number_stopwords={config['preprocess'].get('number_stopwords')}"
     )
     print(

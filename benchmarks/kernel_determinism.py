@@ -1,24 +1,30 @@
 """Do the figures come out byte-identical under two BLAS / SIMD kernels?
 
-Builds ``analysis.yaml`` twice, each in its own subprocess with its own output folder and
-its own cache (a shared cache would hand the second build the first one's fits):
+Builds each run twice, each in its own subprocess with its own output folder and its own
+cache (a shared cache would hand the second build the first one's fits):
 
-- ``haswell``: ``OPENBLAS_CORETYPE=Haswell`` and numpy's AVX-512 dispatch disabled
-  (``NPY_DISABLE_CPU_FEATURES``), the AVX2 code paths any x86-64 machine of the last
-  decade runs;
+- ``haswell``: ``OPENBLAS_CORETYPE=Haswell``, numpy's AVX-512 dispatch disabled
+  (``NPY_DISABLE_CPU_FEATURES``) and ``TOMOTOPY_ISA=avx2``, the AVX2 code paths any x86-64
+  machine of the last decade runs;
 - ``native``: ``OPENBLAS_CORETYPE``, ``OPENBLAS_L2_SIZE`` and ``NPY_DISABLE_CPU_FEATURES``
-  unset, so OpenBLAS and numpy pick the best kernel of this CPU (AVX-512 where there is one).
+  unset, so OpenBLAS and numpy pick the best kernel of this CPU (AVX-512 where there is one),
+  and ``TOMOTOPY_ISA=avx512`` preset (topiclab pins tomotopy's SSE2 build whatever the
+  environment says: this shows the pin holds).
 
-then compares the SHA-256 of every file of the two output folders, and, with ``--against``,
-of a third folder (e.g. the committed ``figures/``). Each build sees the project mirrored
-under a temporary folder (inputs symlinked at their relative places), so its ENVIRONMENT.txt
-matches the committed one. Differing text files get their first differing lines printed.
+The runs: ``analysis.yaml`` (gensim LDA, the paper's figures) and, with ``--config default``,
+``topiclab run --corpus corpus`` on the shipped defaults (tomotopy LDA, model selection).
+The script compares the SHA-256 of every file of the two output folders of each run, and,
+with ``--against``, of a third folder (e.g. the committed ``figures/``, for analysis.yaml).
+Each build sees the project mirrored under a temporary folder (inputs symlinked at their
+relative places), so its ENVIRONMENT.txt matches the committed one. Differing text files
+get their first differing lines printed.
 Exit status 0 when every file agrees, 1 otherwise (2 if a build failed). On a machine
 without AVX-512 both builds run the same kernels and the check proves nothing about AVX-512.
 
 Usage (from the project folder; the two builds run at once: 30-90 s on 2 shared cores)::
 
     .venv/bin/python benchmarks/kernel_determinism.py --against figures
+    .venv/bin/python benchmarks/kernel_determinism.py --config analysis.yaml --config default
 """
 
 from __future__ import annotations
@@ -36,11 +42,23 @@ from pathlib import Path
 from topiclab.config import load_config
 
 NO_AVX512 = "AVX512F AVX512CD AVX512_SKX AVX512_CLX AVX512_CNL AVX512_ICL AVX512_SPR"
-KERNEL_VARIABLES = ("OPENBLAS_CORETYPE", "OPENBLAS_L2_SIZE", "NPY_DISABLE_CPU_FEATURES")
+KERNEL_VARIABLES = (
+    "OPENBLAS_CORETYPE",
+    "OPENBLAS_L2_SIZE",
+    "NPY_DISABLE_CPU_FEATURES",
+    "TOMOTOPY_ISA",
+)
 SETTINGS = {
-    "haswell": {"OPENBLAS_CORETYPE": "Haswell", "NPY_DISABLE_CPU_FEATURES": NO_AVX512},
-    "native": {},
+    "haswell": {
+        "OPENBLAS_CORETYPE": "Haswell",
+        "NPY_DISABLE_CPU_FEATURES": NO_AVX512,
+        "TOMOTOPY_ISA": "avx2",
+    },
+    "native": {"TOMOTOPY_ISA": "avx512"},
 }
+#: ``--config default``: ``topiclab run --corpus corpus`` with the shipped defaults
+DEFAULT = "default"
+DEFAULT_OUTPUT = "corpus_topiclab"
 
 
 def kernel_env(setting: str) -> dict[str, str]:
@@ -54,30 +72,47 @@ def kernel_env(setting: str) -> dict[str, str]:
     return env
 
 
-def start_build(config: Path, root: Path, setting: str) -> subprocess.Popen:
+def tomotopy_isa(setting: str) -> str:
+    """The SIMD build of tomotopy a run under ``setting`` loads (topiclab imported first, as
+    in a run)."""
+    code = "import topiclab.models, tomotopy; print(tomotopy.isa)"
+    return subprocess.run(
+        [sys.executable, "-c", code], env=kernel_env(setting), capture_output=True, text=True
+    ).stdout.strip()
+
+
+def start_build(config: Path | None, project: Path, root: Path, setting: str) -> subprocess.Popen:
     """Start ``topiclab run`` with the project mirrored under ``root/<setting>``.
 
     The inputs inside the project (corpus, metadata, lexicon) are symlinked at the same
     relative places and the output goes to the same relative folder, with a fresh cache
     ``root/<setting>/.cache``: ENVIRONMENT.txt, which records paths relative to the output's
-    parent, then reads as the committed one does.
+    parent, then reads as the committed one does. ``config`` None runs the shipped defaults
+    on ``<project>/corpus`` (``topiclab run --corpus corpus``).
     """
-    project = config.parent
     folder = root / setting
     folder.mkdir(parents=True)
-    resolved = load_config(config)
-    overrides = {
-        "output": _mirror(resolved["output"], project, folder, link=False),
-        "cache": str(folder / ".cache"),
-    }
-    for key, value in (
-        ("corpus.path", resolved["corpus"]["path"]),
-        ("corpus.metadata", resolved["corpus"]["metadata"]),
-        ("themes.lexicon", resolved["themes"]["lexicon"]),
-    ):
-        if value is not None:
-            overrides[key] = _mirror(value, project, folder, link=True)
-    command = [sys.executable, "-m", "topiclab.cli", "run", str(config)]
+    if config is None:
+        command = [sys.executable, "-m", "topiclab.cli", "run"]
+        overrides = {
+            "corpus.path": _mirror(str(project / "corpus"), project, folder, link=True),
+            "output": str(folder / DEFAULT_OUTPUT),
+            "cache": str(folder / ".cache"),
+        }
+    else:
+        resolved = load_config(config)
+        command = [sys.executable, "-m", "topiclab.cli", "run", str(config)]
+        overrides = {
+            "output": _mirror(resolved["output"], project, folder, link=False),
+            "cache": str(folder / ".cache"),
+        }
+        for key, value in (
+            ("corpus.path", resolved["corpus"]["path"]),
+            ("corpus.metadata", resolved["corpus"]["metadata"]),
+            ("themes.lexicon", resolved["themes"]["lexicon"]),
+        ):
+            if value is not None:
+                overrides[key] = _mirror(value, project, folder, link=True)
     for key, value in overrides.items():
         command += ["--set", f"{key}={value}"]
     with open(folder / "build.log", "wb") as log:  # the child keeps its own copy open
@@ -131,31 +166,48 @@ def compare(a: Path, b: Path, label: str) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--config", type=Path, default=Path("analysis.yaml"))
     parser.add_argument(
-        "--against", type=Path, help="also compare with this folder (e.g. the committed figures)"
+        "--config",
+        action="append",
+        help=f"a config file, or {DEFAULT!r} for `topiclab run --corpus corpus` on the shipped "
+        "defaults; repeat for several (default: analysis.yaml)",
     )
-    parser.add_argument("--keep", action="store_true", help="keep the two build folders")
+    parser.add_argument(
+        "--against", type=Path, help="also compare the first config's output with this folder"
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the build folders")
     args = parser.parse_args(argv)
-    root = Path(tempfile.mkdtemp(prefix="kernel_determinism_"))
-    started = time.perf_counter()
-    builds = {s: start_build(args.config.resolve(), root, s) for s in SETTINGS}
-    failed = [s for s, process in builds.items() if process.wait() != 0]
-    print(f"two builds in {time.perf_counter() - started:.0f} s (in {root})")
-    if failed:
-        for setting in failed:
-            print(f"build {setting} failed; its log: {root / setting / 'build.log'}")
-        return 2
-    config = args.config.resolve()
-    output = os.path.relpath(load_config(config)["output"], config.parent)
-    a, b = root / "haswell" / output, root / "native" / output
-    differing = compare(a, b, "haswell vs native")
-    if args.against is not None:
-        differing += compare(a, args.against, f"haswell vs {args.against}")
+    configs = args.config or ["analysis.yaml"]
+    project = Path.cwd().resolve()
+    top = Path(tempfile.mkdtemp(prefix="kernel_determinism_"))
+    differing: list[str] = []
+    for setting in SETTINGS:
+        print(f"{setting}: {SETTINGS[setting]}; tomotopy build loaded: {tomotopy_isa(setting)}")
+    for index, name in enumerate(configs):
+        config = None if name == DEFAULT else Path(name).resolve()
+        if config is not None:
+            project = config.parent
+        root = top / f"{index}_{Path(name).stem}"
+        started = time.perf_counter()
+        builds = {s: start_build(config, project, root, s) for s in SETTINGS}
+        failed = [s for s, process in builds.items() if process.wait() != 0]
+        print(f"{name}: two builds in {time.perf_counter() - started:.0f} s (in {root})")
+        if failed:
+            for setting in failed:
+                print(f"build {setting} failed; its log: {root / setting / 'build.log'}")
+            return 2
+        if config is None:
+            output = DEFAULT_OUTPUT
+        else:
+            output = os.path.relpath(load_config(config)["output"], config.parent)
+        a, b = root / "haswell" / output, root / "native" / output
+        differing += compare(a, b, f"{name}: haswell vs native")
+        if args.against is not None and index == 0:
+            differing += compare(a, args.against, f"{name}: haswell vs {args.against}")
     if not args.keep:
         import shutil
 
-        shutil.rmtree(root)
+        shutil.rmtree(top)
     return 1 if differing else 0
 
 

@@ -2,8 +2,8 @@
 
 For each size N the first N articles of the VNTC sample are written to a JSON-lines subset and
 ``topiclab run --corpus <subset> --jobs J`` runs on it with the shipped defaults (model selection
-over ``models.k_grid``, ``themes.refits`` refits, LDA passes 50), in a fresh process with an empty
-cache. ``--no-figures`` sets ``figures.enabled=false`` to time the fitting alone. With
+over ``models.k_grid``, ``models.refits`` refits, LDA: tomotopy, 50 sweeps), in a fresh process
+with an empty cache. ``--no-figures`` sets ``figures.enabled=false`` to time the fitting alone. With
 ``--before PATH`` (a checkout of another commit, e.g. ``git worktree add /tmp/before <commit>``)
 the same runs are timed with that checkout's ``topiclab`` package as well (model code run in
 joblib worker processes is imported from this environment's install).

@@ -59,7 +59,7 @@ SHARED_RUN_ARGS = (
     "--set",
     "themes.n_boot=50",
     "--set",
-    "themes.refits=1",
+    "models.refits=1",
     "--set",
     "figures.dpi=100",
 )

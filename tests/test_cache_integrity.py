@@ -173,8 +173,8 @@ def small_run(tmp_path_factory):
                 "k_grid": [2],
                 "lda": {"passes": 2, "iterations": 20},
                 "nmf": {"max_iter": 100},
+                "refits": 1,
             },
-            "themes": {"refits": 1},
         },
     )
     return tokens, units, config

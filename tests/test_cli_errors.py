@@ -36,7 +36,7 @@ CASES = {
     "--seed -1": (["--seed", "-1"], "seed: expected"),
     "--k 1": (["--k", "1"], "models.k: expected a whole number of topics >= 2"),
     "--k 1 named": (["--k", "1"], "got 1 (from --k 1)"),
-    "--jobs 0": (["--jobs", "0"], "preprocess.n_jobs: expected"),
+    "--jobs 0": (["--jobs", "0"], "parallel.n_jobs: expected"),
     "--jobs -2 named": (["--jobs", "-2"], "got -2 (from --jobs -2)"),
     "--k abc": (["--k", "abc"], "argument --k: invalid int value: 'abc'"),
     "--unit sentence": (["--unit", "sentence"], "argument --unit: invalid choice"),

@@ -26,9 +26,8 @@ BAD_VALUES = [
     ("seed=-1", "seed", "-1"),
     ("models.k=1", "models.k", "1"),
     ("models.k=ten", "models.k", "'ten'"),
-    ("preprocess.n_jobs=-2", "preprocess.n_jobs", "-2"),
-    ("preprocess.n_jobs=0", "preprocess.n_jobs", "0"),
-    ("models.n_jobs=-3", "models.n_jobs", "-3"),
+    ("parallel.n_jobs=-2", "parallel.n_jobs", "-2"),
+    ("parallel.n_jobs=0", "parallel.n_jobs", "0"),
     ("preprocess.remove_names=yes please", "preprocess.remove_names", "'yes please'"),
     ("vectorize.no_above=0", "vectorize.no_above", "0"),
     ("vectorize.no_above=1.5", "vectorize.no_above", "1.5"),
@@ -41,8 +40,8 @@ BAD_VALUES = [
     ("models.names=[lda, lda]", "models.names", "[lda, lda]"),
     ("models.lda.alpha=foo", "models.lda.alpha", "'foo'"),
     ("models.nmf.solver=lbfgs", "models.nmf.solver", "'lbfgs'"),
-    ("themes.refits=0", "themes.refits", "0"),
-    ("themes.seed_min_weight.lda=-1", "themes.seed_min_weight", "{lda: -1, nmf: 2}"),
+    ("models.refits=0", "models.refits", "0"),
+    ("models.seed_min_weight.lda=-1", "models.seed_min_weight", "{lda: -1, nmf: 2}"),
     ("figures.dpi=3.5", "figures.dpi", "3.5"),
     ("parallel.scheduler=8786", "parallel.scheduler", "8786"),
 ]
@@ -75,8 +74,8 @@ def test_values_of_the_right_kind_pass_unchanged():
             "vectorize.no_above=1",  # an integer where a number is expected is fine
             "models.lda.alpha=[0.1, 0.2]",
             "models.lda.eta=auto",
-            "preprocess.n_jobs=-1",
-            "themes.seed_min_weight=2",
+            "parallel.n_jobs=-1",
+            "models.seed_min_weight=2",
             "figures.formats=[svg]",
             "corpus.language=null",
             "output=2024",  # a folder named 2024, not an error
@@ -89,18 +88,18 @@ def test_values_of_the_right_kind_pass_unchanged():
 
 
 def test_seed_plus_refits_must_stay_a_valid_seed():
-    with pytest.raises(ConfigError, match=r"seed \+ themes.refits - 1 must be at most"):
+    with pytest.raises(ConfigError, match=r"seed \+ models.refits - 1 must be at most"):
         load_config(None, ["seed=4294967295"])
-    assert load_config(None, ["seed=4294967295", "themes.refits=1"])["seed"] == 4294967295
+    assert load_config(None, ["seed=4294967295", "models.refits=1"])["seed"] == 4294967295
 
 
 def test_a_seed_weight_per_model_must_cover_every_model_when_seeding():
     config = default_config()
-    config["themes"].update(seed_models=True, seed_min_weight={"lda": 3})
-    with pytest.raises(ConfigError, match=r"themes.seed_min_weight: has no entry for nmf"):
+    config["models"].update(seed_models=True, seed_min_weight={"lda": 3})
+    with pytest.raises(ConfigError, match=r"models.seed_min_weight: has no entry for nmf"):
         validate_config(config)
     config["models"]["names"] = ["lda"]
-    assert validate_config(config).themes.seed_min_weight == {"lda": 3}
+    assert validate_config(config).models.seed_min_weight == {"lda": 3}
 
 
 def test_an_unknown_key_names_its_section_suggests_and_stays_a_key_error():
@@ -264,9 +263,9 @@ def test_preflight_names_a_missing_or_broken_lexicon(tmp_path, good):
 
 def test_preflight_needs_a_topic_per_seeded_theme_before_ingest(good):
     with pytest.raises(ConfigError, match=r"models.k: .* K must be at least 9, got 5"):
-        preflight(load_config(None, [*good, "themes.seed_models=true", "models.k=5"]))
+        preflight(load_config(None, [*good, "models.seed_models=true", "models.k=5"]))
     with pytest.raises(ConfigError, match=r"models.k_grid: .* at least 9, got \[4, 6\]"):
-        preflight(load_config(None, [*good, "themes.seed_models=true", "models.k_grid=[4, 6]"]))
+        preflight(load_config(None, [*good, "models.seed_models=true", "models.k_grid=[4, 6]"]))
 
 
 @pytest.mark.parametrize("key", ["output", "cache"])

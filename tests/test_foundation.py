@@ -73,7 +73,7 @@ def test_run_shortcuts_become_overrides():
     assert config["models"]["names"] == ["lda"]
     assert config["models"]["k"] == 5
     assert config["seed"] == 7
-    assert config["preprocess"]["n_jobs"] == 2
+    assert config["parallel"]["n_jobs"] == 2
     assert config["models"]["lda"]["passes"] == 3
 
 

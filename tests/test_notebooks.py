@@ -25,7 +25,7 @@ FAST = [
     "models.lda.passes=2",
     "models.lda.iterations=50",
     "themes.n_boot=50",
-    "themes.refits=1",
+    "models.refits=1",
 ]
 
 

@@ -82,6 +82,6 @@ def test_pipeline_tokens_on_a_dask_cluster_from_config(corpus_dir: Path) -> None
     from topiclab import pipeline
 
     units = make_units(load_corpus(corpus_dir).documents, "paragraph").head(12)
-    local = load_config(overrides=["cache=null", "preprocess.n_jobs=1"])
+    local = load_config(overrides=["cache=null", "parallel.n_jobs=1"])
     on_dask = load_config(overrides=["cache=null", "parallel.scheduler=local"])
     assert pipeline.stage_tokens(units, on_dask) == pipeline.stage_tokens(units, local)

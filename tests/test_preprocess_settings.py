@@ -67,7 +67,7 @@ def test_other_options_reach_the_preprocessor(tmp_path):
     assert "đảng" not in longer and "cán_bộ" in longer
     assert "của" in _tokens(tmp_path, "preprocess.keep_words=[của]")
     # scheduling keys go to the map, not to the tokens
-    assert _tokens(tmp_path, "preprocess.batch_size=1", "preprocess.n_jobs=1") == default
+    assert _tokens(tmp_path, "preprocess.batch_size=1", "parallel.n_jobs=1") == default
 
 
 @pytest.mark.parametrize(

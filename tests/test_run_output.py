@@ -42,7 +42,7 @@ FAST = [
     "--set",
     "themes.n_boot=30",
     "--set",
-    "themes.refits=1",
+    "models.refits=1",
     "--set",
     "figures.dpi=40",
     "--set",
@@ -197,7 +197,7 @@ def test_a_killed_run_leaves_the_previous_output_byte_identical(complete, corpus
     argv += ["--output", str(output), "--set", f"cache={tmp_path / 'cache'}"]
     # model selection over a grid with the default passes: the run is long past the tables
     # of the corpus when it is killed
-    argv += ["--set", "models.k_grid=[2,3,4]", "--set", "themes.refits=1"]
+    argv += ["--set", "models.k_grid=[2,3,4]", "--set", "models.refits=1"]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}
     process = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     manifest = output / "tables" / "manifest.csv"

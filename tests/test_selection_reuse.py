@@ -1,9 +1,10 @@
-"""Model selection's fits at the chosen K are the run's first refits: not fitted twice.
+"""Model selection fits each K once; its fit at the chosen K is the run's first refit.
 
-``topiclab run`` fits every model at every K of ``models.k_grid`` with the first refits' own
-seeds (``seed + r``, ``r < STABILITY_FITS``) and parameters, so the fits at the chosen K are
-those refits and the fit stage takes them instead of fitting them again; the tables are those
-of a run with K fixed.
+``topiclab run`` fits every model at every K of ``models.k_grid`` once, with the first refit's
+seed and parameters, so the fit at the chosen K is that refit and the fit stage takes it
+instead of fitting it again; the tables are those of a run with K fixed. Stability is measured
+at the chosen K over its first ``STABILITY_FITS`` refits: the value every K got when it was
+fitted that many times during selection.
 """
 
 from __future__ import annotations
@@ -15,7 +16,17 @@ import pandas as pd
 import pytest
 
 from topiclab.config import load_config
-from topiclab.pipeline import STABILITY_FITS, run
+from topiclab.evaluate import select_k
+from topiclab.pipeline import (
+    STABILITY_FITS,
+    _lda_params,
+    _nmf_params,
+    run,
+    stage_ingest,
+    stage_tokens,
+    stage_units,
+    stage_vectorize,
+)
 
 
 def _config(corpus_dir: Path, output: Path, cache: Path, *extra: str) -> dict:
@@ -37,7 +48,7 @@ def _config(corpus_dir: Path, output: Path, cache: Path, *extra: str) -> dict:
 
 @pytest.fixture(scope="module")
 def selected_run(corpus_dir: Path, tmp_path_factory) -> tuple[Path, list[str], int]:
-    """A run that selects K, with 4 refits: 3 come from selection, 1 is fitted."""
+    """A run that selects K, with 4 refits: 1 comes from selection, 3 are fitted."""
     root = tmp_path_factory.mktemp("selection_reuse")
     caplog_records: list[logging.LogRecord] = []
 
@@ -50,42 +61,66 @@ def selected_run(corpus_dir: Path, tmp_path_factory) -> tuple[Path, list[str], i
     logger.setLevel(logging.INFO)
     logger.addHandler(handler)
     try:
-        run(_config(corpus_dir, root / "out", root / "cache", "themes.refits=4"))
+        run(_config(corpus_dir, root / "out", root / "cache", "models.refits=4"))
     finally:
         logger.removeHandler(handler)
         logger.setLevel(previous)
     lines = [r.getMessage() for r in caplog_records if r.getMessage().startswith("fit: ")]
     table = pd.read_csv(root / "out" / "tables" / "model_selection.csv")
     chosen = int(table.loc[table["selected"] & (table["model"] == "lda"), "k"].iloc[0])
-    return root / "out", lines, chosen
+    return root / "out", lines, chosen, root / "cache"
 
 
 @pytest.mark.slow
 def test_refits_fitted_by_selection_are_not_refitted(selected_run) -> None:
-    _, lines, chosen = selected_run
+    _, lines, chosen, _ = selected_run
     for model in ("lda", "nmf"):
         reused = [line for line in lines if line.startswith(f"fit: {model} ")]
-        # the first STABILITY_FITS seeds come from selection, only the fourth is fitted
-        assert sum("from model selection" in line for line in reused) == STABILITY_FITS
-        assert any(line.endswith("1 refit(s) to fit") for line in reused), reused
+        # the first seed comes from selection (one fit per K), the other three are fitted
+        assert sum("from model selection" in line for line in reused) == 1
+        assert any(line.endswith("3 refit(s) to fit") for line in reused), reused
     assert chosen in (3, 4)
 
 
 @pytest.mark.slow
-def test_stability_uses_the_refit_seeds(selected_run) -> None:
-    output, _, _ = selected_run
+def test_stability_at_the_chosen_k_is_that_of_three_selection_fits(
+    selected_run, corpus_dir: Path
+) -> None:
+    """The chosen K's stability is measured on its first STABILITY_FITS refits, the same fits
+    (seeds seed, seed + 1, ...) that selection used to fit at every K: the same value."""
+    output, _, chosen, cache = selected_run
     table = pd.read_csv(output / "tables" / "model_selection.csv")
-    assert table["stability"].notna().all()
+    assert table["stability"].notna().tolist() == table["selected"].tolist()
+    assert table["note"].str.contains("stability at the chosen K only").all()
+    config = _config(corpus_dir, output, cache, "models.refits=4")
+    units = stage_units(stage_ingest(config).documents, config)
+    tokens = stage_tokens(units, config)
+    vectorized = stage_vectorize(tokens, config)
+    seed = config["seed"]
+    old = select_k(
+        vectorized,
+        tokens,
+        k_grid=[chosen],
+        seeds=[seed + r for r in range(STABILITY_FITS)],
+        unit_ids=units["unit_id"].astype(str).tolist(),
+        lda_params=_lda_params(config, vectorized.vocab),
+        nmf_params=_nmf_params(config, vectorized.vocab),
+    )
+    for model in ("lda", "nmf"):
+        mine = table.loc[table["selected"] & (table["model"] == model), "stability"].item()
+        # the table is written with 6 decimals
+        expected = old.loc[old["model"] == model, "stability"].item()
+        assert mine == pytest.approx(expected, abs=5e-7)
 
 
 @pytest.mark.slow
 def test_tables_equal_a_run_with_k_fixed(selected_run, corpus_dir: Path, tmp_path: Path) -> None:
-    output, _, chosen = selected_run
+    output, _, chosen, _ = selected_run
     selection = pd.read_csv(output / "tables" / "model_selection.csv")
     # both models choose the same K on this grid, so one --k reproduces the choice
     assert set(selection.loc[selection["selected"], "k"]) == {chosen}
     fixed = tmp_path / "fixed"
-    run(_config(corpus_dir, fixed, tmp_path / "cache", "themes.refits=4", f"models.k={chosen}"))
+    run(_config(corpus_dir, fixed, tmp_path / "cache", "models.refits=4", f"models.k={chosen}"))
     names = sorted(p.name for p in (output / "tables").glob("*.csv"))
     assert names == sorted(p.name for p in (fixed / "tables").glob("*.csv"))
     for name in names:
@@ -96,7 +131,7 @@ def test_tables_equal_a_run_with_k_fixed(selected_run, corpus_dir: Path, tmp_pat
 
 @pytest.mark.slow
 def test_one_refit_gives_no_stability(corpus_dir: Path, tmp_path: Path) -> None:
-    run(_config(corpus_dir, tmp_path / "out", tmp_path / "cache", "themes.refits=1"))
+    run(_config(corpus_dir, tmp_path / "out", tmp_path / "cache", "models.refits=1"))
     table = pd.read_csv(tmp_path / "out" / "tables" / "model_selection.csv")
     assert table["stability"].isna().all()
     assert len(list((tmp_path / "cache" / "models").iterdir())) == 2  # one per model
@@ -107,7 +142,17 @@ def test_jobs_reaches_the_fits_of_selection() -> None:
     from topiclab.pipeline import _fit_jobs
 
     args = build_parser().parse_args(["run", "--jobs", "2"])
-    assert _fit_jobs(load_config(overrides=run_overrides(args))) == 2
-    # models.n_jobs, when given, sets the fits apart from tokenization
-    config = load_config(overrides=[*run_overrides(args), "models.n_jobs=1"])
-    assert _fit_jobs(config) == 1
+    config = load_config(overrides=run_overrides(args))
+    # one number for tokenization and fits (parallel.n_jobs)
+    assert _fit_jobs(config) == config["parallel"]["n_jobs"] == 2
+
+
+@pytest.mark.slow
+def test_three_selection_fits_give_every_k_its_stability(corpus_dir: Path, tmp_path: Path) -> None:
+    """``models.selection_fits: 3`` (analysis.yaml) fits every K three times, as before: every
+    row has its stability and the note says nothing of the chosen K only."""
+    out = tmp_path / "out"
+    run(_config(corpus_dir, out, tmp_path / "cache", "models.refits=3", "models.selection_fits=3"))
+    table = pd.read_csv(out / "tables" / "model_selection.csv")
+    assert table["stability"].notna().all()
+    assert not table["note"].str.contains("chosen K only").any()

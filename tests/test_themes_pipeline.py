@@ -35,7 +35,7 @@ def analysis_runs(tmp_path_factory, repo_root):
     root = tmp_path_factory.mktemp("analysis")
     for name, jobs in (("first", 1), ("second", 2)):
         argv = ["run", str(repo_root / "analysis.yaml"), "--output", str(root / name)]
-        argv += [*FAST, "--set", f"models.n_jobs={jobs}"]
+        argv += [*FAST, "--set", f"parallel.n_jobs={jobs}"]
         assert main([*argv, "--set", f"cache={root / ('cache_' + name)}"]) == 0
     return root
 
@@ -69,7 +69,7 @@ def test_two_runs_without_a_shared_cache_write_identical_bytes(analysis_runs):
 def test_seeded_models_need_k_at_least_the_number_of_themes(tmp_path):
     config = load_config(
         None,
-        {"themes": {"seed_models": True}, "models": {"k_grid": [4, 6]}, "cache": str(tmp_path)},
+        {"models": {"seed_models": True, "k_grid": [4, 6]}, "cache": str(tmp_path)},
     )
 
     class Tiny:
@@ -82,17 +82,17 @@ def test_seeded_models_need_k_at_least_the_number_of_themes(tmp_path):
 
 def test_seed_words_follow_the_lexicon_weights_per_model():
     lexicon = load_lexicon()
-    config = load_config(None, {"themes": {"seed_models": True}})
+    config = load_config(None, {"models": {"seed_models": True}})
     lda, nmf = seed_words(config, "lda"), seed_words(config, "nmf")
     discipline = lexicon["party_discipline"].terms
     assert set(lda["party_discipline"]) == {t for t, w in discipline.items() if w >= 3}
     assert set(nmf["party_discipline"]) == {t for t, w in discipline.items() if w >= 2}
     assert "kiểm_điểm" in nmf["party_discipline"] and "kiểm_điểm" not in lda["party_discipline"]
     # one number applies to both models
-    both = load_config(None, {"themes": {"seed_models": True, "seed_min_weight": 2}})
+    both = load_config(None, {"models": {"seed_models": True, "seed_min_weight": 2}})
     assert seed_words(both, "lda") == seed_words(both, "nmf") == nmf
-    missing = load_config(None, {"themes": {"seed_models": True}})
-    missing["themes"]["seed_min_weight"] = {"lda": 3}
+    missing = load_config(None, {"models": {"seed_models": True}})
+    missing["models"]["seed_min_weight"] = {"lda": 3}
     with pytest.raises(KeyError, match="no entry for 'nmf'"):
         seed_words(missing, "nmf")
     # not seeded unless asked

@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="N",
         type=int,
         default=None,
-        help="parallel jobs for tokenization and model fits (preprocess.n_jobs)",
+        help="parallel jobs for tokenization and model fits (parallel.n_jobs)",
     )
     return parser
 
@@ -205,7 +205,7 @@ def _shortcuts(args: argparse.Namespace) -> list[tuple[str, str]]:
     if args.models is not None:
         names = [_quoted(name.strip()) for name in args.models.split(",") if name.strip()]
         given.append(("models.names", f"[{', '.join(names)}]", f"--models {args.models}"))
-    for option, key in (("k", "models.k"), ("seed", "seed"), ("jobs", "preprocess.n_jobs")):
+    for option, key in (("k", "models.k"), ("seed", "seed"), ("jobs", "parallel.n_jobs")):
         value = getattr(args, option)
         if value is not None:
             given.append((key, str(value), f"--{option} {value}"))

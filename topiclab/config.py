@@ -23,6 +23,7 @@ from topiclab.settings import (
     ConfigError,
     UnknownConfigKeyError,
     describe_value,
+    moved_key_message,
     validate_config,
     yaml_problem,
 )
@@ -91,6 +92,9 @@ def _unknown_key(
 ) -> UnknownConfigKeyError:
     section = ".".join(prefix)
     dotted = ".".join([*prefix, key])
+    moved = moved_key_message(dotted, f" (from {source})" if source else "")
+    if moved is not None:
+        return UnknownConfigKeyError(moved, key=dotted)
     close = difflib.get_close_matches(key, known, n=1)
     hint = f"did you mean {close[0]!r}? " if close else ""
     origin = f", from {source}" if source else ""

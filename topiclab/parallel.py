@@ -5,7 +5,7 @@ Tokenization is embarrassingly parallel: every unit is segmented on its own. The
 decides which joblib backend that map uses:
 
 * ``scheduler=None`` (the default): joblib's ``loky`` processes on this machine, as many
-  as ``preprocess.n_jobs``;
+  as ``parallel.n_jobs``;
 * ``scheduler="local"``: a Dask ``distributed.LocalCluster`` started here and shut down
   afterwards (tests, or trying the cluster path on one machine);
 * ``scheduler="tcp://host:8786"`` (any scheduler address): a running Dask cluster. Its

@@ -194,10 +194,11 @@ def _run_stages(
         selection, chosen = stage_model_selection(
             vectorized, tokens, config, selected, units["unit_id"].astype(str).tolist()
         )
-    written.append(write_table(selection, tables / "model_selection.csv"))
     with summarised_warnings("fit"):
         refits = stage_fit(vectorized, units, config, chosen, selected, spill=stores / "fits")
     selected.clear()
+    selection = _stability_at_chosen_k(selection, refits)
+    written.append(write_table(selection, tables / "model_selection.csv"))
     _release_workers()
     fitted = Fitted(units=units, tokens=tokens, vectorized=vectorized, refits=refits)
     with summarised_warnings("themes"):
@@ -458,7 +459,7 @@ def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]
 
 
 def _token_jobs(config: dict[str, Any]) -> int:
-    return config["preprocess"]["n_jobs"]
+    return int(config["parallel"]["n_jobs"])
 
 
 def _preprocessor(config: dict[str, Any], where: Any):
@@ -470,7 +471,7 @@ def _preprocessor(config: dict[str, Any], where: Any):
     from topiclab.preprocess import Preprocessor
 
     options = dict(config["preprocess"])
-    options.pop("n_jobs")
+    options.pop("n_jobs", None)
     backend = options.pop("backend")
     return Preprocessor(
         **options,
@@ -657,9 +658,14 @@ def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
     return vectorized
 
 
-# Fits per (model, K) that measure stability: the first of the refits' seeds (fewer when
-# themes.refits is smaller). All refits at every K would cost more than refitting the rest.
+# Model selection fits each (model, K) models.selection_fits times, with the seeds and
+# parameters of the first refits (seed + r), so its fits at the chosen K are those refits.
+# The choice reads only the first fit's c_npmi. By default (selection_fits 1) stability is
+# measured at the chosen K only, over its first STABILITY_FITS refits: the same fits, so the
+# same value, as when every K was fitted STABILITY_FITS times, which tripled the cost of
+# selection (benchmarks/results/run_cost.md); analysis.yaml keeps 3 for every K's stability.
 STABILITY_FITS = 3
+STABILITY_NOTE = f"; stability at the chosen K only, over its first {STABILITY_FITS} refits"
 
 
 def stage_model_selection(
@@ -671,10 +677,11 @@ def stage_model_selection(
 ) -> tuple[pd.DataFrame, dict[str, int]]:
     """Choose K per model: fixed by ``models.k``, or the best c_npmi over ``models.k_grid``.
 
-    The fits of each (model, K) use the seeds and parameters of the refits
-    (``seed + r`` for ``r < min(themes.refits, STABILITY_FITS)``), so the fits at the chosen
-    K are the first refits: they go into ``fits_out`` (keyed by :func:`_fit_key`) and into the
-    model cache, where :func:`stage_fit` finds them instead of fitting them again.
+    The fits of each (model, K) use the seeds and parameters of the first refits (``seed + r``
+    for ``r < min(models.refits, models.selection_fits)``), so the fits at the chosen K are
+    the first refits: they go into ``fits_out`` (keyed by :func:`_fit_key`) and into the model
+    cache, where :func:`stage_fit` finds them instead of fitting them again. With one fit per
+    K the stability column is empty until :func:`_run_stages` fills it at the chosen K.
 
     Returns the model-selection table (with a ``selected`` column and a ``note`` saying how K
     was chosen) and the chosen K of each model.
@@ -708,7 +715,8 @@ def stage_model_selection(
     lda_params = _lda_params(config, vectorized.vocab)
     nmf_params = _nmf_params(config, vectorized.vocab)
     seed = int(config["seed"])
-    fit_seeds = [seed + r for r in range(min(int(config["themes"]["refits"]), STABILITY_FITS))]
+    n_fits = min(int(config["models"]["refits"]), int(config["models"]["selection_fits"]))
+    fit_seeds = [seed + r for r in range(n_fits)]  # see STABILITY_FITS
     key = _fit_key(
         vectorized,
         [],
@@ -767,7 +775,8 @@ def stage_model_selection(
                     _save_atomically(result, target)
     table = table.assign(
         selected=[chosen[m] == k for m, k in zip(table["model"], table["k"], strict=True)],
-        note=CHOICE_NOTE,
+        note=CHOICE_NOTE
+        + (STABILITY_NOTE if n_fits == 1 < int(config["models"]["refits"]) else ""),
     )
     logger.info("model selection: chose %s", chosen)
     return table.reset_index(drop=True), chosen
@@ -782,7 +791,7 @@ def stage_fit(
     *,
     spill: Path | None = None,
 ) -> dict[str, list[Any]]:
-    """Fit each model at its chosen K ``themes.refits`` times (seeds ``seed, seed + 1, ...``),
+    """Fit each model at its chosen K ``models.refits`` times (seeds ``seed, seed + 1, ...``),
     reading and writing the result cache.
 
     A refit whose :func:`_fit_key` is in ``prefit`` (the fits of model selection at the
@@ -801,9 +810,9 @@ def stage_fit(
     fits: dict[str, list[Any]] = {}
     unit_ids = units["unit_id"].astype(str).tolist()
     seed = int(config["seed"])
-    n_refits = int(config["themes"]["refits"])
+    n_refits = int(config["models"]["refits"])
     if n_refits < 1:
-        raise ValueError(f"themes.refits must be at least 1, got {n_refits}")
+        raise ValueError(f"models.refits must be at least 1, got {n_refits}")
     for name in config["models"]["names"]:
         if name not in ("lda", "nmf"):
             raise ValueError(f"unknown model {name!r} in models.names; use lda and/or nmf")
@@ -860,10 +869,27 @@ def _spilled(result, cached: Path | None, folder: Path) -> SavedFit:
     return SavedFit(folder)
 
 
+def _stability_at_chosen_k(table: pd.DataFrame, refits: dict[str, list[Any]]) -> pd.DataFrame:
+    """The selection table with each model's stability at its chosen K, over the first
+    ``STABILITY_FITS`` refits, where selection fitted it once (NaN with fewer than two refits;
+    NaN at the other K)."""
+    if "stability" not in table.columns:  # K fixed by models.k: no selection table
+        return table
+    from topiclab.evaluate import stability
+
+    table = table.copy()
+    for name, fits in refits.items():
+        row = (table["model"] == name) & table["selected"] & table["stability"].isna()
+        if len(fits[:STABILITY_FITS]) > 1 and row.any():
+            table.loc[row, "stability"] = stability(
+                [_loaded(fit) for fit in fits[:STABILITY_FITS]], 10
+            )
+    return table
+
+
 def _fit_jobs(config: dict[str, Any]) -> int:
-    """Processes for model fits: ``models.n_jobs``, else ``preprocess.n_jobs``."""
-    jobs = config["models"].get("n_jobs")
-    return int(jobs if jobs is not None else config["preprocess"]["n_jobs"])
+    """Processes for model fits: ``parallel.n_jobs``, as for tokenization."""
+    return int(config["parallel"]["n_jobs"])
 
 
 def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFrame]:
@@ -951,21 +977,21 @@ class _RefitMean:
 
 
 def seed_words(config: dict[str, Any], model: str = "lda") -> dict[str, list[str]] | None:
-    """Seed words of ``model``: ``models.lda.seed_words``, or, when ``themes.seed_models`` is
-    on, the lexicon's terms of weight at least ``themes.seed_min_weight`` (one number, or one
+    """Seed words of ``model``: ``models.lda.seed_words``, or, when ``models.seed_models`` is
+    on, the lexicon's terms of weight at least ``models.seed_min_weight`` (one number, or one
     per model: ``{lda: 3, nmf: 2}``)."""
     explicit = config["models"]["lda"].get("seed_words")
     if explicit:
         return dict(explicit)
-    if not config["themes"]["seed_models"]:
+    if not config["models"]["seed_models"]:
         return None
     from topiclab.themes import load_lexicon
 
     lexicon = load_lexicon(config["themes"]["lexicon"])
-    floor = config["themes"]["seed_min_weight"]
+    floor = config["models"]["seed_min_weight"]
     if isinstance(floor, dict):
         if model not in floor:
-            raise KeyError(f"themes.seed_min_weight has no entry for {model!r}: {floor}")
+            raise KeyError(f"models.seed_min_weight has no entry for {model!r}: {floor}")
         floor = floor[model]
     return lexicon.seed_words(float(floor))
 

@@ -168,13 +168,13 @@ def _check_lexicon(path: str | None) -> int:
 def _check_seeded_k(settings: Settings, n_themes: int) -> None:
     """Seeded models need a topic per seeded theme: check K now, not after tokenizing."""
     explicit = settings.models.lda.seed_words
-    n_seeded = len(explicit) if explicit else (n_themes if settings.themes.seed_models else 0)
+    n_seeded = len(explicit) if explicit else (n_themes if settings.models.seed_models else 0)
     if not n_seeded:
         return
     what = (
         "models.lda.seed_words names"
         if explicit
-        else "themes.seed_models anchors one topic on each of"
+        else "models.seed_models anchors one topic on each of"
     )
     if settings.models.k is not None:
         if settings.models.k < n_seeded:

@@ -34,11 +34,13 @@ from pydantic import (
 )
 
 __all__ = [
+    "MOVED_KEYS",
     "PREPROCESS_NOT_IN_CONFIG",
     "ConfigError",
     "Settings",
     "UnknownConfigKeyError",
     "describe_value",
+    "moved_key_message",
     "validate_config",
     "yaml_problem",
 ]
@@ -85,6 +87,30 @@ def _jobs(value: int | None) -> int | None:
     if value is not None and value != -1 and value < 1:
         raise ValueError("0 runs nothing" if value == 0 else "only -1 may be negative")
     return value
+
+
+#: Keys that moved, old dotted key -> new one: a config that still uses an old key gets a
+#: one-line error naming the new place (settings live where they act, issue 12).
+MOVED_KEYS: dict[str, str] = {
+    "themes.refits": "models.refits",
+    "themes.seed_models": "models.seed_models",
+    "themes.seed_min_weight": "models.seed_min_weight",
+    "preprocess.n_jobs": "parallel.n_jobs",
+    "models.n_jobs": "parallel.n_jobs",
+}
+
+
+def moved_key_message(dotted: str, source: str = "") -> str | None:
+    """The one-line error for an old key (``source``: `` (from ...)``), or None."""
+    new = MOVED_KEYS.get(dotted)
+    if new is None:
+        return None
+    shared = (
+        " (one number of processes for tokenization and model fits; --jobs sets it)"
+        if new == "parallel.n_jobs"
+        else ""
+    )
+    return f"config key {dotted}{source} has moved to {new}{shared}; write {new} instead"
 
 
 PositiveFloat = Annotated[StrictFloat, Field(gt=0)]
@@ -138,6 +164,7 @@ BOOL = "true or false"
 #: Every other parameter is one, so the section is passed to the preprocessor unchanged.
 PREPROCESS_NOT_IN_CONFIG: dict[str, str] = {
     "cache_dir": "set by the top-level `cache` key: tokens are cached under <cache>/tokens",
+    "n_jobs": "set by `parallel.n_jobs` (what --jobs sets), which the model fits read too",
     "progress": "a run shows a progress bar on a terminal only; logging reports the counts",
 }
 
@@ -175,7 +202,6 @@ class PreprocessSettings(_Section):
     keep_words: Words | None = _setting(
         None, "null (the shipped keep_words.txt) or a list of words never dropped"
     )
-    n_jobs: Jobs = _setting(1, JOBS)
     backend: Literal["loky", "multiprocessing", "threading", "sequential", "dask"] = _setting(
         "loky", "a joblib backend: loky, multiprocessing, threading, sequential or dask"
     )
@@ -204,7 +230,7 @@ class LDASettings(_Section):
     eta: Literal["symmetric", "auto"] | PositiveFloat | tuple[PositiveFloat, ...] | None = _setting(
         None, "null, symmetric, auto, a number > 0 or a list of them"
     )
-    backend: Literal["gensim", "tomotopy"] = _setting("gensim", "gensim or tomotopy")
+    backend: Literal["gensim", "tomotopy"] = _setting("tomotopy", "tomotopy or gensim")
     seed_words: SeedWords | None = _setting(
         None, "null or a mapping {theme: [seed words]} such as {discipline: [kỷ_luật]}"
     )
@@ -229,7 +255,12 @@ class ModelSettings(_Section):
     k_grid: Annotated[tuple[TopicCount, ...], Field(min_length=1), AfterValidator(_unique)] = (
         _setting((4, 6, 8, 10), "a list of distinct whole numbers >= 2 such as [4, 6, 8]")
     )
-    n_jobs: Jobs | None = _setting(None, f"null (use preprocess.n_jobs), {JOBS}")
+    refits: PositiveInt = _setting(5, "a whole number of fits per model >= 1")
+    selection_fits: PositiveInt = _setting(1, "a whole number of fits per K >= 1")
+    seed_models: StrictBool = _setting(False, "true or false")
+    seed_min_weight: PositiveFloat | dict[Literal["lda", "nmf"], PositiveFloat] = _setting(
+        {"lda": 3, "nmf": 2}, "a number > 0 or one per model such as {lda: 3, nmf: 2}"
+    )
     lda: LDASettings = LDASettings()
     nmf: NMFSettings = NMFSettings()
 
@@ -259,11 +290,6 @@ class ThemeSettings(_Section):
     n_boot: PositiveInt = _setting(1000, "a whole number of resamples >= 1")
     min_group_size: PositiveInt = _setting(3, "a whole number >= 1")
     min_lift: PositiveFloat = _setting(1.5, "a number > 0")
-    refits: PositiveInt = _setting(5, "a whole number of fits per model >= 1")
-    seed_models: StrictBool = _setting(False, "true or false")
-    seed_min_weight: PositiveFloat | dict[Literal["lda", "nmf"], PositiveFloat] = _setting(
-        {"lda": 3, "nmf": 2}, "a number > 0 or one per model such as {lda: 3, nmf: 2}"
-    )
     effects: EffectSettings = EffectSettings()
 
 
@@ -280,8 +306,9 @@ class FigureSettings(_Section):
 
 
 class ParallelSettings(_Section):
-    """``parallel``: where tokenization runs."""
+    """``parallel``: how many processes tokenize and fit, and where tokenization runs."""
 
+    n_jobs: Jobs = _setting(1, JOBS)
     scheduler: Annotated[StrictStr, Field(min_length=1)] | None = _setting(
         None, "null, local, or a Dask scheduler address such as tcp://10.0.0.5:8786"
     )
@@ -307,17 +334,17 @@ class Settings(_Section):
     @model_validator(mode="after")
     def _consistent(self) -> Settings:
         # refit r uses seed + r, which must still be a valid seed
-        if self.seed + self.themes.refits - 1 > MAX_SEED:
+        if self.seed + self.models.refits - 1 > MAX_SEED:
             raise ValueError(
-                f"seed: seed + themes.refits - 1 must be at most {MAX_SEED}, "
-                f"got {self.seed} + {self.themes.refits} - 1; choose a smaller seed"
+                f"seed: seed + models.refits - 1 must be at most {MAX_SEED}, "
+                f"got {self.seed} + {self.models.refits} - 1; choose a smaller seed"
             )
-        floor = self.themes.seed_min_weight
-        if self.themes.seed_models and isinstance(floor, dict):
+        floor = self.models.seed_min_weight
+        if self.models.seed_models and isinstance(floor, dict):
             missing = [name for name in self.models.names if name not in floor]
             if missing:
                 raise ValueError(
-                    f"themes.seed_min_weight: has no entry for {', '.join(missing)} "
+                    f"models.seed_min_weight: has no entry for {', '.join(missing)} "
                     f"(models.names); give one per model, e.g. {{lda: 3, nmf: 2}}, or one number"
                 )
         return self
@@ -412,6 +439,9 @@ def _config_error(
         known = sorted((model or Settings).model_fields)
         where = f" in {section}" if section else ""
         dotted = ".".join([*keys, unknown])
+        moved = moved_key_message(dotted, _source(dotted, sources))
+        if moved is not None:
+            return UnknownConfigKeyError(moved, key=dotted)
         return UnknownConfigKeyError(
             f"unknown config key {unknown!r}{where}{_source(dotted, sources)}; "
             f"known keys{where}: {', '.join(known)}",

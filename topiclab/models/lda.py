@@ -36,6 +36,7 @@ from topiclab.models._corpora import (
     _placeholder_vocab,
     _unit_words,
 )
+from topiclab.models._tomotopy import import_tomotopy
 from topiclab.models.result import TopicResult
 from topiclab.vectorize import BowCorpus
 
@@ -427,7 +428,8 @@ class LDA(TopicModelBase):
         Returns the vocabulary (the sorted tokens of the corpus when ``vocab`` is None
         and ``X`` holds token lists).
         """
-        import tomotopy as tp
+        # on the SSE2 build, whatever the CPU: the builds sample differently (_tomotopy)
+        tp = import_tomotopy()
 
         eta = self._tomotopy_prior()
         model = tp.LDAModel(
