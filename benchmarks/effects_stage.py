@@ -6,7 +6,7 @@ and overrides first, so tokens and fits are read, not computed), then times
 the LDA intervals are with and without the posterior draws of the unit mixtures.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/effects_stage.py analysis.yaml \\
-        --set models.k=10 --set themes.refits=1 --draws 25 50 100 200 [--no-posterior]
+        --set models.k=10 --set models.refits=1 --draws 25 50 100 200 [--no-posterior]
 """
 
 from __future__ import annotations

@@ -42,7 +42,7 @@ FAST = [
     "--set",
     "themes.n_boot=20",
     "--set",
-    "themes.refits=1",
+    "models.refits=1",
     "--set",
     "themes.effects.draws=5",
     "--set",

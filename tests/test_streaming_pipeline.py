@@ -270,7 +270,7 @@ def test_vntc_like_table_gives_the_same_tables_in_any_chunks(
                 "models.lda.passes=2",
                 "models.lda.iterations=30",
                 "models.nmf.max_iter=100",
-                "themes.refits=2",
+                "models.refits=2",
                 "themes.n_boot=20",
                 "units.min_tokens=10",
                 "vectorize.no_below=1",
