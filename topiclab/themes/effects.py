@@ -18,14 +18,14 @@ Uncertainty follows the *method of composition* (as R's ``stm::estimateEffect``)
 
 The point estimate is the AME of the regression on all documents, averaged over the
 replicates. The interval is the point estimate plus or minus a Student t quantile times the
-standard deviation of the draws (``interval="t"``, the default), with the residual degrees of
-freedom of the regression (documents minus coefficients; clusters minus one when clusters are
-resampled). Percentiles of the draws (``interval="percentile"``) are a few points too narrow:
-on the unbalanced simulation of ``benchmarks/effects_coverage.py`` they covered the truth 0.92
-of the time and declared a null effect 7.6% of the time (the resampling variance of a
-regression misses the small-sample factor, and the 2.5% and 97.5% order statistics of a few
-hundred draws sit inside the tails); the t interval restores 0.93-0.97
-(``benchmarks/results/effects_coverage.md``).
+standard deviation of the draws, scaled by the usual small-sample factor
+``sqrt(n / (n - p))`` (``interval="t"``, the default): ``n`` documents and ``p``
+coefficients, or ``n`` clusters and ``p = 1`` when clusters are resampled, and ``n - p``
+degrees of freedom. Resampling documents reproduces the HC0 sandwich variance, which is too
+small by about ``p / n``; the factor is HC1's (and Stata's cluster) correction. Percentiles of
+the draws (``interval="percentile"``) are a few points too narrow: on the unbalanced
+simulation of ``benchmarks/effects_coverage.py`` they covered the truth 0.92 of the time and
+declared a null effect 7.6% of the time (``benchmarks/results/effects_coverage.md``).
 
 Levels of a categorical covariate (or its reference level) with fewer documents than
 ``min_group_size`` get a point estimate but no interval, and ``too_small`` is true: the same
@@ -164,9 +164,10 @@ def estimate_effects(
         :func:`draw_unit_mixtures`, then aggregated to documents). It replaces the stored
         shares in each draw; models it returns ``None`` for keep their stored shares.
     interval : {"t", "percentile"}, default="t"
-        ``t``: the estimate plus or minus ``t[1 - (1 - level) / 2, df]`` times the standard
-        deviation of the draws, ``df`` the documents minus the regression's coefficients
-        (with ``cluster``, the clusters minus one); ``percentile``: the ``(1 - level) / 2``
+        ``t``: the estimate plus or minus ``t[1 - (1 - level) / 2, n - p]`` times the
+        standard deviation of the draws times ``sqrt(n / (n - p))``, ``n`` the documents and
+        ``p`` the regression's coefficients (with ``cluster``, ``n`` the clusters and
+        ``p = 1``); ``percentile``: the ``(1 - level) / 2``
         and ``(1 + level) / 2`` quantiles of the draws (too narrow: see the module notes).
     min_group_size : int, default=MIN_GROUP_SIZE
         A categorical level, or its reference level, with fewer documents gets no interval
@@ -322,6 +323,8 @@ def _model_effects(
     interval: str,
     min_group_size: int,
 ) -> pd.DataFrame:
+    from scipy import stats
+
     replicates = sorted(part["replicate"].unique().tolist())
     first = part[part["replicate"] == replicates[0]]
     if first["doc_id"].duplicated().any():
@@ -359,9 +362,11 @@ def _model_effects(
         samples[m] = _effects_once(design, y, rows, family)
     alpha = (1.0 - level) / 2.0
     # residual degrees of freedom of the t reference: documents (or clusters) minus what the
-    # regression spends on them
-    df = len(groups) - 1 if cluster else len(docs) - np.linalg.matrix_rank(design.X)
-    quantile = _t_quantile(1.0 - alpha, df)
+    # regression spends on them; the draws' spread is HC0-like, too small by about p / n:
+    # HC1's factor sqrt(n / (n - p)) corrects it (CR1's sqrt(G / (G - 1)) for clusters)
+    n_units = len(groups)
+    df = n_units - (1 if cluster else np.linalg.matrix_rank(design.X))
+    quantile = stats.t.ppf(1.0 - alpha, df) * np.sqrt(n_units / df) if df >= 1 else np.nan
     out = []
     for c, (covariate, lv, ref, _, _, n_level) in enumerate(design.contrasts):
         categorical = n_level.dtype == bool
@@ -398,13 +403,6 @@ def _model_effects(
                 }
             )
     return pd.DataFrame(out)
-
-
-def _t_quantile(probability: float, df: float) -> float:
-    """Student t quantile, NaN without residual degrees of freedom (no interval then)."""
-    from scipy import stats
-
-    return float(stats.t.ppf(probability, df)) if df >= 1 else float("nan")
 
 
 def _aligned(frame: pd.DataFrame, doc_ids: np.ndarray, value_columns: list[str]) -> np.ndarray:
