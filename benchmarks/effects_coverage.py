@@ -10,8 +10,9 @@ B mostly in the late years, C evenly. One theme (party_discipline) gets
 for effect sizes d in {0, 0.02, 0.05, 0.2} (d = 0: every effect is null), and an average
 of n in {2, 8, 32} documents per (locality, year) cell. The shares of each measure are
 regressed on ``locality + year`` with :func:`estimate_effects` (fractional logit, 95%
-percentile intervals from the method of composition), and the run records whether each
-interval covers the truth and whether a null effect's interval excludes 0.
+intervals from the method of composition: by default the t interval, ``--interval
+percentile`` for the percentiles of the draws), and the run records whether each interval
+covers the truth and whether a null effect's interval excludes 0.
 
 Measures:
 
@@ -101,7 +102,16 @@ def measure_shares(measure: str, corpus, lexicon, seed: int) -> pd.DataFrame:
     return theme_shares(result, lexicon, corpus.units, level="document")
 
 
-def run_cell(measure: str, d: float, n: int, runs: int, draws: int, lexicon, seed: int) -> list:
+def run_cell(
+    measure: str,
+    d: float,
+    n: int,
+    runs: int,
+    draws: int,
+    lexicon,
+    seed: int,
+    interval: str = "t",
+) -> list:
     rows = []
     seeds = np.random.SeedSequence([seed, int(d * 1000), n]).generate_state(runs)
     for r, s in enumerate(seeds):
@@ -124,6 +134,7 @@ def run_cell(measure: str, d: float, n: int, runs: int, draws: int, lexicon, see
             draws=draws,
             random_state=np.random.default_rng([int(s), 1]),  # not the corpus stream
             themes=[PLANTED],
+            interval=interval,
         )
         for (covariate, level), truth in truths(d).items():
             row = table[(table["covariate"] == covariate) & (table["level"] == level)].iloc[0]
@@ -138,6 +149,7 @@ def run_cell(measure: str, d: float, n: int, runs: int, draws: int, lexicon, see
                     "estimate": row["estimate"],
                     "lower": row["lower"],
                     "upper": row["upper"],
+                    "interval": interval,
                 }
             )
     return rows
@@ -175,6 +187,38 @@ def summarise(results: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(out)
 
 
+def pooled(results: pd.DataFrame) -> str:
+    """Coverage and null-declared rate per measure and documents per cell, pooled over cells.
+
+    The MCSE treats runs as the replicates (a run's three effects share one corpus).
+    """
+    results = results.assign(
+        covered=(results["lower"] <= results["truth"]) & (results["truth"] <= results["upper"]),
+        declared=(results["lower"] > 0) | (results["upper"] < 0),
+        run_key=results["d"].astype(str) + ":" + results["run"].astype(str),
+    )
+    lines = [
+        "| measure | n/cell | runs | coverage ± MCSE | null declared ± MCSE |",
+        "|---|---|---|---|---|",
+    ]
+    keys = ["measure", "n"]
+    for (measure, n), g in [
+        *results.groupby(keys, sort=False),
+        *[((m, "all"), g) for m, g in results.groupby("measure", sort=False)],
+    ]:
+
+        def rate(frame: pd.DataFrame, column: str) -> str:
+            per_run = frame.groupby(["n", "run_key"])[column].mean()
+            return f"{frame[column].mean():.3f} ± {per_run.std(ddof=1) / np.sqrt(len(per_run)):.3f}"
+
+        null = g[g["truth"] == 0]
+        runs = g.groupby(["n", "run_key"]).ngroups
+        lines.append(
+            f"| {measure} | {n} | {runs} | {rate(g, 'covered')} | {rate(null, 'declared')} |"
+        )
+    return "\n".join(lines)
+
+
 def markdown(summary: pd.DataFrame) -> str:
     lines = [
         "| measure | effect | d | n/cell | runs | truth | coverage ± MCSE | bias ± MCSE |"
@@ -202,6 +246,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--effects", type=float, nargs="+", default=list(EFFECTS))
     parser.add_argument("--measures", nargs="+", default=["oracle", "lexicon", *MODEL_MEASURES])
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--interval", choices=("t", "percentile"), default="t")
     parser.add_argument("--out", default=None, help="write the summary as markdown here")
     parser.add_argument("--csv", default=None, help="write every run's row here")
     parser.add_argument(
@@ -213,7 +258,7 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.from_csv:
         results = pd.concat([pd.read_csv(path) for path in args.from_csv], ignore_index=True)
-        text = markdown(summarise(results))
+        text = pooled(results) + "\n\n" + markdown(summarise(results))
         print(text)
         if args.out:
             with open(args.out, "w", encoding="utf-8") as handle:
@@ -228,7 +273,7 @@ def main(argv: list[str] | None = None) -> None:
         for n in sizes:
             for d in args.effects:
                 start = time.process_time()
-                rows += run_cell(measure, d, n, runs, args.draws, lexicon, args.seed)
+                rows += run_cell(measure, d, n, runs, args.draws, lexicon, args.seed, args.interval)
                 cpu = time.process_time() - start
                 timing.append({"measure": measure, "n": n, "d": d, "runs": runs, "cpu_s": cpu})
                 if args.csv:  # after every cell: a long run can be summarised as it goes
@@ -238,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
                 )
     results = pd.DataFrame(rows)
     summary = summarise(results)
-    text = markdown(summary)
+    text = pooled(results) + "\n\n" + markdown(summary)
     print(text)
     cpu = pd.DataFrame(timing).groupby("measure", sort=False)["cpu_s"].sum()
     print("\nCPU seconds per measure:", cpu.round(1).to_dict())

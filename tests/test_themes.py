@@ -360,6 +360,81 @@ def test_compare_intervals_contain_the_mean_and_widen_as_groups_shrink():
     assert x.loc["big", "n"] == 200
 
 
+def test_compare_gives_groups_below_min_group_size_a_mean_but_no_interval():
+    from topiclab.themes.comparison import MIN_GROUP_SIZE
+
+    below, at = MIN_GROUP_SIZE - 1, MIN_GROUP_SIZE
+    shares = _synthetic_documents({"below": below, "at": at})
+    table = compare(shares, by="locality", n_boot=200, random_state=0)
+    x = table[table["theme"] == "x"].set_index("locality")
+    assert x.loc["below", "too_small"] and not x.loc["at", "too_small"]
+    assert np.isnan(x.loc["below", ["lower", "upper"]].astype(float)).all()
+    assert x.loc["below", "n"] == below and np.isfinite(x.loc["below", "mean"])
+    assert x.loc["at", "lower"] < x.loc["at", "mean"] < x.loc["at", "upper"]
+    # the threshold is a setting: a smaller one gives the small group its interval again
+    loose = compare(shares, by="locality", n_boot=200, random_state=0, min_group_size=2)
+    assert not loose["too_small"].any() and loose["lower"].notna().all()
+
+
+def test_the_default_min_group_size_is_the_same_in_code_config_and_settings():
+    from topiclab.config import default_config
+    from topiclab.settings import ThemeSettings
+    from topiclab.themes.comparison import MIN_GROUP_SIZE
+
+    assert default_config()["themes"]["min_group_size"] == MIN_GROUP_SIZE
+    assert ThemeSettings().min_group_size == MIN_GROUP_SIZE
+
+
+def test_every_group_size_that_gets_an_interval_covers_at_least_90_percent_in_simulation():
+    from topiclab.themes.comparison import (
+        GROUP_SIZES,
+        MIN_GROUP_SIZE,
+        group_size_coverage,
+        smallest_covered_size,
+    )
+
+    # oracle Dirichlet shares of the simulation, no model fit: 600 groups of each size,
+    # five themes each; the Monte Carlo SE of a coverage near 0.92 is about 0.006
+    sizes = [4, *(n for n in GROUP_SIZES if n >= MIN_GROUP_SIZE)]
+    table = group_size_coverage(sizes, groups=600, n_boot=400, random_state=1).set_index("n")
+    print(table)
+    given = table.loc[[n for n in sizes if n >= MIN_GROUP_SIZE]]
+    assert (given["coverage"] >= 0.90).all(), given
+    assert smallest_covered_size(table.reset_index()) == MIN_GROUP_SIZE
+    # the old threshold of 3 handed out intervals that cover 85% of the time or less
+    assert table.loc[4, "coverage"] < 0.87
+
+
+def test_year_panels_draw_the_groups_compare_flags_too_small_hollow_and_unjoined():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from topiclab.plotting import plot_prevalence_by_year
+
+    # 2016 and 2018 have many documents, 2017 two: compare flags it, the figure keys on it
+    rows = []
+    for year, n in ((2016, 12), (2017, 2), (2018, 12)):
+        part = _synthetic_documents({"a": n}, seed=year)
+        rows.append(part.assign(year=year, doc_id=part["doc_id"] + str(year)))
+    table = compare(pd.concat(rows, ignore_index=True), by="year", n_boot=100, random_state=0)
+    table = table[table["theme"] == "x"]
+    small = table.set_index("year").loc[2017]
+    assert small["too_small"] and np.isnan(small["lower"])
+    fig = plt.figure()
+    (ax,) = plot_prevalence_by_year(table, fig, themes=["x"])
+    markers = [line for line in ax.get_lines() if line.get_marker() not in ("None", "", "_")]
+    hollow = [line for line in markers if line.get_markerfacecolor() == "white"]
+    assert [round(float(x)) for line in hollow for x in line.get_xdata()] == [2017]
+    joined = [line for line in ax.get_lines() if line.get_linestyle() not in ("None", "")]
+    for line in joined:  # the line is broken (NaN) at the small year
+        y = np.asarray(line.get_ydata(), dtype=float)
+        x = np.round(np.asarray(line.get_xdata(), dtype=float))
+        assert np.isnan(y[x == 2017]).all()
+    plt.close(fig)
+
+
 def test_compare_is_seeded_and_takes_several_columns():
     shares = _synthetic_documents({"a": 20, "b": 20})
     first = compare(shares, by=["locality", "year"], n_boot=200, random_state=7)

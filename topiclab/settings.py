@@ -288,7 +288,7 @@ class ThemeSettings(_Section):
 
     lexicon: PathValue = _setting(None, "a lexicon YAML file, or null for the shipped one")
     n_boot: PositiveInt = _setting(1000, "a whole number of resamples >= 1")
-    min_group_size: PositiveInt = _setting(3, "a whole number >= 1")
+    min_group_size: PositiveInt = _setting(7, "a whole number >= 1")
     min_lift: PositiveFloat = _setting(1.5, "a number > 0")
     effects: EffectSettings = EffectSettings()
 

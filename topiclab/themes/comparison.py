@@ -18,6 +18,11 @@ from topiclab.themes.shares import document_shares, share_columns
 
 logger = logging.getLogger(__name__)
 
+#: fewest documents a group needs for an interval: the smallest simulated group size whose
+#: intervals (and those of every larger size measured) cover the truth at least 90% of the
+#: time (benchmarks/results/group_size_coverage.md; ``themes.min_group_size`` in the config)
+MIN_GROUP_SIZE = 7
+
 
 def compare(
     shares: pd.DataFrame,
@@ -27,7 +32,7 @@ def compare(
     *,
     themes: Sequence[str] | None = None,
     level: float = 0.95,
-    min_group_size: int = 3,
+    min_group_size: int = MIN_GROUP_SIZE,
 ) -> pd.DataFrame:
     """Mean theme share per group with bootstrap confidence intervals.
 
@@ -57,9 +62,12 @@ def compare(
         Nominal coverage of the interval: an expanded percentile interval (see
         :func:`expanded_tail`), which keeps close to nominal coverage in groups of ten or
         twenty documents where the plain percentile interval is too narrow.
-    min_group_size : int, default=3
-        Groups with fewer documents are flagged ``too_small``; groups of one document get no
-        interval at all.
+    min_group_size : int, default=MIN_GROUP_SIZE
+        Groups with fewer documents are flagged ``too_small`` and get no interval (``lower``
+        and ``upper`` are NaN), only their mean: below this size the intervals cover the
+        truth less than 90% of the time in simulation (:func:`group_size_coverage`,
+        ``benchmarks/results/group_size_coverage.md``). A group of one document never gets
+        an interval.
 
     Returns
     -------
@@ -101,7 +109,8 @@ def compare(
         stack = _replicate_stack(group, value_columns)  # (R, n, T)
         n_docs = stack.shape[1]
         means = stack.mean(axis=(0, 1))
-        if n_docs >= 2:
+        too_small = n_docs < min_group_size
+        if n_docs >= 2 and not too_small:
             rng = np.random.default_rng([int(seed), zlib.crc32(repr(key).encode("utf-8"))])
             boots = _bootstrap_means(stack, n_boot, rng)
             tail = expanded_tail(alpha, n_docs)
@@ -117,7 +126,7 @@ def compare(
                 lower=float(lower[t]),
                 upper=float(upper[t]),
                 n=int(n_docs),
-                too_small=bool(n_docs < min_group_size),
+                too_small=bool(too_small),
             )
             rows.append(row)
     columns = [*model_key, *by_columns, "theme", "mean", "lower", "upper", "n", "too_small"]
@@ -209,3 +218,123 @@ def _bootstrap_means(stack: np.ndarray, n_boot: int, rng: np.random.Generator) -
             if mask.any():
                 out[start:stop][mask] = counts[mask] @ stack[r] / n_docs
     return out
+
+
+#: group sizes (documents per group) at which :func:`group_size_coverage` is measured
+GROUP_SIZES = (2, 3, 4, 5, 6, 7, 8, 10, 15, 20, 32)
+
+
+def group_size_coverage(
+    sizes: Sequence[int] = GROUP_SIZES,
+    *,
+    groups: int = 600,
+    n_boot: int = 1000,
+    level: float = 0.95,
+    concentration: float = 4.0,
+    random_state: int = 0,
+) -> pd.DataFrame:
+    """Simulated coverage of :func:`compare`'s intervals by documents per group.
+
+    For each size ``n``, ``groups`` groups of ``n`` documents each draw their true theme
+    shares from the Dirichlet of :func:`topiclab.themes.simulate.simulate_corpus` (oracle
+    shares, no model fit: the bootstrap alone), three kinds of group in turn (the planted
+    theme's expected share 0.15, 0.25, 0.35). Each group's interval of every theme (and
+    ``other``) is checked against the group's expected share, and coverage is counted per
+    size. Intervals are computed with ``min_group_size=1``: every group of two or more
+    documents gets one, whatever the default.
+
+    Parameters
+    ----------
+    sizes : sequence of int, default=GROUP_SIZES
+        Documents per group (at least 2).
+    groups : int, default=600
+        Simulated groups per size.
+    n_boot : int, default=1000
+        Bootstrap resamples of :func:`compare`.
+    level : float, default=0.95
+    concentration : float, default=4.0
+        Dirichlet concentration of the documents' shares (the simulation's default: shares
+        vary a lot between documents, as paragraphs of news do).
+    random_state : int, default=0
+
+    Returns
+    -------
+    DataFrame
+        One row per size: ``n, groups, intervals, coverage, mcse, worst_theme,
+        worst_coverage, mean_width``. ``mcse`` is the Monte Carlo standard error of
+        ``coverage`` from the groups (a group's themes share documents, so groups, not
+        intervals, are the independent replicates); ``worst_coverage`` is the lowest
+        coverage of a single theme.
+    """
+    from topiclab.themes.simulate import oracle_shares, simulate_corpus
+
+    kinds = (0.0, 0.10, 0.20)  # simulate_corpus's default locality effects
+    rows = []
+    for n in sizes:
+        if int(n) < 2:
+            raise ValueError(f"group sizes must be at least 2, got {n}")
+        localities = [f"g{g:05d}" for g in range(groups)]
+        corpus = simulate_corpus(
+            localities=localities,
+            years=(2016,),
+            docs_per_cell=int(n),
+            locality_effect=[kinds[g % len(kinds)] for g in range(groups)],
+            concentration=concentration,
+            random_state=int(np.random.SeedSequence([random_state, int(n)]).generate_state(1)[0]),
+            draw_tokens=False,
+        )
+        table = compare(
+            oracle_shares(corpus),
+            by="locality",
+            n_boot=n_boot,
+            random_state=random_state,
+            level=level,
+            min_group_size=1,
+        ).merge(corpus.truth_by_locality, on=["locality", "theme"])
+        table["covered"] = (table["lower"] <= table["truth"]) & (table["truth"] <= table["upper"])
+        per_group = table.groupby("locality")["covered"].mean()
+        per_theme = table.groupby("theme")["covered"].mean()
+        coverage = float(table["covered"].mean())
+        rows.append(
+            {
+                "n": int(n),
+                "groups": groups,
+                "intervals": len(table),
+                "coverage": coverage,
+                "mcse": float(per_group.std(ddof=1) / np.sqrt(groups)),
+                "worst_theme": str(per_theme.idxmin()),
+                "worst_coverage": float(per_theme.min()),
+                "mean_width": float((table["upper"] - table["lower"]).mean()),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def smallest_covered_size(coverage: pd.DataFrame, floor: float = 0.90) -> int:
+    """The smallest measured group size from which every measured size covers at least ``floor``.
+
+    Parameters
+    ----------
+    coverage : DataFrame
+        Output of :func:`group_size_coverage` (columns ``n`` and ``coverage``).
+    floor : float, default=0.90
+
+    Returns
+    -------
+    int
+        A ``min_group_size``: groups of this size or larger get intervals. When even the
+        largest measured size misses the floor, one more than it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> smallest_covered_size(pd.DataFrame({"n": [2, 5, 8, 10], "coverage": [.5, .91, .89, .92]}))
+    10
+    """
+    ordered = coverage.sort_values("n")
+    answer = int(ordered["n"].max()) + 1
+    for n, value in zip(ordered["n"][::-1], ordered["coverage"][::-1], strict=True):
+        if value < floor:
+            break
+        answer = int(n)
+    return answer

@@ -230,6 +230,7 @@ def theme_effects_table(
     cluster: str | None = None,
     family: str = "fractional_logit",
     min_lift: float = 1.5,
+    min_group_size: int | None = None,
     posterior: bool = True,
 ) -> pd.DataFrame:
     """``theme_effects.csv``: the effects of metadata on each theme, for every measure.
@@ -254,6 +255,9 @@ def theme_effects_table(
         Seed of the draws.
     min_lift : float
         As in :func:`theme_shares`.
+    min_group_size : int, optional
+        Levels with fewer documents get no interval (:func:`estimate_effects`'s default when
+        None).
     posterior : bool, default=True
         Draw the LDA unit mixtures from their posterior in each draw (False: stored shares).
 
@@ -303,6 +307,7 @@ def theme_effects_table(
         family=family,
         themes=[*lexicon.ids, OTHER],
         share_sampler=sampler,
+        **({} if min_group_size is None else {"min_group_size": int(min_group_size)}),
     )
     numbers = [c for c in ("estimate", "lower", "upper") if c in table.columns]
     # + 0.0: a rounded -1e-17 is -0.0, which would print as "-0" on one kernel only
@@ -322,8 +327,13 @@ def run_theme_effects(
 
     themes = config["themes"]
     settings = dict(themes.get("effects") or {})
+    # the run keeps refits after the first on disk (SavedFit): the draws need them all
+    refits = {
+        name: [fit.load() if hasattr(fit, "load") else fit for fit in fits]
+        for name, fits in fitted.refits.items()
+    }
     return theme_effects_table(
-        fitted.refits,
+        refits,
         fitted.units,
         fitted.vectorized.bow,
         fitted.tokens,
@@ -336,6 +346,7 @@ def run_theme_effects(
         cluster=settings.get("cluster"),
         family=settings.get("family", "fractional_logit"),
         min_lift=float(themes["min_lift"]),
+        min_group_size=int(themes["min_group_size"]),
     )
 
 
