@@ -66,6 +66,8 @@ TABLES = (
     "exemplars.csv",
     "alignment.csv",
     "agreement.csv",
+    "lexicon_coverage.csv",
+    "label_sensitivity.csv",
 )
 
 
@@ -626,12 +628,12 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     settings = config["themes"]
     lexicon = themes.load_lexicon(settings["lexicon"])
     seed = int(config["seed"])
-    min_lift = float(settings["min_lift"])
+    floors = {"min_lift": float(settings["min_lift"]), "min_mass": float(settings["min_mass"])}
     units = share_units(fitted.units)
     seen = themes.weigh_units_by_tokens_seen(units, fitted.vectorized.bow)
     averaged, replicates = [], []
     for fits in fitted.refits.values():
-        per_fit = [themes.theme_shares(r, lexicon, seen, min_lift=min_lift) for r in fits]
+        per_fit = [themes.theme_shares(r, lexicon, seen, **floors) for r in fits]
         averaged.append(themes.mean_of_refits(per_fit))
         for r, shares in enumerate(per_fit):
             replicates.append(themes.document_shares(shares).assign(replicate=r))
@@ -642,7 +644,7 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     documents = themes.document_shares(stacked_units)
     out: dict[str, pd.DataFrame] = {
         "topics": topics_table(
-            fitted.results, fitted.tokens, fitted.vectorized.dictionary, lexicon, min_lift
+            fitted.results, fitted.tokens, fitted.vectorized.dictionary, lexicon, **floors
         ),
         "document_topics": document_topics_table(
             fitted.results, fitted.units, fitted.vectorized.bow
@@ -663,6 +665,10 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     out["exemplars"] = exemplars_table(stacked_units, fitted.units, fitted.tokens, lexicon)
     out["alignment"] = alignment_table(fitted.results)
     out["agreement"] = themes.agreement(documents)
+    out["lexicon_coverage"] = themes.lexicon_coverage(stacked_units)
+    if note := themes.coverage_note(out["lexicon_coverage"]):
+        logger.warning("themes: %s", note)
+    out["label_sensitivity"] = themes.label_sensitivity(fitted.refits, seen, lexicon, **floors)
     return out
 
 

@@ -1,12 +1,17 @@
-"""Agreement between measures: how the theme shares of LDA, NMF and the lexicon correlate."""
+"""Agreement between measures (how the theme shares of LDA, NMF and the lexicon correlate)
+and the sensitivity of the shares and group rankings to the labelling floors."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from topiclab.themes.shares import document_shares, share_columns
+from topiclab.themes.labels import MIN_LIFT, MIN_MASS, topic_theme_membership
+from topiclab.themes.lexicon import OTHER, Lexicon
+from topiclab.themes.shares import document_shares, mean_of_refits, share_columns, theme_shares
 
 
 def agreement(
@@ -65,3 +70,137 @@ def _correlation(a: pd.Series, b: pd.Series, method: str) -> float:
     if len(a) < 3 or a.nunique() < 2 or b.nunique() < 2:
         return float("nan")
     return float(a.astype(float).corr(b.astype(float), method=method))
+
+
+#: The ``min_lift`` values of :func:`label_sensitivity` (the configured one is added).
+SENSITIVITY_LIFTS = (1.25, 1.5, 2.0, 3.0)
+
+
+def label_sensitivity(
+    refits: Mapping[str, Sequence[Any]],
+    units: pd.DataFrame,
+    lexicon: Lexicon,
+    *,
+    min_lift: float = MIN_LIFT,
+    min_mass: float = MIN_MASS,
+    lifts: Sequence[float] = SENSITIVITY_LIFTS,
+    masses: Sequence[float] | None = None,
+    by: Sequence[str] = ("locality", "year"),
+) -> pd.DataFrame:
+    """How theme shares and group rankings move with the labelling floors.
+
+    Every model's refits are relabelled under each pair of ``min_lift`` in ``lifts`` and
+    ``min_mass`` in ``masses``, their unit shares averaged over the refits and aggregated to
+    documents, as the run does at the configured floors.
+
+    Parameters
+    ----------
+    refits : mapping of str to sequence of TopicResult
+        The fits of each model (``lda``, ``nmf``), as the run averages them.
+    units : DataFrame
+        The units table with ``n_tokens`` (the tokens each model saw) and the grouping
+        columns.
+    lexicon : Lexicon
+        The themes.
+    min_lift, min_mass : float
+        The configured floors: the reference the rankings are compared with.
+    lifts : sequence of float, default=(1.25, 1.5, 2, 3)
+        The ``min_lift`` values tried (``min_lift`` is added).
+    masses : sequence of float, optional
+        The ``min_mass`` values tried; default 0 (no mass floor), half, one and two times
+        ``min_mass``.
+    by : sequence of str, default=("locality", "year")
+        Grouping columns whose rankings are compared (those with at least two groups).
+
+    Returns
+    -------
+    DataFrame
+        One row per model, ``min_lift``, ``min_mass``, theme (and ``other``) and grouping:
+        ``model, min_lift, min_mass, configured`` (the run's own floors), ``theme, share``
+        (mean document share), ``topics`` (topics labelled with the theme), ``by`` (the
+        grouping; empty when no column of ``by`` has two groups), ``top_group`` (the group of
+        the highest mean share) and ``rank_correlation`` (Spearman correlation of the group
+        means with those at the configured floors; NaN when either does not vary).
+    """
+    if masses is None:
+        masses = (0.0, min_mass / 2, min_mass, min(2 * min_mass, 0.99))
+    lift_grid = sorted({float(x) for x in (*lifts, min_lift)})
+    mass_grid = sorted({float(x) for x in masses} | {float(min_mass)})
+    groupings = [c for c in by if c in units.columns and units[c].nunique(dropna=True) >= 2]
+    columns = [*lexicon.ids, OTHER]
+    rows: list[dict[str, Any]] = []
+    for model, fits in refits.items():
+        means: dict[tuple[float, float], pd.DataFrame] = {}
+        for lift in lift_grid:
+            for mass in mass_grid:
+                per_fit = [
+                    theme_shares(r, lexicon, units, min_lift=lift, min_mass=mass) for r in fits
+                ]
+                documents = document_shares(mean_of_refits(per_fit))
+                counts = _labelled_topics(fits, lexicon, lift, mass)
+                means[lift, mass] = documents
+                for theme in columns:
+                    base = {
+                        "model": model,
+                        "min_lift": lift,
+                        "min_mass": mass,
+                        "configured": lift == float(min_lift) and mass == float(min_mass),
+                        "theme": theme,
+                        "share": float(documents[theme].mean()),
+                        "topics": float(counts.get(theme, 0.0)),
+                    }
+                    if not groupings:
+                        rows.append({**base, "by": "", "top_group": "", "rank_correlation": np.nan})
+                    for column in groupings:
+                        rows.append({**base, "by": column, **_ranking(documents, column, theme)})
+        reference = means[float(min_lift), float(min_mass)]
+        for row in rows:
+            if row["model"] != model or not row["by"]:
+                continue
+            row["rank_correlation"] = _rank_correlation(
+                means[row["min_lift"], row["min_mass"]], reference, row["by"], row["theme"]
+            )
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+
+
+SENSITIVITY_COLUMNS = [
+    "model",
+    "min_lift",
+    "min_mass",
+    "configured",
+    "theme",
+    "share",
+    "topics",
+    "by",
+    "top_group",
+    "rank_correlation",
+]
+
+
+def _group_means(documents: pd.DataFrame, column: str, theme: str) -> pd.Series:
+    return documents.groupby(column, sort=True)[theme].mean()
+
+
+def _ranking(documents: pd.DataFrame, column: str, theme: str) -> dict[str, Any]:
+    means = _group_means(documents, column, theme)
+    top = str(means.idxmax()) if means.nunique() > 1 else ""
+    return {"top_group": top, "rank_correlation": np.nan}
+
+
+def _rank_correlation(
+    documents: pd.DataFrame, reference: pd.DataFrame, column: str, theme: str
+) -> float:
+    a = _group_means(documents, column, theme)
+    b = _group_means(reference, column, theme).reindex(a.index)
+    return _correlation(a, b, "spearman")
+
+
+def _labelled_topics(
+    fits: Sequence[Any], lexicon: Lexicon, min_lift: float, min_mass: float
+) -> pd.Series:
+    """Topics per theme (and ``other``) of a fit, averaged over the refits."""
+    counts = pd.Series(0.0, index=[*lexicon.ids, OTHER])
+    for result in fits:
+        membership = topic_theme_membership(result, lexicon, min_lift=min_lift, min_mass=min_mass)
+        counts += membership.idxmax(axis=1).value_counts().reindex(counts.index, fill_value=0)
+    return counts / max(len(fits), 1)
