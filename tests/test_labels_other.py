@@ -24,12 +24,15 @@ from topiclab.preprocess import Preprocessor
 from topiclab.themes import (
     OTHER,
     coverage_note,
+    document_shares,
     label_sensitivity,
     label_topics,
     lexicon_coverage,
     lexicon_from_mapping,
     lexicon_shares,
     load_lexicon,
+    mean_of_refits,
+    theme_shares,
     topic_theme_membership,
 )
 
@@ -292,6 +295,12 @@ def test_label_sensitivity_has_one_row_per_floor_theme_and_grouping(off_domain_t
     assert varying["top_group"].isin(["A", "B", "C"]).all()
     # a constant share (other at the mass floor) has no ranking to compare
     assert np.isnan(floored.loc[OTHER, "rank_correlation"])
+    # the shares are those of the run's own tables at the same floors
+    per_fit = [theme_shares(r, lexicon, units, min_lift=2.0, min_mass=0.0) for r in fits]
+    documents = document_shares(mean_of_refits(per_fit))
+    setting = table[(table["min_lift"] == 2.0) & (table["min_mass"] == 0.0)]
+    expected = documents[[*lexicon.ids, OTHER]].mean()
+    assert setting.set_index("theme")["share"].to_numpy() == pytest.approx(expected.to_numpy())
 
 
 def test_a_run_on_off_domain_text_warns_about_coverage(tmp_path, caplog):
@@ -320,6 +329,7 @@ def test_a_run_on_off_domain_text_warns_about_coverage(tmp_path, caplog):
     coverage = pd.read_csv(tables / "lexicon_coverage.csv").set_index("model")
     assert coverage.loc["lexicon", "low"] and coverage.loc["lexicon", "themes_share"] < 0.02
     assert "Low lexicon coverage" in (tmp_path / "out" / "README.md").read_text(encoding="utf-8")
+    assert (coverage["themes_share"] >= 0).all()
     sensitivity = pd.read_csv(tables / "label_sensitivity.csv")
     assert set(sensitivity["model"]) == {"lda", "nmf"}
     assert sensitivity["configured"].sum() == 2 * (len(load_lexicon()) + 1)

@@ -11,7 +11,7 @@ import pandas as pd
 
 from topiclab.themes.labels import MIN_LIFT, MIN_MASS, topic_theme_membership
 from topiclab.themes.lexicon import OTHER, Lexicon
-from topiclab.themes.shares import document_shares, mean_of_refits, share_columns, theme_shares
+from topiclab.themes.shares import document_shares, share_columns
 
 
 def agreement(
@@ -130,14 +130,16 @@ def label_sensitivity(
     columns = [*lexicon.ids, OTHER]
     rows: list[dict[str, Any]] = []
     for model, fits in refits.items():
+        mix = _DocumentMixer(fits, units, groupings)
         means: dict[tuple[float, float], pd.DataFrame] = {}
         for lift in lift_grid:
             for mass in mass_grid:
-                per_fit = [
-                    theme_shares(r, lexicon, units, min_lift=lift, min_mass=mass) for r in fits
+                memberships = [
+                    topic_theme_membership(r, lexicon, min_lift=lift, min_mass=mass).to_numpy()
+                    for r in fits
                 ]
-                documents = document_shares(mean_of_refits(per_fit))
-                counts = _labelled_topics(fits, lexicon, lift, mass)
+                documents = mix(memberships, columns)
+                counts = _labelled_topics(memberships, columns)
                 means[lift, mass] = documents
                 for theme in columns:
                     base = {
@@ -147,7 +149,7 @@ def label_sensitivity(
                         "configured": lift == float(min_lift) and mass == float(min_mass),
                         "theme": theme,
                         "share": float(documents[theme].mean()),
-                        "topics": float(counts.get(theme, 0.0)),
+                        "topics": float(counts[theme]),
                     }
                     if not groupings:
                         rows.append({**base, "by": "", "top_group": "", "rank_correlation": np.nan})
@@ -195,12 +197,56 @@ def _rank_correlation(
     return _correlation(a, b, "spearman")
 
 
-def _labelled_topics(
-    fits: Sequence[Any], lexicon: Lexicon, min_lift: float, min_mass: float
-) -> pd.Series:
-    """Topics per theme (and ``other``) of a fit, averaged over the refits."""
-    counts = pd.Series(0.0, index=[*lexicon.ids, OTHER])
-    for result in fits:
-        membership = topic_theme_membership(result, lexicon, min_lift=min_lift, min_mass=min_mass)
-        counts += membership.idxmax(axis=1).value_counts().reindex(counts.index, fill_value=0)
-    return counts / max(len(fits), 1)
+def _labelled_topics(memberships: Sequence[np.ndarray], columns: Sequence[str]) -> pd.Series:
+    """Topics per theme (and ``other``, the last column), averaged over the refits."""
+    counts = pd.Series(0.0, index=list(columns))
+    for membership in memberships:
+        # a topic counts for the theme of its largest membership (a shared topic once)
+        best = np.bincount(membership.argmax(axis=1), minlength=len(columns))
+        counts += best
+    return counts / max(len(memberships), 1)
+
+
+class _DocumentMixer:
+    """Document shares of the refits under any topic-theme memberships, without tables.
+
+    Gives what :func:`theme_shares`, :func:`mean_of_refits` and :func:`document_shares` give
+    (units weighted by ``n_tokens``; a document without weight takes the plain mean of its
+    units), for the many settings of :func:`label_sensitivity` at the cost of matrix products.
+    """
+
+    def __init__(self, fits: Sequence[Any], units: pd.DataFrame, groupings: Sequence[str]):
+        ids = list(fits[0].unit_ids)
+        frame = units.assign(unit_id=units["unit_id"].astype(str)).set_index("unit_id")
+        frame = frame.loc[ids]
+        self.thetas = []
+        for result in fits:
+            theta = np.asarray(result.doc_topic, dtype=float)
+            sums = theta.sum(axis=1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.thetas.append(np.where(sums > 0, theta / sums, 0.0))
+        self.codes, _ = pd.factorize(frame["doc_id"])
+        self.n_docs = int(self.codes.max()) + 1 if len(self.codes) else 0
+        if "n_tokens" in frame.columns:
+            w = frame["n_tokens"].astype(float).to_numpy()
+        else:
+            w = np.ones(len(frame))
+        self.weights = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+        self.totals = np.bincount(self.codes, weights=self.weights, minlength=self.n_docs)
+        self.sizes = np.bincount(self.codes, minlength=self.n_docs)
+        self.meta = frame[list(groupings)].groupby(self.codes, sort=True).first()
+
+    def __call__(self, memberships: Sequence[np.ndarray], columns: Sequence[str]) -> pd.DataFrame:
+        unit = np.mean([t @ m for t, m in zip(self.thetas, memberships, strict=True)], axis=0)
+        weighted = np.zeros((self.n_docs, unit.shape[1]))
+        plain = np.zeros_like(weighted)
+        np.add.at(weighted, self.codes, unit * self.weights[:, None])
+        np.add.at(plain, self.codes, unit)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shares = np.where(
+                self.totals[:, None] > 0,
+                weighted / self.totals[:, None],
+                plain / np.maximum(self.sizes, 1)[:, None],
+            )
+        documents = pd.DataFrame(shares, columns=list(columns))
+        return pd.concat([self.meta.reset_index(drop=True), documents], axis=1)

@@ -189,7 +189,8 @@ def lexicon_coverage(shares: pd.DataFrame, *, threshold: float = LOW_COVERAGE) -
     for model, frame in shares.groupby("model", sort=False):
         w = frame["weight"].astype(float).to_numpy() if "weight" in frame else np.ones(len(frame))
         w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
-        themed = 1.0 - frame[OTHER].astype(float).to_numpy()
+        # clipped: 1 - other of a unit wholly other is -1e-19 in floating point
+        themed = np.clip(1.0 - frame[OTHER].astype(float).to_numpy(), 0.0, 1.0)
         value = float((w * themed).sum() / w.sum()) if w.sum() > 0 else float(themed.mean())
         rows.append(
             {
