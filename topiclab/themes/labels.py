@@ -143,9 +143,11 @@ def seeded_topics(result: Any, lexicon: Lexicon) -> dict[int, int]:
     model recorded it. Otherwise from ``params["seed_words"]``: LDA and NMF anchor theme ``i``
     of that mapping to topic ``i`` (:func:`topiclab.models._base.plan_seed_words`). A saved
     result lists ``seed_words`` in alphabetical order (``result.json`` sorts its keys), so when
-    every seeded name is a lexicon theme the themes are taken in lexicon order, the order in
-    which the pipeline seeds them (:func:`topiclab.pipeline.seed_words`). Seeds named after
-    no theme of ``lexicon`` anchor nothing here: their topics are labelled as free topics.
+    the names are in alphabetical order and all are lexicon themes they are taken in lexicon
+    order, the order in which the pipeline seeds them (:func:`topiclab.pipeline.seed_words`);
+    a fit seeded in an alphabetical order that is not the lexicon's, then saved, is mislabelled
+    (the models do not record ``seed_topics`` yet). Seeds named after no theme of ``lexicon``
+    anchor nothing here: their topics are labelled as free topics.
     """
     params = getattr(result, "params", None) or {}
     index = {theme_id: i for i, theme_id in enumerate(lexicon.ids)}
@@ -157,7 +159,8 @@ def seeded_topics(result: Any, lexicon: Lexicon) -> dict[int, int]:
         if not isinstance(seeds, Mapping) or not seeds:
             return {}
         names = [str(name) for name in seeds]
-        if all(name in index for name in names):
+        if names == sorted(names) and all(name in index for name in names):
+            # alphabetical: as result.json stores them, whatever order the fit used
             names = sorted(names, key=index.__getitem__)
         pairs = list(enumerate(names))
     return {
