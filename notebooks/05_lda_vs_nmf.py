@@ -63,12 +63,15 @@ names = theme_labels(language, load_lexicon())
 # ## The topics and their themes
 #
 # `theme` is the best-matching theme of the lexicon, `lift` how much more of that theme's
-# vocabulary the topic holds than the corpus as a whole, `confidence` the topic's membership
-# in it; topics that match no theme well are `other`, never forced.
+# vocabulary the topic holds than the corpus as a whole, `mass` the part of the topic's
+# probability on that vocabulary, `confidence` the topic's membership in it; topics below
+# `themes.min_mass` or `themes.min_lift` are `other`, never forced, and a `seeded` topic keeps
+# the theme it was seeded with.
 
 # %%
 topics = tables["topics.csv"]
-topics[["model", "topic", "theme", "lift", "confidence", "c_npmi", "top_terms"]].round(3)
+columns = ["model", "topic", "theme", "lift", "mass", "confidence", "seeded", "c_npmi"]
+topics[[*columns, "top_terms"]].round(3)
 
 # %%
 for name in ("lda", "nmf"):

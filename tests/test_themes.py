@@ -299,17 +299,36 @@ def test_theme_shares_of_a_model_fitted_without_unit_ids_says_to_pass_them():
     )
 
 
-def test_lexicon_shares_weigh_units_by_their_indicator_mass():
+def test_lexicon_shares_count_unmatched_tokens_as_other():
     tokens = [["xử_lý", "kỷ_luật", "khiển_trách"], ["luân_chuyển", "cán_bộ"], ["kinh_tế"], []]
     units = lexicon_shares(tokens, _lexicon(), UNITS)
     assert units["n_hits"].tolist() == [2, 1, 0, 0]
+    # kỷ_luật counts fully (the theme's heaviest term), khiển_trách half (weight 1 of 2);
+    # xử_lý matches no theme and is other, not renormalised away
+    assert units.loc[0, "discipline"] == pytest.approx(1.5 / 3)
+    assert units.loc[0, OTHER] == pytest.approx(1.5 / 3)
+    assert units.loc[1, "rotation"] == pytest.approx(1 / 2) and units.loc[1, OTHER] == 0.5
     assert units.loc[2, OTHER] == 1.0 and units.loc[2, "discipline"] == 0.0
+    shares = units[["discipline", "rotation", OTHER]].sum(axis=1)
+    assert shares.to_numpy() == pytest.approx(1.0)
+    # a unit weighs its tokens in its document: d1 is 1.5 discipline tokens of 5
+    assert units["weight"].tolist() == [3, 2, 1, 0]
     docs = document_shares(units).set_index("doc_id")
-    # d1: discipline mass 3, rotation mass 2
-    assert docs.loc["d1", "discipline"] == pytest.approx(3 / 5)
+    assert docs.loc["d1", "discipline"] == pytest.approx(1.5 / 5)
+    assert docs.loc["d1", "rotation"] == pytest.approx(1 / 5)
+    assert docs.loc["d1", OTHER] == pytest.approx(2.5 / 5)
     assert docs.loc["d2", OTHER] == 1.0
     with pytest.raises(ValueError, match="token lists"):
         lexicon_shares(tokens[:2], _lexicon(), UNITS)
+
+
+def test_lexicon_shares_of_a_unit_that_mentions_one_theme_once_are_mostly_other():
+    # before, the unit's shares were renormalised over the themes it mentions: one
+    # "kỷ luật" in a football report made the whole paragraph party discipline
+    tokens = [["đội", "bóng", "kỷ_luật", "trận", "thắng", "bàn", "thủ_môn", "hiệp"], [], [], []]
+    units = lexicon_shares(tokens, _lexicon(), UNITS)
+    assert units.loc[0, "discipline"] == pytest.approx(1 / 8)
+    assert units.loc[0, OTHER] == pytest.approx(7 / 8)
 
 
 # ---------------------------------------------------------------- compare

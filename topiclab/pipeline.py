@@ -72,6 +72,8 @@ TABLES = (
     "exemplars.csv",
     "alignment.csv",
     "agreement.csv",
+    "lexicon_coverage.csv",
+    "label_sensitivity.csv",
 )
 
 
@@ -899,7 +901,7 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     settings = config["themes"]
     lexicon = themes.load_lexicon(settings["lexicon"])
     seed = int(config["seed"])
-    min_lift = float(settings["min_lift"])
+    floors = {"min_lift": float(settings["min_lift"]), "min_mass": float(settings["min_mass"])}
     units = share_units(fitted.units)
     seen = themes.weigh_units_by_tokens_seen(units, fitted.vectorized.bow)
     averaged, replicates = [], []
@@ -907,7 +909,7 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
         # one refit's unit shares at a time: their running sum gives mean_of_refits
         mean = _RefitMean()
         for r, result in enumerate(fitted.each_refit(name)):
-            shares = themes.theme_shares(result, lexicon, seen, min_lift=min_lift)
+            shares = themes.theme_shares(result, lexicon, seen, **floors)
             del result
             replicates.append(themes.document_shares(shares).assign(replicate=r))
             mean.add(shares)
@@ -920,7 +922,7 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     documents = themes.document_shares(stacked_units)
     out: dict[str, pd.DataFrame] = {
         "topics": topics_table(
-            fitted.results, fitted.tokens, fitted.vectorized.dictionary, lexicon, min_lift
+            fitted.results, fitted.tokens, fitted.vectorized.dictionary, lexicon, **floors
         ),
         "document_topics": document_topics_table(
             fitted.results, fitted.units, fitted.vectorized.bow
@@ -941,6 +943,11 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     out["exemplars"] = exemplars_table(stacked_units, fitted.units, fitted.tokens, lexicon)
     out["alignment"] = alignment_table(fitted.results)
     out["agreement"] = themes.agreement(documents)
+    out["lexicon_coverage"] = themes.lexicon_coverage(stacked_units)
+    if note := themes.coverage_note(out["lexicon_coverage"]):
+        logger.warning("themes: %s", note)
+    loaded = {name: list(fitted.each_refit(name)) for name in fitted.refits}
+    out["label_sensitivity"] = themes.label_sensitivity(loaded, seen, lexicon, **floors)
     return out
 
 

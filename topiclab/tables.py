@@ -39,6 +39,7 @@ def topics_table(
     dictionary: Any,
     lexicon: Any,
     min_lift: float = 1.5,
+    min_mass: float = 0.03,
 ) -> pd.DataFrame:
     """topics.csv: top terms, theme label and scores, and coherence of every topic.
 
@@ -52,8 +53,8 @@ def topics_table(
         The vocabulary the models were fitted over.
     lexicon : Lexicon
         Where the theme labels come from.
-    min_lift : float, default=1.5
-        See :func:`topiclab.themes.label_topics`.
+    min_lift, min_mass : float, default=1.5 and 0.03
+        The labelling floors, see :func:`topiclab.themes.label_topics`.
     """
     from topiclab import themes
     from topiclab.evaluate import coherence
@@ -62,12 +63,13 @@ def topics_table(
     if not fits:
         return pd.DataFrame(columns=["model", "topic"])
     labels = pd.concat(
-        [themes.label_topics(r, lexicon, min_lift=min_lift) for r in fits], ignore_index=True
+        [themes.label_topics(r, lexicon, min_lift=min_lift, min_mass=min_mass) for r in fits],
+        ignore_index=True,
     )
     scores = coherence(fits, tokens, dictionary)
     scores = scores.drop(columns=[c for c in ("k",) if c in scores.columns])
     merged = labels.merge(scores, on=["model", "topic"], how="left")
-    front = ["model", "topic", "top_terms", "theme", "theme_score", "lift", "confidence"]
+    front = list(themes.LABEL_COLUMNS)
     measures = [c for c in scores.columns if c not in ("model", "topic")]
     return merged[[*front, *measures, *lexicon.ids]]
 

@@ -185,6 +185,13 @@ def write_notes(
     base = output.resolve().parent
     manifest_path = folder / "tables" / "manifest.csv"
     manifest = pd.read_csv(manifest_path, dtype="string") if manifest_path.exists() else None
+    coverage_path = folder / "tables" / "lexicon_coverage.csv"
+    if coverage_path.exists():
+        from topiclab.themes import coverage_note
+
+        # a corpus the lexicon barely covers is said at the top, before any figure is read
+        warning = coverage_note(pd.read_csv(coverage_path))
+        note = "\n\n".join(part for part in (warning, note) if part)
     readme = figures_readme(written, skipped, extra=extra, note=note)
     environment = environment_text(config, manifest=manifest, base=base)
     return [

@@ -19,30 +19,37 @@ names below are re-exported here, so ``from topiclab.themes import compare`` kee
 How a topic becomes a theme
 ---------------------------
 A theme's *score* in topic ``k`` is the weighted lexicon mass of the topic's word distribution,
-``s[k, t] = sum_w weight[t, w] * phi[k, w]``. The score alone favours themes with frequent words,
-so topics are labelled by *lift*: the score divided by the same mass in the corpus-wide word
-distribution (the topics averaged with their prevalence). A topic whose best lift is below
-``min_lift`` matches no theme and is labelled ``other``; it is never forced onto a theme.
-Otherwise the topic is shared among the themes whose lift reaches ``min_lift``, in proportion
-to their excess lift ``lift - 1``; its ``confidence`` is the part that goes to its best theme.
+``s[k, t] = sum_w weight[t, w] * phi[k, w]``. A free topic joins a theme only when two floors
+are passed: the theme's *mass* (the part of the topic's probability on the theme's terms, each
+counted at its weight relative to the theme's heaviest term) reaches ``min_mass``, and its
+*lift* (the score divided by the same score in the corpus-wide word distribution) reaches
+``min_lift``. A topic that passes no theme's floors is labelled ``other``; it is never forced
+onto a theme. Otherwise the topic is shared among the themes that pass, in proportion to their
+excess lift ``lift - 1``; its ``confidence`` is the part that goes to its best theme. A seeded
+topic keeps the theme it is anchored on.
 
 A unit's theme share is then ``sum_k theta[unit, k] * membership[k, theme]``; the ``other``
 column holds the rest, so the shares of a unit sum to one.
 
 From units to documents
 -----------------------
-Every share table carries a ``weight`` column, and a document's share is the weighted mean of
-its units' shares. For topic-based shares the weight is the unit's token count, so a document's
-share is the share of its text (a long paragraph says more about what an article emphasises
-than a one-line caption). For the dictionary baseline the weight is the unit's indicator mass,
-so a document's share is its theme's part of all indicator terms in the document (a ratio of
-sums): a paragraph with a single indicator term would otherwise count as wholly about one theme.
+Every share table carries a ``weight`` column (the unit's token count), and a document's share
+is the weighted mean of its units' shares: the share of its text. The dictionary baseline gives
+``other`` the same meaning as the models: a theme's share of a unit is the part of its tokens
+that are the theme's indicator terms, and every unmatched token counts as ``other``.
 """
 
 from __future__ import annotations
 
 from topiclab.themes.comparison import compare, expanded_tail
-from topiclab.themes.labels import label_topics, topic_theme_membership
+from topiclab.themes.labels import (
+    LABEL_COLUMNS,
+    MIN_LIFT,
+    MIN_MASS,
+    label_topics,
+    seeded_topics,
+    topic_theme_membership,
+)
 from topiclab.themes.lexicon import (
     OTHER,
     Lexicon,
@@ -54,10 +61,13 @@ from topiclab.themes.lexicon import (
     match_terms,
     normalize_term,
 )
-from topiclab.themes.measures import agreement
+from topiclab.themes.measures import agreement, label_sensitivity
 from topiclab.themes.passages import exemplars
 from topiclab.themes.shares import (
+    LOW_COVERAGE,
+    coverage_note,
     document_shares,
+    lexicon_coverage,
     lexicon_shares,
     mean_of_refits,
     share_columns,
@@ -67,23 +77,31 @@ from topiclab.themes.shares import (
 )
 
 __all__ = [
+    "LABEL_COLUMNS",
+    "LOW_COVERAGE",
+    "MIN_LIFT",
+    "MIN_MASS",
     "OTHER",
     "Lexicon",
     "LexiconError",
     "Theme",
     "agreement",
     "compare",
+    "coverage_note",
     "document_shares",
     "exemplars",
     "expanded_tail",
     "find_terms_in_text",
+    "label_sensitivity",
     "label_topics",
+    "lexicon_coverage",
     "lexicon_from_mapping",
     "lexicon_shares",
     "load_lexicon",
     "match_terms",
     "mean_of_refits",
     "normalize_term",
+    "seeded_topics",
     "share_columns",
     "stack_replicates",
     "theme_shares",

@@ -25,7 +25,7 @@ import pandas as pd
 from scipy import sparse
 
 from topiclab.themes.effects import EFFECT_COLUMNS, draw_unit_mixtures, estimate_effects
-from topiclab.themes.labels import topic_theme_membership
+from topiclab.themes.labels import MIN_MASS, topic_theme_membership
 from topiclab.themes.lexicon import OTHER, Lexicon
 from topiclab.themes.shares import document_shares, lexicon_shares, theme_shares
 
@@ -152,7 +152,7 @@ class LDAPosterior:
     seen : array of shape (n_units,)
         Tokens each unit had in the counts the models were fitted on.
     lexicon : Lexicon
-    min_lift : float
+    min_lift, min_mass : float
         As in :func:`theme_shares`.
     """
 
@@ -163,6 +163,7 @@ class LDAPosterior:
         seen: np.ndarray,
         lexicon: Lexicon,
         min_lift: float,
+        min_mass: float = MIN_MASS,
     ) -> None:
         unit_index = pd.Index(units["unit_id"].astype(str))
         self.columns = [*lexicon.ids, OTHER]
@@ -176,7 +177,9 @@ class LDAPosterior:
             theta = theta / theta.sum(axis=1, keepdims=True)
             # a positive floor: a share that underflowed to 0 is a Dirichlet parameter of 0
             gamma = np.maximum(theta * (alpha_sum(result) + n)[:, None], 1e-12)
-            membership = topic_theme_membership(result, lexicon, min_lift=min_lift).to_numpy()
+            membership = topic_theme_membership(
+                result, lexicon, min_lift=min_lift, min_mass=min_mass
+            ).to_numpy()
             doc_ids = units["doc_id"].astype(str).to_numpy()[rows]
             codes, documents = pd.factorize(doc_ids, sort=True)
             self._parts.append((gamma, membership, _averaging(codes, n), documents))
@@ -230,6 +233,7 @@ def theme_effects_table(
     cluster: str | None = None,
     family: str = "fractional_logit",
     min_lift: float = 1.5,
+    min_mass: float = MIN_MASS,
     min_group_size: int | None = None,
     posterior: bool = True,
 ) -> pd.DataFrame:
@@ -253,7 +257,7 @@ def theme_effects_table(
         :func:`resolve_formula`.
     random_state : int, optional
         Seed of the draws.
-    min_lift : float
+    min_lift, min_mass : float
         As in :func:`theme_shares`.
     min_group_size : int, optional
         Levels with fewer documents get no interval (:func:`estimate_effects`'s default when
@@ -286,7 +290,9 @@ def theme_effects_table(
     frames = []
     for fits in refits.values():
         for r, result in enumerate(fits):
-            shares = theme_shares(result, lexicon, keys.assign(n_tokens=seen), min_lift=min_lift)
+            shares = theme_shares(
+                result, lexicon, keys.assign(n_tokens=seen), min_lift=min_lift, min_mass=min_mass
+            )
             frames.append(document_shares(shares).assign(replicate=r))
     if tokens is not None:
         frames.append(document_shares(lexicon_shares(tokens, lexicon, keys)).assign(replicate=0))
@@ -294,7 +300,7 @@ def theme_effects_table(
     stacked = stacked[[*[c for c in stacked.columns if c != "replicate"], "replicate"]]
     sampler = None
     if posterior and refits.get("lda"):
-        sampler = LDAPosterior(refits["lda"], keys, seen, lexicon, min_lift)
+        sampler = LDAPosterior(refits["lda"], keys, seen, lexicon, min_lift, min_mass)
     logger.info("effects: %s, %d draws", rhs, draws)
     table = estimate_effects(
         stacked,
@@ -346,6 +352,7 @@ def run_theme_effects(
         cluster=settings.get("cluster"),
         family=settings.get("family", "fractional_logit"),
         min_lift=float(themes["min_lift"]),
+        min_mass=float(themes["min_mass"]),
         min_group_size=int(themes["min_group_size"]),
     )
 

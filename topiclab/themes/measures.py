@@ -1,11 +1,16 @@
-"""Agreement between measures: how the theme shares of LDA, NMF and the lexicon correlate."""
+"""Agreement between measures (how the theme shares of LDA, NMF and the lexicon correlate)
+and the sensitivity of the shares and group rankings to the labelling floors."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+import numpy as np
 import pandas as pd
 
+from topiclab.themes.labels import MIN_LIFT, MIN_MASS, topic_theme_membership
+from topiclab.themes.lexicon import OTHER, Lexicon
 from topiclab.themes.shares import document_shares, share_columns
 
 
@@ -65,3 +70,183 @@ def _correlation(a: pd.Series, b: pd.Series, method: str) -> float:
     if len(a) < 3 or a.nunique() < 2 or b.nunique() < 2:
         return float("nan")
     return float(a.astype(float).corr(b.astype(float), method=method))
+
+
+#: The ``min_lift`` values of :func:`label_sensitivity` (the configured one is added).
+SENSITIVITY_LIFTS = (1.25, 1.5, 2.0, 3.0)
+
+
+def label_sensitivity(
+    refits: Mapping[str, Sequence[Any]],
+    units: pd.DataFrame,
+    lexicon: Lexicon,
+    *,
+    min_lift: float = MIN_LIFT,
+    min_mass: float = MIN_MASS,
+    lifts: Sequence[float] = SENSITIVITY_LIFTS,
+    masses: Sequence[float] | None = None,
+    by: Sequence[str] = ("locality", "year"),
+) -> pd.DataFrame:
+    """How theme shares and group rankings move with the labelling floors.
+
+    Every model's refits are relabelled under each pair of ``min_lift`` in ``lifts`` and
+    ``min_mass`` in ``masses``, their unit shares averaged over the refits and aggregated to
+    documents, as the run does at the configured floors.
+
+    Parameters
+    ----------
+    refits : mapping of str to sequence of TopicResult
+        The fits of each model (``lda``, ``nmf``), as the run averages them.
+    units : DataFrame
+        The units table with ``n_tokens`` (the tokens each model saw) and the grouping
+        columns.
+    lexicon : Lexicon
+        The themes.
+    min_lift, min_mass : float
+        The configured floors: the reference the rankings are compared with.
+    lifts : sequence of float, default=(1.25, 1.5, 2, 3)
+        The ``min_lift`` values tried (``min_lift`` is added).
+    masses : sequence of float, optional
+        The ``min_mass`` values tried; default 0 (no mass floor), half, one and two times
+        ``min_mass``.
+    by : sequence of str, default=("locality", "year")
+        Grouping columns whose rankings are compared (those with at least two groups).
+
+    Returns
+    -------
+    DataFrame
+        One row per model, ``min_lift``, ``min_mass``, theme (and ``other``) and grouping:
+        ``model, min_lift, min_mass, configured`` (the run's own floors), ``theme, share``
+        (mean document share), ``topics`` (topics labelled with the theme), ``by`` (the
+        grouping; empty when no column of ``by`` has two groups), ``top_group`` (the group of
+        the highest mean share) and ``rank_correlation`` (Spearman correlation of the group
+        means with those at the configured floors; NaN when either does not vary).
+    """
+    if masses is None:
+        masses = (0.0, min_mass / 2, min_mass, min(2 * min_mass, 0.99))
+    lift_grid = sorted({float(x) for x in (*lifts, min_lift)})
+    mass_grid = sorted({float(x) for x in masses} | {float(min_mass)})
+    groupings = [c for c in by if c in units.columns and units[c].nunique(dropna=True) >= 2]
+    columns = [*lexicon.ids, OTHER]
+    rows: list[dict[str, Any]] = []
+    for model, fits in refits.items():
+        mix = _DocumentMixer(fits, units, groupings)
+        means: dict[tuple[float, float], pd.DataFrame] = {}
+        for lift in lift_grid:
+            for mass in mass_grid:
+                memberships = [
+                    topic_theme_membership(r, lexicon, min_lift=lift, min_mass=mass).to_numpy()
+                    for r in fits
+                ]
+                documents = mix(memberships, columns)
+                counts = _labelled_topics(memberships, columns)
+                means[lift, mass] = documents
+                for theme in columns:
+                    base = {
+                        "model": model,
+                        "min_lift": lift,
+                        "min_mass": mass,
+                        "configured": lift == float(min_lift) and mass == float(min_mass),
+                        "theme": theme,
+                        "share": float(documents[theme].mean()),
+                        "topics": float(counts[theme]),
+                    }
+                    if not groupings:
+                        rows.append({**base, "by": "", "top_group": "", "rank_correlation": np.nan})
+                    for column in groupings:
+                        rows.append({**base, "by": column, **_ranking(documents, column, theme)})
+        reference = means[float(min_lift), float(min_mass)]
+        for row in rows:
+            if row["model"] != model or not row["by"]:
+                continue
+            row["rank_correlation"] = _rank_correlation(
+                means[row["min_lift"], row["min_mass"]], reference, row["by"], row["theme"]
+            )
+    return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
+
+
+SENSITIVITY_COLUMNS = [
+    "model",
+    "min_lift",
+    "min_mass",
+    "configured",
+    "theme",
+    "share",
+    "topics",
+    "by",
+    "top_group",
+    "rank_correlation",
+]
+
+
+def _group_means(documents: pd.DataFrame, column: str, theme: str) -> pd.Series:
+    return documents.groupby(column, sort=True)[theme].mean()
+
+
+def _ranking(documents: pd.DataFrame, column: str, theme: str) -> dict[str, Any]:
+    means = _group_means(documents, column, theme)
+    top = str(means.idxmax()) if means.nunique() > 1 else ""
+    return {"top_group": top, "rank_correlation": np.nan}
+
+
+def _rank_correlation(
+    documents: pd.DataFrame, reference: pd.DataFrame, column: str, theme: str
+) -> float:
+    a = _group_means(documents, column, theme)
+    b = _group_means(reference, column, theme).reindex(a.index)
+    return _correlation(a, b, "spearman")
+
+
+def _labelled_topics(memberships: Sequence[np.ndarray], columns: Sequence[str]) -> pd.Series:
+    """Topics per theme (and ``other``, the last column), averaged over the refits."""
+    counts = pd.Series(0.0, index=list(columns))
+    for membership in memberships:
+        # a topic counts for the theme of its largest membership (a shared topic once)
+        best = np.bincount(membership.argmax(axis=1), minlength=len(columns))
+        counts += best
+    return counts / max(len(memberships), 1)
+
+
+class _DocumentMixer:
+    """Document shares of the refits under any topic-theme memberships, without tables.
+
+    Gives what :func:`theme_shares`, :func:`mean_of_refits` and :func:`document_shares` give
+    (units weighted by ``n_tokens``; a document without weight takes the plain mean of its
+    units), for the many settings of :func:`label_sensitivity` at the cost of matrix products.
+    """
+
+    def __init__(self, fits: Sequence[Any], units: pd.DataFrame, groupings: Sequence[str]):
+        ids = list(fits[0].unit_ids)
+        frame = units.assign(unit_id=units["unit_id"].astype(str)).set_index("unit_id")
+        frame = frame.loc[ids]
+        self.thetas = []
+        for result in fits:
+            theta = np.asarray(result.doc_topic, dtype=float)
+            sums = theta.sum(axis=1, keepdims=True)
+            with np.errstate(divide="ignore", invalid="ignore"):
+                self.thetas.append(np.where(sums > 0, theta / sums, 0.0))
+        self.codes, _ = pd.factorize(frame["doc_id"])
+        self.n_docs = int(self.codes.max()) + 1 if len(self.codes) else 0
+        if "n_tokens" in frame.columns:
+            w = frame["n_tokens"].astype(float).to_numpy()
+        else:
+            w = np.ones(len(frame))
+        self.weights = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+        self.totals = np.bincount(self.codes, weights=self.weights, minlength=self.n_docs)
+        self.sizes = np.bincount(self.codes, minlength=self.n_docs)
+        self.meta = frame[list(groupings)].groupby(self.codes, sort=True).first()
+
+    def __call__(self, memberships: Sequence[np.ndarray], columns: Sequence[str]) -> pd.DataFrame:
+        unit = np.mean([t @ m for t, m in zip(self.thetas, memberships, strict=True)], axis=0)
+        weighted = np.zeros((self.n_docs, unit.shape[1]))
+        plain = np.zeros_like(weighted)
+        np.add.at(weighted, self.codes, unit * self.weights[:, None])
+        np.add.at(plain, self.codes, unit)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            shares = np.where(
+                self.totals[:, None] > 0,
+                weighted / self.totals[:, None],
+                plain / np.maximum(self.sizes, 1)[:, None],
+            )
+        documents = pd.DataFrame(shares, columns=list(columns))
+        return pd.concat([self.meta.reset_index(drop=True), documents], axis=1)

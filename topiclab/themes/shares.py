@@ -4,11 +4,16 @@ A unit's theme share is ``sum_k theta[unit, k] * membership[k, theme]``; the ``o
 column holds the rest, so the shares of a unit sum to one.
 
 Every share table carries a ``weight`` column, and a document's share is the weighted mean of
-its units' shares. For topic-based shares the weight is the unit's token count, so a document's
-share is the share of its text (a long paragraph says more about what an article emphasises
-than a one-line caption). For the dictionary baseline the weight is the unit's indicator mass,
-so a document's share is its theme's part of all indicator terms in the document (a ratio of
-sums): a paragraph with a single indicator term would otherwise count as wholly about one theme.
+its units' shares. The weight is the unit's token count, so a document's share is the share of
+its text (a long paragraph says more about what an article emphasises than a one-line
+caption).
+
+The dictionary baseline (:func:`lexicon_shares`) gives ``other`` the meaning it has for the
+models: text that is not about any theme. A theme's share of a unit is the part of the unit's
+tokens that are the theme's indicator terms (each occurrence counted at its weight relative to
+the theme's heaviest term); every other token, matched by no theme, counts as ``other``. A
+sports article that says "kinh tế" once is then almost wholly ``other``, not wholly about the
+economy, as it was when a unit's shares were renormalised over the themes it mentioned.
 """
 
 from __future__ import annotations
@@ -20,10 +25,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topiclab.themes.labels import topic_theme_membership
+from topiclab.themes.labels import MIN_LIFT, MIN_MASS, heaviest_weights, topic_theme_membership
 from topiclab.themes.lexicon import OTHER, Lexicon, _match, _term_index, load_lexicon
 
 logger = logging.getLogger(__name__)
+
+#: A corpus whose text the lexicon's terms cover less than this (the dictionary measure's share
+#: of all themes together, see :func:`lexicon_coverage`) is flagged: its theme shares rest on
+#: few indicator terms. Measured (benchmarks/results/off_domain.md): 0.17 on the five shipped
+#: articles, 0.026 on VNTC's politics-and-society news, 0.009 on its sport, health and
+#: computing news.
+LOW_COVERAGE = 0.02
 
 
 def theme_shares(
@@ -32,7 +44,8 @@ def theme_shares(
     units: pd.DataFrame | None = None,
     *,
     level: str = "unit",
-    min_lift: float = 1.5,
+    min_lift: float = MIN_LIFT,
+    min_mass: float = MIN_MASS,
 ) -> pd.DataFrame:
     """Theme shares of every unit (or document) from a model's doc-topic matrix.
 
@@ -47,7 +60,7 @@ def theme_shares(
         model did not see (no row in ``doc_topic``) are left out and logged.
     level : {"unit", "document"}, default="unit"
         ``"document"`` aggregates units to documents (see :func:`document_shares`).
-    min_lift : float, default=1.5
+    min_lift, min_mass : float, default=1.5 and 0.03
         Passed to the topic labelling (see :func:`label_topics`).
 
     Returns
@@ -62,7 +75,9 @@ def theme_shares(
     if units is None:
         raise ValueError("theme_shares needs the units table to attach metadata")
     _check_level(level)
-    membership = topic_theme_membership(result, lexicon, min_lift=min_lift).to_numpy()
+    membership = topic_theme_membership(
+        result, lexicon, min_lift=min_lift, min_mass=min_mass
+    ).to_numpy()
     theta = np.asarray(result.doc_topic, dtype=float)
     sums = theta.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -91,10 +106,11 @@ def lexicon_shares(
     """Dictionary-only theme shares, counted directly from the indicator terms.
 
     A unit's share of theme ``t`` is the weighted count of ``t``'s indicator terms in the unit
-    divided by the weighted count of all themes' terms. Units without any indicator term get
-    share 0 for every theme and 1 for ``other``. Multi-word terms match as one protected token
-    or as their run of adjacent tokens; the longest match wins and a token is counted once
-    per theme.
+    (each occurrence counted at its weight divided by the weight of ``t``'s heaviest term)
+    divided by the unit's number of tokens; ``other`` is the rest: every token that is no
+    theme's indicator term counts as ``other``, so the shares of a unit sum to one. Multi-word
+    terms match as one protected token or as their run of adjacent tokens; the longest match
+    wins and a token is counted once per theme.
 
     Parameters
     ----------
@@ -105,14 +121,14 @@ def lexicon_shares(
     units : DataFrame
         The units table, one row per token list.
     level : {"unit", "document"}, default="unit"
-        At document level a theme's share is its part of the document's whole indicator
-        mass (units are weighted by their indicator mass).
+        At document level a theme's share is its part of all the document's tokens (units
+        are weighted by their token count).
 
     Returns
     -------
     DataFrame
         Same layout as :func:`theme_shares` with ``model = "lexicon"``, ``n_tokens`` (tokens
-        of the unit), ``n_hits`` (indicator terms found) and ``weight`` (their weighted mass).
+        of the unit), ``n_hits`` (indicator terms found) and ``weight`` (``n_tokens``).
     """
     lexicon = lexicon or load_lexicon()
     if units is None:
@@ -123,26 +139,89 @@ def lexicon_shares(
     mass = np.zeros((len(tokens), len(lexicon)))
     hits = np.zeros(len(tokens), dtype=int)
     indexes = [_term_index(theme.terms) for theme in lexicon]
+    heaviest = heaviest_weights(lexicon)
     for i, unit_tokens in enumerate(tokens):
         for t, theme in enumerate(lexicon):
             found = _match(unit_tokens, *indexes[t])
-            mass[i, t] = sum(theme.terms[term] for term in found)
+            mass[i, t] = sum(theme.terms[term] for term in found) / heaviest[t]
             hits[i] += len(found)
-    total = mass.sum(axis=1, keepdims=True)
+    n_tokens = np.array([len(t) for t in tokens], dtype=float)
+    # a token that indicates two themes counts in both; such a unit is rescaled to sum to 1
+    total = np.maximum(mass.sum(axis=1), n_tokens)
     with np.errstate(divide="ignore", invalid="ignore"):
-        share = np.where(total > 0, mass / total, 0.0)
-    other = (total[:, 0] == 0).astype(float)
+        share = np.where(total[:, None] > 0, mass / total[:, None], 0.0)
+    other = 1.0 - share.sum(axis=1)
     values = pd.DataFrame(
         np.hstack([share, other[:, None]]),
         columns=[*lexicon.ids, OTHER],
         index=pd.Index(units["unit_id"].astype(str).tolist(), name="unit_id"),
     )
     units = units.copy()
-    units["n_tokens"] = [len(t) for t in tokens]
+    units["n_tokens"] = n_tokens.astype(int)
     shares = _attach_units(values, units, model="lexicon")
     shares.insert(shares.columns.get_loc(lexicon.ids[0]), "n_hits", hits)
-    shares.insert(shares.columns.get_loc(lexicon.ids[0]), "weight", total[:, 0])
+    shares.insert(shares.columns.get_loc(lexicon.ids[0]), "weight", n_tokens)
     return shares if level == "unit" else document_shares(shares)
+
+
+def lexicon_coverage(shares: pd.DataFrame, *, threshold: float = LOW_COVERAGE) -> pd.DataFrame:
+    """How much of the corpus each measure puts on the lexicon's themes, and whether it is low.
+
+    Parameters
+    ----------
+    shares : DataFrame
+        Unit- or document-level shares of one or more measures (told apart by ``model``),
+        with their ``weight`` column.
+    threshold : float, default=LOW_COVERAGE
+        The dictionary measure (``model = "lexicon"``) below this share of all themes marks
+        the corpus as little covered by the lexicon.
+
+    Returns
+    -------
+    DataFrame
+        ``model, themes_share`` (the weighted share of the text on any theme, ``1 - other``),
+        ``threshold`` and ``low`` (true for the dictionary row when its share is below the
+        threshold; the models' rows say how much they put on the themes, and are never
+        flagged: a topic model's shares depend on its labels, not on how much of the text
+        the lexicon's words cover).
+    """
+    rows = []
+    for model, frame in shares.groupby("model", sort=False):
+        w = frame["weight"].astype(float).to_numpy() if "weight" in frame else np.ones(len(frame))
+        w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
+        # clipped: 1 - other of a unit wholly other is -1e-19 in floating point
+        themed = np.clip(1.0 - frame[OTHER].astype(float).to_numpy(), 0.0, 1.0)
+        value = float((w * themed).sum() / w.sum()) if w.sum() > 0 else float(themed.mean())
+        rows.append(
+            {
+                "model": model,
+                "themes_share": value,
+                "threshold": threshold,
+                "low": bool(model == "lexicon" and value < threshold),
+            }
+        )
+    return pd.DataFrame(rows, columns=["model", "themes_share", "threshold", "low"])
+
+
+def coverage_note(coverage: pd.DataFrame) -> str:
+    """The warning for a corpus the lexicon covers little, or ``""`` (see :func:`lexicon_coverage`).
+
+    The run logs it and writes it into the output's ``README.md``.
+    """
+    low = coverage[coverage["low"].astype(bool)]
+    if low.empty:
+        return ""
+    row = low.iloc[0]
+    models = coverage[coverage["model"] != "lexicon"]
+    pairs = zip(models["model"], models["themes_share"], strict=True)
+    by_model = ", ".join(f"{m} {v:.3f}" for m, v in pairs)
+    return (
+        f"Low lexicon coverage: the lexicon's indicator terms make up {row['themes_share']:.3f}"
+        f" of this corpus's text (below {row['threshold']:g}), so the corpus says little about"
+        " the lexicon's themes; read every theme share as small and check the topics labelled"
+        " with a theme (tables/topics.csv) before trusting them"
+        + (f" (share of all themes: {by_model})." if by_model else ".")
+    )
 
 
 def document_shares(shares: pd.DataFrame) -> pd.DataFrame:
