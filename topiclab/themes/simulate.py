@@ -178,10 +178,13 @@ def simulate_corpus(
         document's expected share is unchanged); small values (e.g. 1) make most paragraphs
         about one topic. ``None`` (default): every unit of a document has its ``theta``.
     shared_vocabulary : float, default=0.0
-        Fraction in [0, 1) of each theme topic's mass moved to the other theme topics' words
-        (their average), so themes share vocabulary and their indicator terms occur in each
-        other's topics. 0 keeps the themes' own words disjoint (only the common words, 20% of
-        each theme topic, are shared).
+        Fraction in [0, 1) of each theme topic's own mass (its indicator terms and own words)
+        moved to words it shares with one other theme: every pair of themes has a pool of 5
+        such words, used by those two themes only (as "kiểm_tra" belongs to discipline and to
+        inspection). 0 keeps the themes' own words disjoint (only the common words, 20% of
+        each theme topic, are shared). Each theme keeps words of its own, so its topic is not
+        a mixture of the others (mixing whole topics would make the shares unidentifiable:
+        the same corpus is then as well described by purer topics and shrunken shares).
 
     Returns
     -------
@@ -201,7 +204,7 @@ def simulate_corpus(
     rng = np.random.default_rng(random_state)
     topic_word, vocab = _topic_word(themes, lexicon, rng)
     if shared_vocabulary:
-        topic_word = _share_vocabulary(topic_word, shared_vocabulary)
+        topic_word, vocab = _share_vocabulary(topic_word, vocab, themes, shared_vocabulary)
     others = [t for t in themes if t != planted]
 
     def cell_mean(li: int, yi: int) -> np.ndarray:
@@ -325,18 +328,36 @@ def _true_effects(
     return pd.DataFrame(rows)
 
 
-def _share_vocabulary(topic_word: np.ndarray, fraction: float) -> np.ndarray:
-    """Move ``fraction`` of each theme topic's mass to the average of the other theme topics.
+def _share_vocabulary(
+    topic_word: np.ndarray, vocab: list[str], themes: list[str], fraction: float
+) -> tuple[np.ndarray, list[str]]:
+    """Move ``fraction`` of each theme topic's non-common mass to pools shared by two themes.
 
-    The background topic (last row) is left alone; rows still sum to one.
+    Every pair of themes gets 5 words ``shared_<i>_<j>_<n>``; a theme's moved mass is split
+    evenly over its pairs' pools (uniformly within a pool). The background topic and the
+    common words are left alone; rows still sum to one. No random draw: the corpus stream of
+    the other options stays the same.
     """
-    themes = topic_word[:-1]
     n = len(themes)
     if n < 2:
-        return topic_word
-    others = (themes.sum(axis=0, keepdims=True) - themes) / (n - 1)
-    mixed = (1.0 - fraction) * themes + fraction * others
-    return np.vstack([mixed, topic_word[-1:]])
+        return topic_word, vocab
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    pool = {pair: [f"shared_{pair[0]}_{pair[1]}_{m}" for m in range(5)] for pair in pairs}
+    new_vocab = sorted({*vocab, *(w for words in pool.values() for w in words)})
+    index = {w: j for j, w in enumerate(new_vocab)}
+    old_columns = np.array([index[w] for w in vocab])
+    out = np.zeros((topic_word.shape[0], len(new_vocab)))
+    out[:, old_columns] = topic_word
+    common = np.array([w.startswith("common") for w in new_vocab])
+    for k in range(n):
+        own = ~common & (out[k] > 0)
+        moved = fraction * out[k, own].sum()
+        out[k, own] *= 1.0 - fraction
+        mine = [pair for pair in pairs if k in pair]
+        for pair in mine:
+            for w in pool[pair]:
+                out[k, index[w]] += moved / (len(mine) * len(pool[pair]))
+    return out, new_vocab
 
 
 def _topic_word(
