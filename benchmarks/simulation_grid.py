@@ -312,6 +312,15 @@ def summarise(results: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
         .where(has_interval),
         error=results["estimate"] - results["truth"],
     )
+    # the measure's own bias: its estimate minus the oracle's on the same corpus (paired, so
+    # the regression's finite-sample error cancels and the Monte Carlo SE is much smaller)
+    on = ["scenario", "d", "n", "run", "effect"]
+    oracle = results.loc[results["measure"] == "oracle", [*on, "estimate"]]
+    oracle = oracle.drop_duplicates(on).rename(columns={"estimate": "_oracle"})
+    results = results.merge(oracle, on=on, how="left") if len(oracle) else results
+    if "_oracle" not in results:
+        results["_oracle"] = np.nan
+    results["vs_oracle"] = results["estimate"] - results["_oracle"]
     out = []
     for key, g in results.groupby(keys, sort=False, dropna=False):
         runs = len(g)
@@ -336,6 +345,10 @@ def summarise(results: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
                 if truth == 0
                 else np.nan,
                 "mean_width": (g["upper"] - g["lower"]).mean(),
+                "vs_oracle": g["vs_oracle"].mean(),
+                "vs_oracle_mcse": g["vs_oracle"].std(ddof=1) / np.sqrt(g["vs_oracle"].notna().sum())
+                if g["vs_oracle"].notna().sum() > 1
+                else np.nan,
                 "share_slope": g["share_slope"].mean(),
                 "share_slope_mcse": g["share_slope"].std(ddof=1) / np.sqrt(runs),
                 "lost": g["lost"].mean(),
@@ -353,6 +366,7 @@ def markdown(summary: pd.DataFrame, keys: list[str]) -> str:
         "coverage ± MCSE",
         "bias ± MCSE",
         "bias % of effect",
+        "bias vs oracle (paired) ± MCSE",
         "null declared ± MCSE",
         "mean width",
         "share slope ± MCSE",
@@ -377,6 +391,7 @@ def markdown(summary: pd.DataFrame, keys: list[str]) -> str:
             "" if np.isnan(r["coverage"]) else f"{r['coverage']:.3f} ± {r['coverage_mcse']:.3f}",
             f"{r['bias']:+.4f} ± {r['bias_mcse']:.4f}",
             rel,
+            "" if np.isnan(r["vs_oracle_mcse"]) else _paired(r),
             null,
             "" if np.isnan(r["mean_width"]) else f"{r['mean_width']:.4f}",
             f"{r['share_slope']:.2f} ± {r['share_slope_mcse']:.2f}",
@@ -385,6 +400,15 @@ def markdown(summary: pd.DataFrame, keys: list[str]) -> str:
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
+
+
+def _paired(r: dict) -> str:
+    text = f"{r['vs_oracle']:+.4f} ± {r['vs_oracle_mcse']:.4f}"
+    if r["truth"]:
+        text += (
+            f" ({r['vs_oracle'] / r['truth']:+.0%} ± {r['vs_oracle_mcse'] / abs(r['truth']):.0%})"
+        )
+    return text
 
 
 def _format(value) -> str:
