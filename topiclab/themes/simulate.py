@@ -6,6 +6,18 @@ draw their topic proportions from a Dirichlet whose mean depends on the document
 and year: one theme (``planted``) gets a locality difference and a linear year trend. The true
 group means of every theme's share are therefore known, and :func:`coverage_study` measures how
 often :func:`topiclab.themes.compare` intervals contain them.
+
+Harder corpora than the balanced default, for the simulation a reviewer can believe
+(``benchmarks/simulation_grid.py``):
+
+- an unbalanced design in which locality and year are correlated: :func:`correlated_design`
+  gives the documents per (locality, year) cell for ``docs_per_cell``;
+- null effects: a locality whose ``locality_effect`` equals the reference's, or zero effects
+  throughout; :attr:`SimulatedCorpus.true_effects` states every planted (and null) effect;
+- paragraphs that specialise within a document (``paragraph_concentration``): each unit
+  draws its own mixture around its document's, so one paragraph is mostly about one theme;
+- vocabulary shared between themes (``shared_vocabulary``): each theme topic puts part of its
+  mass on the other themes' words, as real themes share words such as "cán_bộ".
 """
 
 from __future__ import annotations
@@ -40,6 +52,15 @@ class SimulatedCorpus:
     topic_word : ndarray
         The generating topic-word distributions (themes, then background).
     vocab : list of str
+    true_effects : DataFrame
+        The true average marginal effects of the design on every theme's expected share, in
+        the layout of :func:`topiclab.themes.effects.estimate_effects`: ``theme, covariate,
+        level, reference, truth``; ``locality`` rows contrast each locality with the first,
+        the ``year`` row (level ``"per unit"``) is the change per year. Because the expected
+        shares are additive in locality and year, these hold whatever the design's balance.
+    unit_theta : ndarray
+        The topic mixture each unit was drawn from (equal to its document's ``theta`` unless
+        ``paragraph_concentration`` is set); empty when tokens were not drawn.
     """
 
     units: pd.DataFrame
@@ -49,6 +70,53 @@ class SimulatedCorpus:
     truth_by_year: pd.DataFrame
     topic_word: np.ndarray
     vocab: list[str]
+    true_effects: pd.DataFrame | None = None
+    unit_theta: np.ndarray | None = None
+
+
+def correlated_design(
+    n: float,
+    n_localities: int = 3,
+    n_years: int = 5,
+    *,
+    strength: float = 0.6,
+) -> np.ndarray:
+    """Documents per (locality, year) cell of an unbalanced design where the two are correlated.
+
+    The first locality reports mostly in the early years, the second mostly in the late years,
+    the others evenly: the first two localities' weights tilt linearly over the years, from
+    ``1 + strength`` to ``1 - strength`` (and the reverse). A year difference is then
+    confounded with which localities report in it, unless the model holds locality fixed.
+
+    Parameters
+    ----------
+    n : float
+        Average documents per cell (each row of weights averages 1).
+    n_localities, n_years : int
+        Shape of the design; at least 2 localities and 2 years.
+    strength : float, default=0.6
+        Tilt in [0, 1): 0 gives a balanced design.
+
+    Returns
+    -------
+    ndarray of int, shape (n_localities, n_years)
+        Documents per cell, at least one each, for ``simulate_corpus(docs_per_cell=...)``.
+
+    Examples
+    --------
+    >>> correlated_design(2).tolist()
+    [[3, 3, 2, 1, 1], [1, 1, 2, 3, 3], [2, 2, 2, 2, 2]]
+    """
+    if n_localities < 2 or n_years < 2:
+        raise ValueError("a correlated design needs at least 2 localities and 2 years")
+    if not 0 <= strength < 1:
+        raise ValueError(f"strength must be in [0, 1), got {strength!r}")
+    # -1 in the first year to +1 in the last
+    position = np.linspace(-1.0, 1.0, n_years)
+    tilt = np.zeros(n_localities)
+    tilt[0], tilt[1] = -1.0, 1.0
+    weights = 1.0 + strength * tilt[:, None] * position[None, :]
+    return np.maximum(1, np.rint(n * weights)).astype(int)
 
 
 def simulate_corpus(
@@ -68,6 +136,8 @@ def simulate_corpus(
     lexicon: Lexicon | None = None,
     random_state: int = 0,
     draw_tokens: bool = True,
+    paragraph_concentration: float | None = None,
+    shared_vocabulary: float = 0.0,
 ) -> SimulatedCorpus:
     """Draw a corpus with a planted locality difference and year trend in one theme.
 
@@ -102,6 +172,19 @@ def simulate_corpus(
     draw_tokens : bool, default=True
         Draw the units' words; ``False`` draws only the true proportions (faster, for
         studies that use :func:`oracle_shares`), leaving tokens and texts empty.
+    paragraph_concentration : float, optional
+        Paragraphs that specialise: each unit draws its own mixture from
+        ``Dirichlet(paragraph_concentration * theta)`` around its document's ``theta`` (so the
+        document's expected share is unchanged); small values (e.g. 1) make most paragraphs
+        about one topic. ``None`` (default): every unit of a document has its ``theta``.
+    shared_vocabulary : float, default=0.0
+        Fraction in [0, 1) of each theme topic's own mass (its indicator terms and own words)
+        moved to words it shares with one other theme: every pair of themes has a pool of 5
+        such words, used by those two themes only (as "kiểm_tra" belongs to discipline and to
+        inspection). 0 keeps the themes' own words disjoint (only the common words, 20% of
+        each theme topic, are shared). Each theme keeps words of its own, so its topic is not
+        a mixture of the others (mixing whole topics would make the shares unidentifiable:
+        the same corpus is then as well described by purer topics and shrunken shares).
 
     Returns
     -------
@@ -113,9 +196,15 @@ def simulate_corpus(
         raise ValueError(f"planted theme {planted!r} must be one of {themes}")
     if len(locality_effect) != len(localities):
         raise ValueError("locality_effect needs one value per locality")
+    if paragraph_concentration is not None and not paragraph_concentration > 0:
+        raise ValueError("paragraph_concentration must be positive (or None)")
+    if not 0 <= shared_vocabulary < 1:
+        raise ValueError(f"shared_vocabulary must be in [0, 1), got {shared_vocabulary!r}")
     sizes = np.broadcast_to(np.asarray(docs_per_cell, dtype=int), (len(localities), len(years)))
     rng = np.random.default_rng(random_state)
     topic_word, vocab = _topic_word(themes, lexicon, rng)
+    if shared_vocabulary:
+        topic_word, vocab = _share_vocabulary(topic_word, vocab, themes, shared_vocabulary)
     others = [t for t in themes if t != planted]
 
     def cell_mean(li: int, yi: int) -> np.ndarray:
@@ -130,6 +219,7 @@ def simulate_corpus(
     unit_rows: list[dict] = []
     tokens: list[list[str]] = []
     theta_rows: list[np.ndarray] = []
+    unit_theta: list[np.ndarray] = []
     doc_ids: list[str] = []
     truth_rows: list[dict] = []
     n_doc = 0
@@ -147,7 +237,14 @@ def simulate_corpus(
                 theta_rows.append(theta)
                 doc_ids.append(doc_id)
                 for u in range(units_per_doc):
-                    counts = rng.multinomial(unit_length, theta) if draw_tokens else []
+                    mixture = theta
+                    if draw_tokens and paragraph_concentration is not None:
+                        # floor: a Dirichlet parameter must be positive, and a share of
+                        # exactly 0 would underflow the gamma variates
+                        mixture = rng.dirichlet(np.maximum(paragraph_concentration * theta, 1e-3))
+                    if draw_tokens:
+                        unit_theta.append(mixture)
+                    counts = rng.multinomial(unit_length, mixture) if draw_tokens else []
                     words = [
                         vocab[j]
                         for k, count in enumerate(counts)
@@ -179,7 +276,88 @@ def simulate_corpus(
         truth_by_year=truth.groupby(["year", "theme"], sort=False, as_index=False)["truth"].mean(),
         topic_word=topic_word,
         vocab=vocab,
+        true_effects=_true_effects(
+            themes, planted, localities, locality_effect, year_trend, len(others)
+        ),
+        unit_theta=np.array(unit_theta) if unit_theta else np.zeros((0, len(themes) + 1)),
     )
+
+
+def _true_effects(
+    themes: list[str],
+    planted: str,
+    localities: Sequence[str],
+    locality_effect: Sequence[float],
+    year_trend: float,
+    n_others: int,
+) -> pd.DataFrame:
+    """Contrasts with the first locality and the slope per year, for every theme.
+
+    The planted theme's expected share is ``base + locality_effect + year_trend * year``; the
+    other themes split the remainder evenly, so each moves by ``-effect / n_others``; the
+    background share is fixed.
+    """
+    rows = []
+    for theme in [*themes, OTHER]:
+        if theme == planted:
+            scale = 1.0
+        elif theme == OTHER:
+            scale = 0.0
+        else:
+            scale = -1.0 / n_others
+        for locality, effect in zip(localities[1:], locality_effect[1:], strict=True):
+            truth = scale * (effect - locality_effect[0])
+            rows.append(
+                {
+                    "theme": theme,
+                    "covariate": "locality",
+                    "level": str(locality),
+                    "reference": str(localities[0]),
+                    "truth": truth + 0.0,  # no negative zeros in tables
+                }
+            )
+        rows.append(
+            {
+                "theme": theme,
+                "covariate": "year",
+                "level": "per unit",
+                "reference": "",
+                "truth": scale * year_trend + 0.0,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def _share_vocabulary(
+    topic_word: np.ndarray, vocab: list[str], themes: list[str], fraction: float
+) -> tuple[np.ndarray, list[str]]:
+    """Move ``fraction`` of each theme topic's non-common mass to pools shared by two themes.
+
+    Every pair of themes gets 5 words ``shared_<i>_<j>_<n>``; a theme's moved mass is split
+    evenly over its pairs' pools (uniformly within a pool). The background topic and the
+    common words are left alone; rows still sum to one. No random draw: the corpus stream of
+    the other options stays the same.
+    """
+    n = len(themes)
+    if n < 2:
+        return topic_word, vocab
+    pairs = [(i, j) for i in range(n) for j in range(i + 1, n)]
+    pool = {pair: [f"shared_{pair[0]}_{pair[1]}_{m}" for m in range(5)] for pair in pairs}
+    new_vocab = sorted({*vocab, *(w for words in pool.values() for w in words)})
+    index = {w: j for j, w in enumerate(new_vocab)}
+    old_columns = np.array([index[w] for w in vocab])
+    out = np.zeros((topic_word.shape[0], len(new_vocab)))
+    out[:, old_columns] = topic_word
+    common = np.array([w.startswith("common") for w in new_vocab])
+    for k in range(n):
+        own = ~common & (out[k] > 0)
+        moved = fraction * out[k, own].sum()
+        out[k, own] *= 1.0 - fraction
+        mine = [pair for pair in pairs if k in pair]
+        for pair in mine:
+            for w in pool[pair]:
+                out[k, index[w]] += moved / (len(mine) * len(pool[pair]))
+    return out, new_vocab
 
 
 def _topic_word(

@@ -1,0 +1,511 @@
+"""Coverage, bias and false-positive rate of theme effects over a grid of simulated corpora.
+
+Issue 14, item 5 ("a simulation a reviewer believes") and item 3 (LDA's amplification bias).
+
+Each run draws one corpus (topiclab.themes.simulate) and fits every measure on it:
+
+- ``oracle``: the true document proportions (the regression and resampling alone);
+- ``lexicon``: the dictionary measure;
+- ``nmf``: NMF at the true K;
+- ``lda``, ``lda_km2``, ``lda_kp3``: unseeded LDA at K = truth, truth - 2, truth + 3;
+- ``lda_seeded``: LDA at the true K seeded with the lexicon's defining terms (weight >= 3,
+  the pipeline's ``themes.seed_min_weight.lda``).
+
+Topics are labelled to themes with the shipped lexicon (``theme_shares``), the document
+shares of the planted theme are regressed on ``locality + year`` with
+:func:`topiclab.themes.effects.estimate_effects` (fractional logit, 95% percentile intervals),
+and each run records, for the locality contrasts B - A (planted: d), C - A (null, always 0)
+and the year slope (planted: d / 4 per year), the estimate, the interval, whether it covers
+the truth and whether it excludes 0.
+
+Scenarios (``--scenario``):
+
+- ``default``: the design the acceptance uses: UNBALANCED, locality and year correlated
+  (``correlated_design(n)``: A reports early, B late, C evenly), paragraphs that specialise
+  (``paragraph_concentration=2``), vocabulary shared between themes (``shared_vocabulary=0.2``),
+  3 paragraphs of 40 tokens per document;
+- ``plain``: the same design without specialised paragraphs and with disjoint vocabularies;
+- ``easy``: the balanced design of ``benchmarks/themes_coverage.py`` (4 documents per cell,
+  planted locality effects 0 / 0.1 / 0.2 and a trend of 0.03 a year, 3 x 60 tokens): the
+  setting in which issue 14 measured LDA's amplification. ``--effects`` and ``--sizes`` are
+  ignored there.
+
+``--factorial`` runs the item-3 experiment instead: LDA's bias (point estimates only) for every
+combination of ``--alphas`` x ``--units`` x seeding x K in {truth, truth + 3}.
+
+Usage:
+    python benchmarks/simulation_grid.py [--scenario default] [--runs 200] [--sizes 8]
+        [--effects 0.05] [--measures ...] [--draws 100] [--jobs 2] [--csv rows.csv]
+        [--out benchmarks/results/simulation_grid.md]
+    python benchmarks/simulation_grid.py --factorial [--scenario easy] [--runs 30] ...
+    python benchmarks/simulation_grid.py --from-csv a.csv b.csv [--out ...]
+
+The corpus is simulated, so this benchmark takes no --data argument.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import os
+import sys
+import time
+import warnings
+
+for _name in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_name, "1")
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from topiclab.themes import lexicon_shares, load_lexicon, theme_shares  # noqa: E402
+from topiclab.themes.effects import estimate_effects  # noqa: E402
+from topiclab.themes.simulate import (  # noqa: E402
+    correlated_design,
+    oracle_shares,
+    simulate_corpus,
+)
+
+PLANTED = "party_discipline"
+LOCALITIES = ("A", "B", "C")
+YEARS = (2016, 2017, 2018, 2019, 2020)
+EFFECTS = (0.0, 0.02, 0.05, 0.2)
+SIZES = (2, 8, 32)
+MEASURES = ("oracle", "lexicon", "nmf", "lda", "lda_km2", "lda_kp3", "lda_seeded")
+#: K offsets from the true K of each LDA measure
+K_OFFSET = {"lda": 0, "lda_km2": -2, "lda_kp3": 3, "lda_seeded": 0}
+
+
+def scenario_options(scenario: str, d: float, n: int) -> dict:
+    """``simulate_corpus`` options of one cell."""
+    if scenario == "easy":
+        return {"localities": LOCALITIES, "years": YEARS}  # simulate_corpus's own defaults
+    if scenario not in ("default", "plain"):
+        raise ValueError(f"unknown scenario {scenario!r}")
+    options = {
+        "localities": LOCALITIES,
+        "years": YEARS,
+        "docs_per_cell": correlated_design(n, len(LOCALITIES), len(YEARS)),
+        "locality_effect": (0.0, d, 0.0),
+        "year_trend": d / 4,
+        "units_per_doc": 3,
+        "unit_length": 40,
+    }
+    if scenario == "default":
+        options.update(paragraph_concentration=2.0, shared_vocabulary=0.2)
+    return options
+
+
+def _lda_config(args: argparse.Namespace) -> dict:
+    return {
+        "alpha": _alpha(args.alpha),
+        "unit": args.unit,
+        "backend": args.backend,
+        "passes": args.passes,
+    }
+
+
+def _alpha(value: str):
+    try:
+        return float(value)
+    except ValueError:
+        return value
+
+
+def _document_units(corpus) -> tuple[list[list[str]], pd.DataFrame]:
+    """Whole documents as the units: their paragraphs' tokens joined."""
+    units = corpus.units
+    tokens: dict[str, list[str]] = {}
+    for doc_id, words in zip(units["doc_id"], corpus.tokens, strict=True):
+        tokens.setdefault(doc_id, []).extend(words)
+    docs = units.groupby("doc_id", sort=False)[["locality", "year"]].first().reset_index()
+    docs.insert(0, "unit_id", docs["doc_id"])
+    docs["unit_index"] = 0
+    docs["n_tokens"] = [len(tokens[d]) for d in docs["doc_id"]]
+    return [tokens[d] for d in docs["doc_id"]], docs
+
+
+def measure_shares(measure: str, corpus, lexicon, seed: int, lda: dict) -> pd.DataFrame:
+    """Document theme shares of one measure on one corpus."""
+    if measure == "oracle":
+        return oracle_shares(corpus)
+    if measure == "lexicon":
+        return lexicon_shares(corpus.tokens, lexicon, corpus.units, level="document")
+    from topiclab.models import LDA, NMF
+    from topiclab.vectorize import vectorize
+
+    tokens, units = corpus.tokens, corpus.units
+    if measure != "nmf" and lda["unit"] == "document":
+        tokens, units = _document_units(corpus)
+    vectorized = vectorize(tokens, no_below=2, no_above=1.0, keep_n=None)
+    k_true = corpus.topic_word.shape[0]  # the themes and the background
+    unit_ids = units["unit_id"].tolist()
+    if measure == "nmf":
+        model = NMF(k_true, random_state=seed)
+    else:
+        seeds = None
+        if measure == "lda_seeded":
+            vocab = set(vectorized.vocab)
+            seeds = {t: [w for w in words if w in vocab] for t, words in _seed_words(lexicon)}
+            seeds = {t: words for t, words in seeds.items() if words}
+        model = LDA(
+            k_true + K_OFFSET[measure],
+            random_state=seed,
+            passes=lda["passes"],
+            iterations=100,
+            alpha=lda["alpha"],
+            backend=lda["backend"],
+            seed_words=seeds,
+        )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = model.fit(vectorized.bow, vocab=vectorized.vocab, unit_ids=unit_ids).result_
+    return theme_shares(result, lexicon, units, level="document")
+
+
+def _seed_words(lexicon) -> list[tuple[str, list[str]]]:
+    # the pipeline's default: the defining terms (weight >= 3) of every theme
+    from topiclab.themes.simulate import DEFAULT_THEMES
+
+    words = lexicon.seed_words(3)
+    return [(t, words[t]) for t in DEFAULT_THEMES]
+
+
+def _sharpening(shares: pd.DataFrame, corpus) -> tuple[float, bool]:
+    """Slope of the measured planted share on the true one over documents, and whether the
+    measure lost the planted theme (mean share below 0.02).
+
+    A slope above 1 means the measure sharpens: documents with more of the theme get more
+    than their share, so differences between groups come out too large (below 1: too small).
+    """
+    docs = shares.drop_duplicates("doc_id").set_index("doc_id")[PLANTED]
+    truth = corpus.theta.loc[docs.index, PLANTED]
+    lost = bool(docs.mean() < 0.02)
+    if np.ptp(truth.to_numpy()) == 0:
+        return float("nan"), lost
+    return float(np.polyfit(truth.to_numpy(), docs.to_numpy(), 1)[0]), lost
+
+
+def truths(corpus) -> dict[tuple[str, str], tuple[str, float]]:
+    """(covariate, level) -> (effect name, true AME) of the planted theme."""
+    table = corpus.true_effects
+    table = table[table["theme"] == PLANTED]
+    out = {}
+    for row in table.itertuples(index=False):
+        name = "slope" if row.covariate == "year" else f"{row.level}-{row.reference}"
+        out[(row.covariate, str(row.level))] = (name, float(row.truth))
+    return out
+
+
+def run_once(
+    scenario: str,
+    d: float,
+    n: int,
+    run: int,
+    seed: int,
+    measures: list[str],
+    draws: int,
+    lda: dict,
+) -> list[dict]:
+    """One corpus, every measure: one row per measure and effect."""
+    lexicon = load_lexicon()
+    needs_tokens = any(m != "oracle" for m in measures)
+    corpus = simulate_corpus(
+        planted=PLANTED,
+        lexicon=lexicon,
+        random_state=seed,
+        draw_tokens=needs_tokens,
+        **scenario_options(scenario, d, n),
+    )
+    planted = truths(corpus)
+    rows = []
+    for m, measure in enumerate(measures):
+        start = time.process_time()
+        shares = measure_shares(measure, corpus, lexicon, seed, lda)
+        table = estimate_effects(
+            shares,
+            None,
+            "locality + year",
+            draws=draws,
+            random_state=np.random.default_rng([seed, 1, m]),  # not the corpus stream
+            themes=[PLANTED],
+        )
+        cpu = time.process_time() - start
+        slope, lost = _sharpening(shares, corpus)
+        # the background's share: a model that misses the background topic spreads it over
+        # the themes (true: 0.2 of the text)
+        other = float(shares.drop_duplicates("doc_id")["other"].mean())
+        for (covariate, level), (name, truth) in planted.items():
+            row = table[(table["covariate"] == covariate) & (table["level"] == level)].iloc[0]
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "measure": measure,
+                    **{f"lda_{key}": value for key, value in lda.items()},
+                    "d": d,
+                    "n": n,
+                    "n_documents": len(corpus.theta),
+                    "run": run,
+                    "effect": name,
+                    "truth": truth,
+                    "estimate": row["estimate"],
+                    "lower": row["lower"],
+                    "upper": row["upper"],
+                    "share_slope": slope,
+                    "lost": lost,
+                    "other_share": other,
+                    "cpu_s": cpu,
+                }
+            )
+    return rows
+
+
+def run_cells(
+    scenario: str,
+    effects: list[float],
+    sizes: list[int],
+    runs: int,
+    measures: list[str],
+    draws: int,
+    lda: dict,
+    seed: int,
+    jobs: int,
+    csv: str | None,
+    rows: list[dict] | None = None,
+) -> list[dict]:
+    """Every (d, n) cell, ``runs`` corpora each, spread over ``jobs`` processes."""
+    from joblib import Parallel, delayed
+
+    rows = [] if rows is None else rows
+    if scenario == "easy":
+        effects, sizes = [np.nan], [4]
+    for n in sizes:
+        for d in effects:
+            start = time.perf_counter()
+            key = [seed, 0 if np.isnan(d) else round(d * 1000), n]
+            seeds = np.random.SeedSequence(key).generate_state(runs)
+            batches = Parallel(n_jobs=jobs)(
+                delayed(run_once)(scenario, d, n, r, int(s), measures, draws, lda)
+                for r, s in enumerate(seeds)
+            )
+            rows.extend(row for batch in batches for row in batch)
+            if csv:  # after every cell: a long run can be summarised as it goes
+                pd.DataFrame(rows).to_csv(csv, index=False)
+            print(
+                f"{scenario} d={d:<5g} n={n:2d} runs={runs} lda={lda} "
+                f"{time.perf_counter() - start:7.1f} s wall",
+                flush=True,
+            )
+    return rows
+
+
+def summarise(results: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+    """Coverage, bias and null-declared rate per cell, with Monte Carlo SEs."""
+    has_interval = results["lower"].notna() & results["upper"].notna()
+    results = results.assign(
+        # no interval (the factorial's draws=1): no coverage either, rather than "not covered"
+        covered=((results["lower"] <= results["truth"]) & (results["truth"] <= results["upper"]))
+        .astype(float)
+        .where(has_interval),
+        declared=((results["lower"] > 0) | (results["upper"] < 0))
+        .astype(float)
+        .where(has_interval),
+        error=results["estimate"] - results["truth"],
+    )
+    # the measure's own bias: its estimate minus the oracle's on the same corpus (paired, so
+    # the regression's finite-sample error cancels and the Monte Carlo SE is much smaller)
+    on = ["scenario", "d", "n", "run", "effect"]
+    oracle = results.loc[results["measure"] == "oracle", [*on, "estimate"]]
+    oracle = oracle.drop_duplicates(on).rename(columns={"estimate": "_oracle"})
+    results = results.merge(oracle, on=on, how="left") if len(oracle) else results
+    if "_oracle" not in results:
+        results["_oracle"] = np.nan
+    results["vs_oracle"] = results["estimate"] - results["_oracle"]
+    out = []
+    for key, g in results.groupby(keys, sort=False, dropna=False):
+        runs = len(g)
+        cov = g["covered"].mean()  # NaN without intervals
+        truth = g["truth"].iloc[0]
+        bias = g["error"].mean()
+        bias_se = g["error"].std(ddof=1) / np.sqrt(runs) if runs > 1 else np.nan
+        declared = g["declared"].mean()
+        out.append(
+            {
+                **dict(zip(keys, key, strict=True)),
+                "runs": runs,
+                "truth": truth,
+                "coverage": cov,
+                "coverage_mcse": np.sqrt(cov * (1 - cov) / runs),
+                "bias": bias,
+                "bias_mcse": bias_se,
+                "relative_bias": bias / truth if truth else np.nan,
+                "relative_bias_mcse": bias_se / abs(truth) if truth else np.nan,
+                "null_declared": declared if truth == 0 else np.nan,
+                "null_declared_mcse": np.sqrt(declared * (1 - declared) / runs)
+                if truth == 0
+                else np.nan,
+                "mean_width": (g["upper"] - g["lower"]).mean(),
+                "vs_oracle": g["vs_oracle"].mean(),
+                "vs_oracle_mcse": g["vs_oracle"].std(ddof=1) / np.sqrt(g["vs_oracle"].notna().sum())
+                if g["vs_oracle"].notna().sum() > 1
+                else np.nan,
+                "share_slope": g["share_slope"].mean(),
+                "share_slope_mcse": g["share_slope"].std(ddof=1) / np.sqrt(runs),
+                "lost": g["lost"].mean(),
+                "other_share": g["other_share"].mean() if "other_share" in g else np.nan,
+            }
+        )
+    return pd.DataFrame(out)
+
+
+def markdown(summary: pd.DataFrame, keys: list[str]) -> str:
+    header = [
+        *keys,
+        "runs",
+        "truth",
+        "coverage ± MCSE",
+        "bias ± MCSE",
+        "bias % of effect",
+        "bias vs oracle (paired) ± MCSE",
+        "null declared ± MCSE",
+        "mean width",
+        "share slope ± MCSE",
+        "lost",
+        "other share",
+    ]
+    lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+    for r in summary.to_dict("records"):
+        rel = (
+            ""
+            if np.isnan(r["relative_bias"])
+            else f"{r['relative_bias']:+.0%} ± {r['relative_bias_mcse']:.0%}"
+        )
+        null = (
+            ""
+            if np.isnan(r["null_declared"]) or np.isnan(r["coverage"])
+            else f"{r['null_declared']:.3f} ± {r['null_declared_mcse']:.3f}"
+        )
+        cells = [_format(r[k]) for k in keys] + [
+            str(r["runs"]),
+            f"{r['truth']:.4f}",
+            "" if np.isnan(r["coverage"]) else f"{r['coverage']:.3f} ± {r['coverage_mcse']:.3f}",
+            f"{r['bias']:+.4f} ± {r['bias_mcse']:.4f}",
+            rel,
+            "" if np.isnan(r["vs_oracle_mcse"]) else _paired(r),
+            null,
+            "" if np.isnan(r["mean_width"]) else f"{r['mean_width']:.4f}",
+            f"{r['share_slope']:.2f} ± {r['share_slope_mcse']:.2f}",
+            f"{r['lost']:.2f}",
+            f"{r['other_share']:.2f}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def _paired(r: dict) -> str:
+    text = f"{r['vs_oracle']:+.4f} ± {r['vs_oracle_mcse']:.4f}"
+    if r["truth"]:
+        text += (
+            f" ({r['vs_oracle'] / r['truth']:+.0%} ± {r['vs_oracle_mcse'] / abs(r['truth']):.0%})"
+        )
+    return text
+
+
+def _format(value) -> str:
+    if isinstance(value, float):
+        return "" if np.isnan(value) else f"{value:g}"
+    return str(value)
+
+
+def factorial(args: argparse.Namespace) -> list[dict]:
+    """LDA bias for every alpha x unit x seeding x K (item 3), point estimates only."""
+    rows: list[dict] = []
+    measures = [m for m in args.measures if m.startswith("lda")]
+    for alpha, unit in itertools.product(args.alphas, args.units):
+        lda = {
+            "alpha": _alpha(alpha),
+            "unit": unit,
+            "backend": args.backend,
+            "passes": args.passes,
+        }
+        # draws=1: the factorial reads point estimates only (they do not depend on draws)
+        rows = run_cells(
+            args.scenario,
+            args.effects,
+            args.sizes,
+            args.runs,
+            measures,
+            1,
+            lda,
+            args.seed,
+            args.jobs,
+            args.csv,
+            rows,
+        )
+    return rows
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenario", default="default", choices=["default", "plain", "easy"])
+    parser.add_argument("--runs", type=int, default=200)
+    parser.add_argument("--draws", type=int, default=100)
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8])
+    parser.add_argument("--effects", type=float, nargs="+", default=[0.05])
+    parser.add_argument("--measures", nargs="+", default=list(MEASURES), choices=MEASURES)
+    parser.add_argument("--alpha", default="symmetric", help="LDA alpha: symmetric|auto|<float>")
+    parser.add_argument("--unit", default="paragraph", choices=["paragraph", "document"])
+    parser.add_argument("--backend", default="tomotopy", choices=["gensim", "tomotopy"])
+    parser.add_argument("--passes", type=int, default=100, help="LDA passes (tomotopy: sweeps)")
+    parser.add_argument("--factorial", action="store_true", help="the item-3 LDA experiment")
+    parser.add_argument("--alphas", nargs="+", default=["symmetric", "auto", "1.0"])
+    parser.add_argument("--units", nargs="+", default=["paragraph", "document"])
+    parser.add_argument("--jobs", type=int, default=1, help="processes (1-2 on a shared box)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--csv", default=None, help="write every run's rows here")
+    parser.add_argument("--out", default=None, help="write the summary as markdown here")
+    parser.add_argument("--from-csv", nargs="+", default=None, help="summarise earlier rows")
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    if args.from_csv:
+        results = pd.concat([pd.read_csv(p) for p in args.from_csv], ignore_index=True)
+    elif args.factorial:
+        results = pd.DataFrame(factorial(args))
+    else:
+        results = pd.DataFrame(
+            run_cells(
+                args.scenario,
+                args.effects,
+                args.sizes,
+                args.runs,
+                args.measures,
+                args.draws,
+                _lda_config(args),
+                args.seed,
+                args.jobs,
+                args.csv,
+            )
+        )
+    if args.csv and not args.from_csv:
+        results.to_csv(args.csv, index=False)
+    lda_keys = [c for c in results.columns if c.startswith("lda_")]
+    keys = ["scenario", "measure", *lda_keys, "d", "n", "effect"]
+    summary = summarise(results, keys)
+    # LDA settings are constant for the other measures: show them only where they vary
+    keys = [k for k in keys if results[k].nunique(dropna=False) > 1 or k in ("measure",)]
+    text = markdown(summary, keys)
+    print(text)
+    cpu = results.groupby("measure", sort=False)["cpu_s"].sum() / results["effect"].nunique()
+    note = (
+        f"\nCPU seconds per measure (fit + effects): {cpu.round(1).to_dict()}; "
+        f"wall {time.perf_counter() - start:.0f} s"
+    )
+    print(note)
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as handle:
+            handle.write(text + "\n" + note + "\n")
+            handle.write(f"\nCommand: python {' '.join(sys.argv)}\n")
+
+
+if __name__ == "__main__":
+    main()
