@@ -454,6 +454,32 @@ def summarise(table: pd.DataFrame) -> str:
     return "\n".join(lines)
 
 
+def confusion(work: Path) -> str:
+    """Markdown: mean theme shares (and ``other``) of each category's documents, per model.
+
+    Read from every finished replication under ``work`` (the run's ``document_themes.csv``,
+    the mean of its refits, and the replication's ``truth_assignment.csv``): how much of a
+    category's text each measure gives to the category's own theme, which is what shrinks
+    the estimated contrasts against the category composition.
+    """
+    frames = []
+    for folder in sorted(work.glob("rep*")):
+        shares = folder / "run" / "tables" / "document_themes.csv"
+        if not shares.exists():
+            continue
+        table = pd.read_csv(shares, dtype={"doc_id": str})
+        truth = pd.read_csv(folder / "truth_assignment.csv", dtype={"id": str})
+        frames.append(table.merge(truth[["id", "theme"]], left_on="doc_id", right_on="id"))
+    data = pd.concat(frames, ignore_index=True)
+    themes = [*CATEGORIES.values(), "other"]
+    themes = [t for t in themes if t in data.columns]
+    lines = [f"| model | category | {' | '.join(themes)} |", "|---|---|" + "---|" * len(themes)]
+    for (model, category), part in data.groupby(["model", "theme"], sort=False):
+        values = " | ".join(f"{part[t].mean():.2f}" for t in themes)
+        lines.append(f"| {model} | {category} | {values} |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -475,6 +501,9 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.summarise_only:
         print(summarise(pd.read_csv(args.out)))
+        if args.work.exists():
+            print("\nMean theme shares of each category's documents:\n")
+            print(confusion(args.work))
         return 0
     if not args.data.exists():
         print(f"VNTC data not found at {args.data}; pass --data", file=sys.stderr)
