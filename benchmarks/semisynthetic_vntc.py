@@ -9,7 +9,9 @@ and an outlet:
 * the category of an article is drawn from a mix that depends on locality and year:
   locality B writes +0.15 more sport (``the_thao``), locality C +0.10 more law
   (``phap_luat``), business (``kinh_doanh``) rises by 0.03 a year and health
-  (``suc_khoe``) falls by 0.03 a year; everything else is flat;
+  (``suc_khoe``) falls by 0.03 a year, each change taken evenly from the other three
+  categories (so the planted population effects are e.g. -0.05 for the others in B and
+  +/-0.04 a year for business and health: :func:`planted_effects`);
 * ``outlet`` (X, Y) is the null grouping: drawn independently of everything else.
 
 The articles become a table corpus (``corpus.jsonl``: id and text) plus a curated metadata
@@ -23,18 +25,19 @@ replication uses) makes themes = categories. The full default pipeline then runs
 and :func:`topiclab.themes.effects.estimate_effects` regresses each theme's document share
 on ``locality + year + outlet`` (the refits of the run as replicates, documents resampled).
 
-The truth of a (theme, contrast) is the same regression fitted to the category indicators
-of the articles the run kept (a document of category c has share 1 for theme c): the
-planted category composition by group, as realised in this sample. A second, diagnostic
-truth maps that composition through the run's own measurement (the mean share of each theme
-among the documents of each category), which says what a consistent but imperfect measure
-would report.
+Each interval is compared with three truths: the *sample truth* (the same regression fitted
+to the category indicators of the articles the run kept: a document of category c has share
+1 for theme c; the planted composition as realised in this sample), the *planted* population
+value of the design, and a diagnostic *measured truth* (the sample composition seen through
+the run's own measurement: each document given the mean theme shares of its category's
+documents), which says what a consistent but imperfect measure would report.
 
 Usage (results in benchmarks/results/semisynthetic_vntc.md)::
 
     nice -n 10 .venv/bin/python benchmarks/semisynthetic_vntc.py \
-        --data ../shared/data/vntc_20k.jsonl.gz --replications 12 --docs 800 \
-        --work /tmp/semisyn --out benchmarks/results/semisynthetic_vntc.csv
+        --data ../shared/data/vntc_20k.jsonl.gz --replications 20 --docs 1200 \
+        --work /tmp/semisyn
+    .venv/bin/python benchmarks/semisynthetic_vntc.py --summarise-only --work /tmp/semisyn
 """
 
 from __future__ import annotations
@@ -517,12 +520,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--work", type=Path, default=Path("/tmp/semisyn"))
     parser.add_argument(
-        "--out", type=Path, default=REPO / "benchmarks/results/semisynthetic_vntc.csv"
+        "--out", type=Path, default=None, help="one row per effect (default <work>/effects.csv)"
     )
     parser.add_argument("--rebuild-lexicon", action="store_true")
     parser.add_argument("--summarise-only", action="store_true")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
+    if args.out is None:
+        args.out = args.work / "effects.csv"
     if args.summarise_only:
         print(summarise(pd.read_csv(args.out)))
         if args.work.exists():
