@@ -9,7 +9,7 @@ Each run draws one corpus (topiclab.themes.simulate) and fits every measure on i
 - ``nmf``: NMF at the true K;
 - ``lda``, ``lda_km2``, ``lda_kp3``: unseeded LDA at K = truth, truth - 2, truth + 3;
 - ``lda_seeded``: LDA at the true K seeded with the lexicon's defining terms (weight >= 3,
-  the pipeline's ``themes.seed_min_weight.lda``).
+  the pipeline's ``models.seed_min_weight.lda``).
 
 Topics are labelled to themes with the shipped lexicon (``theme_shares``), the document
 shares of the planted theme are regressed on ``locality + year`` with

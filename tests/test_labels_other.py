@@ -314,7 +314,7 @@ def test_a_run_on_off_domain_text_warns_about_coverage(tmp_path, caplog):
                 handle.write(json.dumps(record, ensure_ascii=False) + "\n")
     argv = ["run", "--corpus", str(corpus), "--output", str(tmp_path / "out"), "--k", "3"]
     for assignment in (
-        "themes.refits=1",
+        "models.refits=1",
         "themes.n_boot=10",
         "models.lda.passes=2",
         "vectorize.no_below=1",
