@@ -334,10 +334,7 @@ def run_theme_effects(
     themes = config["themes"]
     settings = dict(themes.get("effects") or {})
     # the run keeps refits after the first on disk (SavedFit): the draws need them all
-    refits = {
-        name: [fit.load() if hasattr(fit, "load") else fit for fit in fits]
-        for name, fits in fitted.refits.items()
-    }
+    refits = {name: list(fitted.each_refit(name)) for name in fitted.refits}
     return theme_effects_table(
         refits,
         fitted.units,
