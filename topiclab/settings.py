@@ -9,6 +9,9 @@ that names the dotted key, the value, what is expected and where the value came 
     models.k_grid: expected a list of whole numbers >= 2 such as [4, 6, 8], got 'abc'
     (from --set models.k_grid=abc)
 
+Size: one schema for every section of the config, kept together so a key has one place
+to be looked up; splitting it per section would scatter the shared validators.
+
 Types are strict on purpose: ``seed: true`` or ``seed: 1.5`` are mistakes, not the seed 1
 (YAML reads ``true`` as a boolean and Python's ``int(True)`` is 1), and ``min_words: "30"``
 is a string a user meant as a number only if they quoted it by accident.

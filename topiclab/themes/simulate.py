@@ -7,6 +7,10 @@ and year: one theme (``planted``) gets a locality difference and a linear year t
 group means of every theme's share are therefore known, and :func:`coverage_study` measures how
 often :func:`topiclab.themes.compare` intervals contain them.
 
+Size: one generator with its design options (correlated designs, specialised paragraphs,
+shared vocabulary) and the coverage study that reads it; the options share the generator's
+state, so they stay in one module.
+
 Harder corpora than the balanced default, for the simulation a reviewer can believe
 (``benchmarks/simulation_grid.py``):
 
