@@ -619,8 +619,17 @@ def _bow_store(tokens, config: dict[str, Any], root: Path):
     as a VectorizedCorpus whose ``bow`` is the :class:`~topiclab.stream.BowStore`."""
     from topiclab.stream import stored_vectorized, vectorize_store
 
-    settings = {key: config["vectorize"][key] for key in ("no_below", "no_above", "keep_n")}
+    settings = _vectorize_settings(config)
     vectorized = stored_vectorized(vectorize_store(tokens, root, **settings))
+    return _logged(vectorized)
+
+
+def _vectorize_settings(config: dict[str, Any]) -> dict[str, Any]:
+    return {key: config["vectorize"][key] for key in ("no_below", "no_above", "keep_n")}
+
+
+def _logged(vectorized):
+    """``vectorized``, its kept/removed terms and empty units logged."""
     logger.info(
         "vectorize: %d terms kept, %d removed, %d empty units",
         len(vectorized.vocab),
@@ -639,7 +648,7 @@ def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
     """
     from topiclab.vectorize import VectorizedCorpus, vectorize
 
-    settings = {key: config["vectorize"][key] for key in ("no_below", "no_above", "keep_n")}
+    settings = _vectorize_settings(config)
     digest = hashlib.sha256(_tokens_digest(tokens).encode("ascii"))
     code = {"code": cachefiles.code_digest("vectorize"), **_libraries("gensim", "scipy")}
     digest.update(json.dumps({**settings, **code, "version": __version__}, sort_keys=True).encode())
@@ -651,13 +660,7 @@ def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
         vectorized = vectorize(tokens, **settings)
         if cached is not None:
             _save_dir_atomically(cached, vectorized.save)
-    logger.info(
-        "vectorize: %d terms kept, %d removed, %d empty units",
-        len(vectorized.vocab),
-        len(vectorized.removed),
-        len(vectorized.empty_units),
-    )
-    return vectorized
+    return _logged(vectorized)
 
 
 # Model selection fits each (model, K) models.selection_fits times, with the seeds and
