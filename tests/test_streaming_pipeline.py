@@ -112,6 +112,39 @@ def test_fit_cache_key_is_the_same_for_a_matrix_and_a_store(stores) -> None:
     assert pipeline._fit_key(vc, ids, "lda", 3, {"passes": 2}, 0) != key_matrix
 
 
+def test_tokens_log_line_counts_every_chunk_of_the_store(
+    corpus_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The run's ``tokens:`` line totals every chunk, not the preprocessor's last chunk."""
+    import logging
+
+    from topiclab.config import default_config, merge_config
+
+    documents = ingest(DocumentStream(corpus_dir), tmp_path / "stores", chunk_size=1)
+    assert len(documents) > 1  # chunks of one document: several chunks
+    config = merge_config(default_config(), {"cache": str(tmp_path / "cache")})
+    caplog.set_level(logging.INFO, logger="topiclab.pipeline")
+    tokens = pipeline._token_store(documents, config, tmp_path / "stores")
+    units = tokens.units()
+    n_tokens = int(units["n_tokens"].sum())
+    texts = [text for chunk in tokens.texts() for text in chunk]
+    assert len(texts) == len(units) > len(next(tokens.texts()))  # more units than one chunk's
+    # every chunk's texts are segmented once (a text twice in a chunk is segmented once)
+    n_distinct = sum(len(set(chunk)) for chunk in tokens.texts())
+    first = [r.getMessage() for r in caplog.records if r.getMessage().startswith("tokens:")]
+    assert first == [
+        f"tokens: {len(units)} paragraph units, {n_tokens} tokens "
+        f"({n_distinct} texts segmented, {len(units) - n_distinct} from cache)"
+    ]
+    caplog.clear()
+    pipeline._token_store(documents, config, tmp_path / "stores")
+    again = [r.getMessage() for r in caplog.records if r.getMessage().startswith("tokens:")]
+    assert again == [
+        f"tokens: {len(units)} paragraph units, {n_tokens} tokens "
+        f"(0 texts segmented, {len(units)} from cache)"
+    ]
+
+
 def test_exemplars_from_the_store_equal_those_from_lists(stores) -> None:
     from topiclab import themes
 

@@ -581,12 +581,15 @@ def _token_store(documents, config: dict[str, Any], root: Path):
             min_tokens=unit_config["min_tokens"],
             window_sentences=unit_config["window_sentences"],
         )
+    # the store's totals over every chunk (the preprocessor counts its last chunk only)
+    counts = tokens.counts()
     logger.info(
-        "tokens: %d %s units (%d segmented, %d from cache)",
-        len(tokens),
+        "tokens: %d %s units, %d tokens (%d texts segmented, %d from cache)",
+        counts["n_units"],
         unit_config["unit"],
-        preprocessor.n_segmented_,
-        preprocessor.n_cached_,
+        counts["n_tokens"],
+        counts["n_segmented"],
+        counts["n_cached"],
     )
     if len(tokens) == 0:
         raise ValueError("no unit left after splitting the documents; see units.min_tokens")

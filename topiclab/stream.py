@@ -116,6 +116,14 @@ class TokenStore:
     def __len__(self) -> int:
         return int(_read_meta(self.root)["preprocess"]["n_units"])
 
+    def counts(self) -> dict[str, int]:
+        """The totals over every chunk: ``n_units``, ``n_tokens``, ``n_empty_units``, and the
+        texts the preprocessor segmented (``n_segmented``) or read from its cache
+        (``n_cached``)."""
+        meta = _read_meta(self.root)["preprocess"]
+        names = ("n_units", "n_tokens", "n_empty_units", "n_segmented", "n_cached")
+        return {name: int(meta.get(name, 0)) for name in names}
+
     def __iter__(self) -> Iterator[list[str]]:
         for chunk in self.chunks():
             yield from chunk
@@ -222,12 +230,15 @@ def preprocess_store(
         (root / sub).mkdir(parents=True, exist_ok=True)
         for old in _parts(root / sub, suffix):
             old.unlink()
-    n_tokens = n_empty = 0
+    n_tokens = n_empty = n_segmented = n_cached = 0
     chunk_units: list[int] = []
     for index, frame in enumerate(frames):
         units = make_units(frame, unit, min_tokens=min_tokens, window_sentences=window_sentences)
         texts = units["text"].tolist()
         tokens = preprocessor.transform(texts)
+        # the preprocessor counts its last transform only: summed here over every chunk
+        n_segmented += int(getattr(preprocessor, "n_segmented_", 0))
+        n_cached += int(getattr(preprocessor, "n_cached_", 0))
         lines = "".join(" ".join(unit_tokens) + "\n" for unit_tokens in tokens)
         atomic_write_text(root / "tokens" / _part(index, ".txt"), lines)
         atomic_write_text(
@@ -249,6 +260,8 @@ def preprocess_store(
             "chunk_units": chunk_units,
             "n_tokens": n_tokens,
             "n_empty_units": n_empty,
+            "n_segmented": n_segmented,
+            "n_cached": n_cached,
             "unit": unit,
             "settings_key": preprocessor.settings_key(),
         },
