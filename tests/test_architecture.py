@@ -29,7 +29,7 @@ PACKAGE = Path(topiclab.__file__).parent
 LAYERS: tuple[tuple[str, ...], ...] = (
     # writes, progress bars, cache files, shipped data; text: normalisation, word lists and
     # gazetteer, beside resources (it reads them) and below both corpus and preprocess
-    ("io", "progress", "cachefiles", "palette", "resources", "text"),
+    ("io", "progress", "cache", "palette", "resources", "text"),
     ("corpus",),  # files -> documents, manifest, units
     ("preprocess", "parallel"),  # units -> tokens (parallel: the map's backends)
     ("vectorize",),  # tokens -> vocabulary, BoW, TF-IDF

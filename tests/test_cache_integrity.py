@@ -17,15 +17,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from topiclab import cachefiles
+import topiclab.cache as stage_cache
 from topiclab.config import default_config, merge_config
 from topiclab.figures import outputs_digest
 from topiclab.figures.stage import _reuse
 from topiclab.pipeline import (
-    _cache_dir,
-    _fit_key,
+    _counts_digest,
     _lda_params,
+    _model_key,
     _nmf_params,
+    _stage_cache,
     stage_fit,
     stage_model_selection,
     stage_vectorize,
@@ -128,31 +129,34 @@ def test_token_pack_is_named_by_the_checksum_of_its_bytes(texts, tmp_path):
     assert pack.stem == hashlib.sha256(pack.read_bytes()).hexdigest()
 
 
-def test_token_cache_key_holds_the_preprocessing_code(tmp_path, monkeypatch):
-    from topiclab.preprocess.cache import TokenCache
+def _token_folder(root: Path, settings_key: str) -> Path:
+    from topiclab.preprocess.cache import token_entry
 
+    cache, key = token_entry(root, settings_key)
+    return cache.folder(key)
+
+
+def test_token_cache_key_holds_the_preprocessing_code(tmp_path, monkeypatch):
     key = Preprocessor().settings_key()
-    before = TokenCache(tmp_path, key).folder
-    assert TokenCache(tmp_path, key).folder == before
+    before = _token_folder(tmp_path, key)
+    assert _token_folder(tmp_path, key) == before
     # An edited rule in a checkout whose version string did not change: another entry.
-    monkeypatch.setattr(cachefiles, "code_digest", lambda *modules: "edited")
-    assert TokenCache(tmp_path, key).folder != before
+    monkeypatch.setattr(stage_cache, "code_digest", lambda *modules: "edited")
+    assert _token_folder(tmp_path, key) != before
 
 
 def test_token_cache_key_holds_the_text_layer_code(tmp_path, monkeypatch):
     # Normalisation and the word lists moved to topiclab/text/; an edit there changes
     # tokens, so it must change the key like an edit of topiclab/preprocess/ does.
-    from topiclab.preprocess.cache import TokenCache
-
     key = Preprocessor().settings_key()
-    before = TokenCache(tmp_path, key).folder
-    real = cachefiles.code_digest
+    before = _token_folder(tmp_path, key)
+    real = stage_cache.code_digest
     monkeypatch.setattr(
-        cachefiles,
+        stage_cache,
         "code_digest",
         lambda *modules: "edited text" if "text" in modules else real(*modules),
     )
-    assert TokenCache(tmp_path, key).folder != before
+    assert _token_folder(tmp_path, key) != before
 
 
 # pipeline caches: vectorized corpus, fitted models, model selection -------------------------
@@ -204,8 +208,14 @@ def _model_folder(small_run, cache: Path, vectorized, name: str) -> Path:
     config = _config_with_cache(config, cache)
 
     params = (_lda_params if name == "lda" else _nmf_params)(config, vectorized.vocab)
-    key = _fit_key(vectorized, units["unit_id"].tolist(), name, 2, params, int(config["seed"]))
-    return _cache_dir(config, "models", key)
+    key = _key(config, vectorized, units["unit_id"].tolist(), name, 2, params, int(config["seed"]))
+    return _stage_cache(config, "models").folder(key)
+
+
+def _key(config, vectorized, unit_ids, name, k, params, seed) -> str:
+    """The model cache's key of a fit, as the fit stage computes it."""
+    models = _stage_cache(config, "models")
+    return _model_key(models, _counts_digest(vectorized, unit_ids), name, k, params, seed)
 
 
 def _truncate_file(path: Path) -> None:
@@ -239,7 +249,7 @@ def first_fit(small_run, tmp_path_factory):
         ("lda", "arrays.npz", _truncate_file),
         ("nmf", "arrays.npz", _flip_byte),
         ("lda", "result.json", _rename_term),
-        ("nmf", cachefiles.MANIFEST, Path.unlink),
+        ("nmf", stage_cache.MANIFEST, Path.unlink),
     ],
     ids=["truncated-arrays", "corrupt-arrays", "edited-json", "no-manifest"],
 )
@@ -261,7 +271,7 @@ def test_damaged_cached_model_is_refitted_and_logged(
         assert again[model][0].vocab == fits[model][0].vocab
     (message,) = _warnings_naming(caplog, folder)
     assert "fitted model" in message
-    assert cachefiles.check_folder(folder) is None  # rewritten whole
+    assert stage_cache.check_folder(folder) is None  # rewritten whole
 
     # the third run reads both models from the cache and warns about nothing
     caplog.clear()
@@ -283,7 +293,7 @@ def test_damaged_cached_vectorized_corpus_is_rebuilt_and_logged(
     rebuilt = _vectorize(tokens, _config_with_cache(config, cache))
     assert (rebuilt.bow != vectorized.bow).nnz == 0 and rebuilt.vocab == vectorized.vocab
     assert "vectorized corpus" in _warnings_naming(caplog, folder)[0]
-    assert cachefiles.check_folder(folder) is None
+    assert stage_cache.check_folder(folder) is None
 
 
 def test_damaged_cached_model_selection_is_recomputed_and_logged(small_run, tmp_path, caplog):
@@ -310,13 +320,13 @@ def test_keys_change_with_what_changes_a_fit(first_fit, small_run):
     _, units, config = small_run
     ids = units["unit_id"].tolist()
     params = _lda_params(config, vectorized.vocab)
-    base = _fit_key(vectorized, ids, "lda", 2, params, 3)
-    assert base == _fit_key(vectorized, ids, "lda", 2, dict(params), 3)
+    base = _key(config, vectorized, ids, "lda", 2, params, 3)
+    assert base == _key(config, vectorized, ids, "lda", 2, dict(params), 3)
     # NMF fits the TF-IDF weights: other weights with the same counts are another fit
     other = type(vectorized)(**{**vectorized.__dict__, "tfidf": vectorized.tfidf * 2.0})
-    assert _fit_key(other, ids, "lda", 2, params, 3) != base
-    assert _fit_key(vectorized, ids, "lda", 2, params, 4) != base
-    assert _fit_key(vectorized, ids, "lda", 2, {**params, "passes": 3}, 3) != base
+    assert _key(config, other, ids, "lda", 2, params, 3) != base
+    assert _key(config, vectorized, ids, "lda", 2, params, 4) != base
+    assert _key(config, vectorized, ids, "lda", 2, {**params, "passes": 3}, 3) != base
 
 
 def test_key_holds_the_model_code_and_library_versions(first_fit, small_run, monkeypatch):
@@ -324,17 +334,17 @@ def test_key_holds_the_model_code_and_library_versions(first_fit, small_run, mon
     _, units, config = small_run
     ids = units["unit_id"].tolist()
     params = _lda_params(config, vectorized.vocab)
-    base = _fit_key(vectorized, ids, "lda", 2, params, 3)
-    real = cachefiles.library_versions
+    base = _key(config, vectorized, ids, "lda", 2, params, 3)
+    real = stage_cache.library_versions
     monkeypatch.setattr(
-        cachefiles,
+        stage_cache,
         "library_versions",
         lambda *names: {**real(*names), "gensim": "0.0-other"},
     )
-    assert _fit_key(vectorized, ids, "lda", 2, params, 3) != base
-    monkeypatch.setattr(cachefiles, "library_versions", real)
-    monkeypatch.setattr(cachefiles, "code_digest", lambda *modules: "edited")
-    assert _fit_key(vectorized, ids, "lda", 2, params, 3) != base
+    assert _key(config, vectorized, ids, "lda", 2, params, 3) != base
+    monkeypatch.setattr(stage_cache, "library_versions", real)
+    monkeypatch.setattr(stage_cache, "code_digest", lambda *modules: "edited")
+    assert _key(config, vectorized, ids, "lda", 2, params, 3) != base
 
 
 # sealed folders and records ----------------------------------------------------------------
@@ -342,18 +352,18 @@ def test_key_holds_the_model_code_and_library_versions(first_fit, small_run, mon
 
 def test_check_folder_names_the_problem(tmp_path):
     (tmp_path / "a.txt").write_text("payload", encoding="utf-8")
-    assert "no checksum manifest" in cachefiles.check_folder(tmp_path)
-    cachefiles.seal_folder(tmp_path)
-    assert cachefiles.check_folder(tmp_path) is None
+    assert "no checksum manifest" in stage_cache.check_folder(tmp_path)
+    stage_cache.seal_folder(tmp_path)
+    assert stage_cache.check_folder(tmp_path) is None
     (tmp_path / "a.txt").write_text("paylo", encoding="utf-8")
     assert (
-        cachefiles.check_folder(tmp_path)
+        stage_cache.check_folder(tmp_path)
         == "a.txt does not match its checksum (truncated or corrupt)"
     )
     (tmp_path / "a.txt").unlink()
-    assert cachefiles.check_folder(tmp_path) == "missing file a.txt"
-    (tmp_path / cachefiles.MANIFEST).write_text("{", encoding="utf-8")
-    assert "unreadable" in cachefiles.check_folder(tmp_path)
+    assert stage_cache.check_folder(tmp_path) == "missing file a.txt"
+    (tmp_path / stage_cache.MANIFEST).write_text("{", encoding="utf-8")
+    assert "unreadable" in stage_cache.check_folder(tmp_path)
 
 
 @pytest.mark.parametrize(
@@ -361,36 +371,40 @@ def test_check_folder_names_the_problem(tmp_path):
     [
         lambda text: text[: len(text) // 2],
         lambda text: text.replace('"fig.png": "', '"fig.png": "0'),
-        lambda text: json.dumps({k: v for k, v in json.loads(text).items() if k != "sha256"}),
+        None,
     ],
     ids=["truncated", "edited", "no-checksum"],
 )
 def test_damaged_figure_stamp_is_a_logged_redraw(damage, tmp_path, caplog):
+    from topiclab.io import atomic_write_text
+
     output = tmp_path / "out"
     output.mkdir()
     (output / "fig.png").write_bytes(b"png bytes")
-    stamp = tmp_path / "stamp.json"
-    cachefiles.write_sealed_json(
-        stamp, {"key": "k", "outputs": outputs_digest([output / "fig.png"])}
-    )
-    assert _reuse(stamp, "k", output) == [output / "fig.png"]
+    cache = stage_cache.StageCache(tmp_path / "cache", "figures")
+    stamp = {"outputs": outputs_digest([output / "fig.png"]), "skipped": {"fig2": "no year"}}
+    folder = cache.save("k", lambda f: atomic_write_text(f / "stamp.json", json.dumps(stamp)))
+    assert _reuse(cache, "k", output) == ([output / "fig.png"], {"fig2": "no year"})
 
-    stamp.write_text(damage(stamp.read_text(encoding="utf-8")), encoding="utf-8")
+    if damage is None:
+        (folder / stage_cache.MANIFEST).unlink()
+    else:
+        path = folder / "stamp.json"
+        path.write_text(damage(path.read_text(encoding="utf-8")), encoding="utf-8")
     caplog.set_level(logging.WARNING)
-    assert _reuse(stamp, "k", output) is None
-    (message,) = _warnings_naming(caplog, stamp)
+    assert _reuse(cache, "k", output) is None
+    (message,) = _warnings_naming(caplog, folder)
     assert "figure stamp" in message
-    assert not stamp.exists()
+    assert not folder.exists()
 
 
-def test_figure_stage_key_follows_the_lexicon_order(tmp_path):
-    from topiclab.figures.stage import _stage_key
+def test_figure_inputs_digest_follows_the_lexicon_order(tmp_path):
+    from topiclab.figures.stage import _inputs_digest
     from topiclab.themes import Lexicon, load_lexicon
 
     shipped = load_lexicon(None)
     reordered = Lexicon(themes=tuple(reversed(shipped.themes)), source=shipped.source)
-    config = {**default_config(), "output": str(tmp_path / "out"), "cache": None}
-    key = _stage_key(config, tmp_path / "tables", None, None, shipped, tmp_path)
-    assert _stage_key(config, tmp_path / "tables", None, None, shipped, tmp_path) == key
+    key = _inputs_digest(tmp_path / "tables", None, None, shipped)
+    assert _inputs_digest(tmp_path / "tables", None, None, shipped) == key
     # Same labels, another order: the figures' theme order changes, so must the key.
-    assert _stage_key(config, tmp_path / "tables", None, None, reordered, tmp_path) != key
+    assert _inputs_digest(tmp_path / "tables", None, None, reordered) != key

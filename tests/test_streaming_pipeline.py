@@ -106,10 +106,15 @@ def test_fit_cache_key_is_the_same_for_a_matrix_and_a_store(stores) -> None:
 
     _, bow, units, _, vc = stores
     ids = units["unit_id"].tolist()
-    key_matrix = pipeline._fit_key(vc, ids, "lda", 3, {"passes": 1}, 0)
-    key_store = pipeline._fit_key(stored_vectorized(bow), ids, "lda", 3, {"passes": 1}, 0)
-    assert key_matrix == key_store
-    assert pipeline._fit_key(vc, ids, "lda", 3, {"passes": 2}, 0) != key_matrix
+    models = pipeline._stage_cache({"cache": None}, "models")
+
+    def key(vectorized, params):
+        content = pipeline._counts_digest(vectorized, ids)
+        return pipeline._model_key(models, content, "lda", 3, params, 0)
+
+    key_matrix = key(vc, {"passes": 1})
+    assert key(stored_vectorized(bow), {"passes": 1}) == key_matrix
+    assert key(vc, {"passes": 2}) != key_matrix
 
 
 def test_tokens_log_line_counts_every_chunk_of_the_store(

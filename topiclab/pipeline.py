@@ -11,17 +11,19 @@ terminal and logs the library warnings it raised once, with their count
 Stages: ingest -> units -> tokens -> vectorize -> model selection -> fit -> themes -> figures,
 through the on-disk stores of :mod:`topiclab.stream` (DocumentStore -> TokenStore ->
 BowStore, in ``<output>.stores-<pid>``): memory holds one chunk of texts or tokens, the units
-table without texts, the sparse TF-IDF matrix and the first fit of each model. The token
-cache is the preprocessor's own (keyed by text and settings); fitted models are cached as
-:class:`TopicResult` folders keyed by the vectorized corpus, the model's parameters, the seed and
-the topiclab version, so a second run with the same inputs refits nothing. The analysis
+table without texts, the sparse TF-IDF matrix and the first fit of each model. Every
+cached stage goes through the one stage cache (:class:`topiclab.cache.StageCache`): the
+preprocessor's tokens (keyed by text and settings), the figure stage, and here the fitted
+models, as :class:`TopicResult` folders keyed by the counts, the model's parameters, the
+seed and the code and library versions, so a second run with the same inputs refits
+nothing. The analysis
 rules the stages apply live in their rooms (:mod:`topiclab.themes`, :mod:`topiclab.tables`,
 :func:`topiclab.evaluate.choose_k`).
 
 Size: about 1,060 lines, of which the stages are half (the run's stages over the on-disk
 stores, and their in-memory views that notebooks call); the rest is the output set (staging
-folder, leftovers of killed runs, the swap into place, ``run.json``) and the fit and
-vectorize caches, which the one stage cache of issue 12 item 1 replaces.
+folder, leftovers of killed runs, the swap into place, ``run.json``) and the cache keys
+of the fits.
 """
 
 from __future__ import annotations
@@ -33,7 +35,6 @@ import logging
 import os
 import platform
 import shutil
-import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -43,7 +44,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from topiclab import __version__, cachefiles
+from topiclab import __version__
+from topiclab.cache import StageCache
 from topiclab.io import atomic_write_text, write_table
 from topiclab.progress import progress, summarised_warnings
 from topiclab.tables import (
@@ -652,17 +654,14 @@ def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
     from topiclab.vectorize import VectorizedCorpus, vectorize
 
     settings = _vectorize_settings(config)
-    digest = hashlib.sha256(_tokens_digest(tokens).encode("ascii"))
-    code = {"code": cachefiles.code_digest("vectorize"), **_libraries("gensim", "scipy")}
-    digest.update(json.dumps({**settings, **code, "version": __version__}, sort_keys=True).encode())
-    cached = _cache_dir(config, "vectorized", digest.hexdigest()[:32])
-    vectorized = cachefiles.load_folder(cached, VectorizedCorpus.load, "vectorized corpus")
+    cache = _stage_cache(config, "vectorized")
+    key = cache.key(_tokens_digest(tokens), settings)
+    vectorized = cache.load(key, VectorizedCorpus.load, "vectorized corpus")
     if vectorized is not None:
-        logger.info("vectorize: from cache %s", cached)
+        logger.info("vectorize: from cache %s", cache.folder(key))
     else:
         vectorized = vectorize(tokens, **settings)
-        if cached is not None:
-            _save_dir_atomically(cached, vectorized.save)
+        cache.save(key, vectorized.save)
     return _logged(vectorized)
 
 
@@ -687,7 +686,7 @@ def stage_model_selection(
 
     The fits of each (model, K) use the seeds and parameters of the first refits (``seed + r``
     for ``r < min(models.refits, models.selection_fits)``), so the fits at the chosen K are
-    the first refits: they go into ``fits_out`` (keyed by :func:`_fit_key`) and into the model
+    the first refits: they go into ``fits_out`` (keyed by :func:`_model_key`) and into the model
     cache, where :func:`stage_fit` finds them instead of fitting them again. With one fit per
     K the stability column is empty until :func:`_run_stages` fills it at the chosen K.
 
@@ -725,28 +724,25 @@ def stage_model_selection(
     seed = int(config["seed"])
     n_fits = min(int(config["models"]["refits"]), int(config["models"]["selection_fits"]))
     fit_seeds = [seed + r for r in range(n_fits)]  # see STABILITY_FITS
-    key = _fit_key(
-        vectorized,
-        [],
-        "select_k:" + ",".join(names),
-        len(grid),
+    selection_cache = _stage_cache(config, "selection")
+    key = selection_cache.key(
         # coherence is computed over the tokens, not only the filtered counts
+        _counts_digest(vectorized, []) + _tokens_digest(tokens),
         {
+            "models": names,
             "grid": grid,
             "lda": lda_params,
             "nmf": nmf_params,
-            "tokens": _tokens_digest(tokens),
             "seeds": fit_seeds,
+            "fit_revision": _fit_revision(),
         },
-        seed,
     )
-    cached = _cache_dir(config, "selection", key)
-    table = cachefiles.load_folder(
-        cached, lambda folder: pd.read_csv(folder / "model_selection.csv"), "model selection"
+    table = selection_cache.load(
+        key, lambda folder: pd.read_csv(folder / "model_selection.csv"), "model selection"
     )
     table_from_cache = table
     if table is not None:
-        logger.info("model selection: from cache %s", cached)
+        logger.info("model selection: from cache %s", selection_cache.folder(key))
     else:
         logger.info("model selection: %s over K=%s", ",".join(names), grid)
         table, grid_fits = select_k(
@@ -762,25 +758,24 @@ def stage_model_selection(
             n_jobs=_fit_jobs(config),
             return_fits=True,
         )
-        if cached is not None:
-            _save_dir_atomically(
-                cached,
-                lambda folder: write_table(table, folder / "model_selection.csv", float_digits=17),
-            )
+        selection_cache.save(
+            key, lambda folder: write_table(table, folder / "model_selection.csv", float_digits=17)
+        )
     from topiclab.evaluate import CHOICE_NOTE, choose_k
 
     chosen = choose_k(table, names)
     if table_from_cache is None and unit_ids is not None:
         # the fits at the chosen K are the first refits; the rest of the grid is dropped
         params = {"lda": lda_params, "nmf": nmf_params}
+        models = _stage_cache(config, "models")
+        content = _counts_digest(vectorized, unit_ids)
         for name in names:
             for fit_seed, result in zip(fit_seeds, grid_fits[name, chosen[name]], strict=True):
-                fit_key = _fit_key(vectorized, unit_ids, name, chosen[name], params[name], fit_seed)
+                model_key = _model_key(models, content, name, chosen[name], params[name], fit_seed)
                 if fits_out is not None:
-                    fits_out[fit_key] = result
-                target = _cache_dir(config, "models", fit_key)
-                if target is not None and not target.exists():
-                    _save_atomically(result, target)
+                    fits_out[model_key] = result
+                if models.enabled and not models.contains(model_key):
+                    models.save(model_key, result.save)
     table = table.assign(
         selected=[chosen[m] == k for m, k in zip(table["model"], table["k"], strict=True)],
         note=CHOICE_NOTE
@@ -802,7 +797,7 @@ def stage_fit(
     """Fit each model at its chosen K ``models.refits`` times (seeds ``seed, seed + 1, ...``),
     reading and writing the result cache.
 
-    A refit whose :func:`_fit_key` is in ``prefit`` (the fits of model selection at the
+    A refit whose :func:`_model_key` is in ``prefit`` (the fits of model selection at the
     chosen K, same seed and parameters) is taken from there, not fitted again. LDA reads
     ``vectorized.bow`` (a matrix or a :class:`~topiclab.stream.BowStore`, read chunk by
     chunk in the worker), NMF the TF-IDF matrix.
@@ -817,6 +812,8 @@ def stage_fit(
 
     fits: dict[str, list[Any]] = {}
     unit_ids = units["unit_id"].astype(str).tolist()
+    models = _stage_cache(config, "models")
+    content = _counts_digest(vectorized, unit_ids)
     seed = int(config["seed"])
     n_refits = int(config["models"]["refits"])
     if n_refits < 1:
@@ -831,20 +828,18 @@ def stage_fit(
             params = _nmf_params(config, vectorized.vocab)
         matrix = vectorized.bow if name == "lda" else vectorized.tfidf
         fits[name] = [None] * n_refits
-        missing: list[tuple[int, Path | None]] = []
+        missing: list[tuple[int, str]] = []
         for r in range(n_refits):
-            key = _fit_key(vectorized, unit_ids, name, k, params, seed + r)
-            cached = _cache_dir(config, "models", key)
+            key = _model_key(models, content, name, k, params, seed + r)
+            cached = models.folder(key)
             if prefit is not None and key in prefit:
                 fits[name][r] = prefit[key]
                 logger.info("fit: %s K=%d seed %d from model selection", name, k, seed + r)
-            elif (
-                loaded := cachefiles.load_folder(cached, TopicResult.load, "fitted model")
-            ) is not None:
+            elif (loaded := models.load(key, TopicResult.load, "fitted model")) is not None:
                 fits[name][r] = loaded
                 logger.info("fit: %s K=%d seed %d from cache %s", name, k, seed + r, cached)
             else:
-                missing.append((r, cached))
+                missing.append((r, key))
                 continue
             if r > 0 and spill is not None:
                 fits[name][r] = _spilled(fits[name][r], cached, spill / f"{name}-{r}")
@@ -858,9 +853,8 @@ def stage_fit(
             total=len(tasks),
             unit="fit",
         )
-        for (r, cached), result in zip(missing, results, strict=True):
-            if cached is not None:
-                _save_atomically(result, cached)
+        for (r, key), result in zip(missing, results, strict=True):
+            cached = models.save(key, result.save)
             if r > 0 and spill is not None:
                 result = _spilled(result, cached, spill / f"{name}-{r}")
             fits[name][r] = result
@@ -873,7 +867,8 @@ def _spilled(result, cached: Path | None, folder: Path) -> SavedFit:
     if cached is not None and cached.is_dir():
         return SavedFit(cached)
     if not folder.exists():
-        _save_atomically(result, folder)
+        # the run's own folder, deleted with its stores: no cache entry, no checksums
+        result.save(folder)
     return SavedFit(folder)
 
 
@@ -1053,10 +1048,6 @@ def _seeds_in_vocab(
     return kept
 
 
-def _libraries(*names: str) -> dict[str, Any]:
-    return {"libraries": cachefiles.library_versions(*names)}
-
-
 def _tokens_digest(tokens: list[list[str]]) -> str:
     digest = hashlib.sha256()
     for unit_tokens in tokens:
@@ -1064,32 +1055,45 @@ def _tokens_digest(tokens: list[list[str]]) -> str:
     return digest.hexdigest()
 
 
-def _fit_key(vectorized, unit_ids, name: str, k: int, params: dict, seed: int) -> str:
-    """Cache key of a fit: everything that decides its numbers.
+#: the topiclab code and the libraries whose versions decide a fit (and the selection table)
+_FIT_CODE = ("models", "evaluate", "vectorize")
+_FIT_LIBRARIES = ("gensim", "scikit-learn", "numpy", "scipy", "tomotopy")
+#: the cached stages of this module: stage -> (code, libraries) of their keys
+_CACHED_STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "vectorized": (("vectorize",), ("gensim", "scipy")),
+    "selection": (_FIT_CODE, _FIT_LIBRARIES),
+    "models": (_FIT_CODE, _FIT_LIBRARIES),
+}
 
-    The counts and TF-IDF weights (NMF fits the latter), vocabulary, unit ids, model, K,
-    parameters, seed, the topiclab version, the source of the model code (a checkout's
-    version does not change with every edit) and the versions of the fitting libraries.
-    """
+
+def _stage_cache(config: dict[str, Any], stage: str) -> StageCache:
+    """The :class:`~topiclab.cache.StageCache` of ``stage`` under the config's ``cache``."""
+    code, libraries = _CACHED_STAGES[stage]
+    return StageCache(config.get("cache"), stage, code=code, libraries=libraries)
+
+
+def _fit_revision() -> int:
     from topiclab.models._base import FIT_REVISION
 
+    return FIT_REVISION
+
+
+def _counts_digest(vectorized, unit_ids) -> str:
+    """Digest of what a fit reads: the counts and TF-IDF weights (NMF fits the latter), the
+    vocabulary and the unit ids."""
     digest = hashlib.sha256()
     for matrix in (vectorized.bow, vectorized.tfidf):
         _digest_counts(digest, matrix)
-    description = {
-        "vocab": list(vectorized.vocab),
-        "unit_ids": list(unit_ids),
-        "model": name,
-        "k": k,
-        "params": params,
-        "seed": seed,
-        "version": __version__,
-        "code": cachefiles.code_digest("models", "evaluate", "vectorize"),
-        **_libraries("gensim", "scikit-learn", "numpy", "scipy", "tomotopy"),
-        "fit_revision": FIT_REVISION,
-    }
-    digest.update(json.dumps(description, sort_keys=True, ensure_ascii=False).encode("utf-8"))
-    return digest.hexdigest()[:32]
+    described = {"vocab": list(vectorized.vocab), "unit_ids": list(unit_ids)}
+    digest.update(json.dumps(described, ensure_ascii=False).encode("utf-8"))
+    return digest.hexdigest()
+
+
+def _model_key(models: StageCache, content: str, name: str, k: int, params: dict, seed: int) -> str:
+    """Cache key of a fit: its counts (:func:`_counts_digest`), model, K, parameters and
+    seed, with the model code and the fitting libraries' versions (:data:`_FIT_CODE`)."""
+    settings = {"model": name, "k": k, "params": params, "seed": seed}
+    return models.key(content, {**settings, "fit_revision": _fit_revision()})
 
 
 def _digest_counts(digest: Any, matrix: Any) -> None:
@@ -1106,34 +1110,3 @@ def _digest_counts(digest: Any, matrix: Any) -> None:
     for part in parts.values():
         digest.update(part.digest())
     digest.update(b"\x1e")
-
-
-def _cache_dir(config: dict[str, Any], kind: str, key: str) -> Path | None:
-    if not config.get("cache"):
-        return None
-    return Path(config["cache"]) / kind / key
-
-
-def _save_atomically(result, target: Path) -> None:
-    """Save a TopicResult into ``target`` atomically."""
-    _save_dir_atomically(target, result.save)
-
-
-def _save_dir_atomically(target: Path, save) -> None:
-    """Call ``save(folder)`` on a temporary folder next to ``target``, then rename it.
-
-    The checksums of its files (:func:`topiclab.cachefiles.seal_folder`) are written last,
-    so a folder whose checksums match is complete."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(dir=target.parent, prefix=f".{target.name}."))
-    try:
-        save(staging)
-        cachefiles.seal_folder(staging)
-        try:
-            staging.rename(target)
-        except OSError:
-            # another run cached the same fit meanwhile; its copy is identical
-            shutil.rmtree(staging, ignore_errors=True)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise

@@ -14,11 +14,12 @@ from typing import Any
 import numpy as np
 
 from topiclab import plotting
+from topiclab.cache import StageCache
 from topiclab.figures.ldavis import LDAVIS_FILE, write_ldavis
 from topiclab.figures.notes import environment_text, outputs_digest, write_notes
 from topiclab.figures.registry import FIGURES, table_files, topic_terms_table
 from topiclab.figures.render import build_figures
-from topiclab.io import sha256_bytes
+from topiclab.io import atomic_write_text, sha256_bytes
 
 logger = logging.getLogger(__name__)
 
@@ -71,23 +72,29 @@ def write_figures(
     dpi = int(settings.get("dpi", 300))
     base = output.resolve().parent
 
-    key = _stage_key(config, tables_dir, lda_result, bow, lexicon, base)
-    # Without a cache (cache: null) every run draws afresh and leaves no stamp behind.
-    # One stamp per output folder, so outputs sharing a cache do not overwrite each other's;
-    # named by the output's place relative to the cache, so a moved project keeps its stamp.
-    stamp_path = None
-    if config.get("cache"):
-        cache = Path(config["cache"])
-        where = os.path.relpath(output.resolve(), cache.resolve())
-        stamp_path = cache / "figures" / f"{sha256_bytes(where.encode('utf-8'))[:16]}.json"
-    reused = _reuse(stamp_path, key, output) if stamp_path is not None else None
+    # One entry per output folder and inputs: named by the output's place relative to the
+    # cache (a moved project keeps its entry), the tables, lexicon and model drawn, the
+    # environment noted and the drawing code. Without a cache (cache: null) every run draws
+    # afresh and leaves no entry behind.
+    cache = StageCache(config.get("cache"), "figures", code=_DRAWING_CODE)
+    where = (
+        os.path.relpath(output.resolve(), Path(config["cache"]).resolve())
+        if cache.enabled
+        else str(output)
+    )
+    key = cache.key(
+        _inputs_digest(tables_dir, lda_result, bow, lexicon),
+        {"environment": environment_text(config, base=base), "output": where},
+    )
+    reused = _reuse(cache, key, output)
     if reused is not None:
-        logger.info("figures: inputs unchanged, %d outputs reused", len(reused))
+        outputs, skipped_before = reused
+        logger.info("figures: inputs unchanged, %d outputs reused", len(outputs))
         if skipped_out is not None:
-            skipped_out.update(_stamped_skips(stamp_path))
+            skipped_out.update(skipped_before)
         if target == output:
-            return reused
-        return [_link_or_copy(path, target / path.name) for path in reused]
+            return outputs
+        return [_link_or_copy(path, target / path.name) for path in outputs]
 
     written, skipped = build_figures(
         tables_dir, target, language=language, formats=formats, dpi=dpi, lexicon=lexicon
@@ -110,20 +117,26 @@ def write_figures(
     written = sorted(written)
     if skipped_out is not None:
         skipped_out.update(skipped)
-    stamp = {"key": key, "outputs": outputs_digest(written), "skipped": skipped}
-    if stamp_path is not None:
-        _write_stamp(stamp_path, stamp)
+    stamp = {"outputs": outputs_digest(written), "skipped": skipped}
+    # replace=True: an entry whose outputs were since edited in the output folder records
+    # the bytes of this build instead
+    cache.save(
+        key,
+        lambda folder: atomic_write_text(folder / _STAMP, json.dumps(stamp, indent=1) + "\n"),
+        replace=True,
+    )
     return written
 
 
-def _stage_key(
-    config: Mapping[str, Any],
-    tables_dir: Path,
-    lda_result: Any,
-    bow: Any,
-    lexicon: Any,
-    base: Path,
-) -> str:
+#: the topiclab code that draws: a changed plot function, registry, renderer or style sheet
+#: redraws the figures
+_DRAWING_CODE = ("figures", "plotting")
+#: the record of a build in its cache entry: the digest of every output, the figures skipped
+_STAMP = "stamp.json"
+
+
+def _inputs_digest(tables_dir: Path, lda_result: Any, bow: Any, lexicon: Any) -> str:
+    """Digest of what the figures draw: the tables, the lexicon, the LDA model and counts."""
     import dataclasses
 
     digest = hashlib.sha256()
@@ -134,7 +147,6 @@ def _stage_key(
     for name in sorted({*table_files(), "manifest.csv"}):
         path = tables_dir / name
         feed(name, path.read_bytes() if path.exists() else b"<absent>")
-    feed("environment", environment_text(config, base=base).encode("utf-8"))
     if lexicon is not None:
         # The whole lexicon in its own order, not only its labels sorted: the figures take
         # their theme order (and colours) from it, so a reordered lexicon must redraw them.
@@ -152,49 +164,26 @@ def _stage_key(
         feed("vocab", "\n".join(lda_result.vocab).encode("utf-8"))
         counts = bow.tocsr()
         feed("bow", counts.data.tobytes() + counts.indices.tobytes() + counts.indptr.tobytes())
-    # The drawing code itself: a changed plot function must redraw the figures.
-    # Every module of this package is hashed (not only this one): the registry, the
-    # rendering and the notes all shape the outputs.
-    for module in sorted(Path(__file__).parent.glob("*.py")):
-        feed(f"figures/{module.name}", module.read_bytes())
-    for private in sorted(Path(plotting.__file__).parent.glob("*")):
-        if private.suffix in {".py", ".mplstyle"}:
-            feed(private.name, private.read_bytes())
     return digest.hexdigest()
 
 
-def _write_stamp(stamp_path: Path, stamp: dict[str, Any]) -> None:
-    from topiclab import cachefiles
-
-    # The stamp carries its own checksum, so a damaged stamp is noticed, not half-trusted.
-    cachefiles.write_sealed_json(stamp_path, stamp)
-
-
-def _reuse(stamp_path: Path, key: str, output: Path) -> list[Path] | None:
-    from topiclab import cachefiles
-
-    # A stamp without its checksum, or not matching it, is logged and deleted: a redraw.
-    stamp = cachefiles.read_sealed_json(stamp_path, "figure stamp")
-    if stamp is None or stamp.get("key") != key:
-        return None
-    if not isinstance(stamp.get("outputs"), dict):
+def _reuse(cache: StageCache, key: str, output: Path) -> tuple[list[Path], dict[str, str]] | None:
+    """The outputs of the build recorded under ``key`` and the figures it skipped, when
+    every output is still in ``output`` with the bytes recorded; None otherwise (a redraw).
+    A damaged entry is logged and deleted (:meth:`StageCache.load`)."""
+    stamp = cache.load(
+        key,
+        lambda folder: json.loads((folder / _STAMP).read_text(encoding="utf-8")),
+        "figure stamp",
+    )
+    if not isinstance(stamp, dict) or not isinstance(stamp.get("outputs"), dict):
         return None
     paths = [output / name for name in sorted(stamp["outputs"])]
     if not paths or any(not p.exists() for p in paths):
         return None
     if outputs_digest(paths) != stamp["outputs"]:
         return None
-    return paths
-
-
-def _stamped_skips(stamp_path: Path | None) -> dict[str, str]:
-    """The figures not drawn by the build a stamp records (for a reused stage)."""
-    if stamp_path is None:
-        return {}
-    try:
-        return dict(json.loads(stamp_path.read_text(encoding="utf-8")).get("skipped", {}))
-    except (OSError, ValueError, AttributeError):
-        return {}
+    return paths, dict(stamp.get("skipped") or {})
 
 
 def _link_or_copy(source: Path, target: Path) -> Path:

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from topiclab.preprocess import charfilters
-from topiclab.preprocess.cache import TokenCache, text_key
+from topiclab.preprocess.cache import cached_tokens, store_tokens, text_key, token_entry
 from topiclab.preprocess.names import find_names, surname_before
 from topiclab.preprocess.phrases import NAME, PLACE, Span, SpanMatcher
 from topiclab.preprocess.segment import known_syllables, segment_syllables, word_spans
@@ -530,9 +530,11 @@ class Preprocessor:
                 )
         settings = self._settings()
         self._check_scheduling()
-        cache = TokenCache(self.cache_dir, self.settings_key()) if self.cache_dir else None
+        cache, entry = (
+            token_entry(self.cache_dir, self.settings_key()) if self.cache_dir else (None, "")
+        )
         keys = [text_key(text) for text in texts]
-        found = cache.get_many(keys) if cache is not None else {}
+        found = cached_tokens(cache, entry, keys) if cache is not None else {}
         todo: dict[str, str] = {}
         for key, text in zip(keys, texts, strict=True):
             if key not in found:
@@ -546,10 +548,10 @@ class Preprocessor:
                 pending[key] = tokens
                 # Written in packs as results arrive, so an interrupted run keeps its work.
                 if len(pending) >= _PACK_SIZE:
-                    cache.put_many(pending)
+                    store_tokens(cache, entry, pending)
                     pending = {}
         if cache is not None:
-            cache.put_many(pending)
+            store_tokens(cache, entry, pending)
         return [list(found[key]) for key in keys]
 
     def _check_scheduling(self) -> None:
