@@ -35,18 +35,14 @@ def main() -> None:
     from topiclab.themes import effects_run
 
     config = load_config(args.config, args.overrides)
-    corpus = pipeline.stage_ingest(config)
-    units = pipeline.stage_units(corpus.documents, config)
-    tokens = pipeline.stage_tokens(units, config)
-    units = units.assign(n_tokens=[len(t) for t in tokens])
-    vectorized = pipeline.stage_vectorize(tokens, config)
-    unit_ids = units["unit_id"].astype(str).tolist()
-    _, chosen = pipeline.stage_model_selection(vectorized, tokens, config, {}, unit_ids)
-    refits = pipeline.stage_fit(vectorized, units, config, chosen)
-    fitted = pipeline.Fitted(units=units, tokens=tokens, vectorized=vectorized, refits=refits)
+    prepared = pipeline.prepare(config)
+    corpus, units = prepared.corpus, prepared.units
+    selected: dict = {}  # the fits of selection at the chosen K: the first refits
+    _, chosen = pipeline.select_models(prepared, config, selected)
+    fitted = pipeline.fit_models(prepared, config, chosen, selected)
     print(
         f"{len(corpus.documents)} documents, {len(units)} units, K={chosen}, "
-        f"refits={config['themes']['refits']}"
+        f"refits={config['models']['refits']}"
     )
     print("| draws | CPU seconds | wall seconds | rows | median LDA interval width |")
     print("|---|---|---|---|---|")

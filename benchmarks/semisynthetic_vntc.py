@@ -295,17 +295,12 @@ def replicate_shares(sets: list[str], folder: Path) -> tuple[pd.DataFrame, dict[
     The run writes only the mean of its refits (``document_themes.csv``); the method of
     composition needs each refit. They are rebuilt with the pipeline's own stages from the
     run's cache (tokens, vectorized corpus and fitted models are all cached: nothing is
-    refitted) at the K the run chose, exactly as :func:`topiclab.pipeline.stage_themes`.
+    refitted) at the K the run chose, as the run's themes stage
+    (:func:`topiclab.pipeline.theme_tables`) does.
     """
     from topiclab import themes
     from topiclab.config import load_config
-    from topiclab.pipeline import (
-        stage_fit,
-        stage_ingest,
-        stage_tokens,
-        stage_units,
-        stage_vectorize,
-    )
+    from topiclab.pipeline import fit_models, prepare
     from topiclab.tables import share_units
 
     config = load_config(None, sets)
@@ -314,12 +309,9 @@ def replicate_shares(sets: list[str], folder: Path) -> tuple[pd.DataFrame, dict[
         str(m): int(k)
         for m, k in selection.loc[selection["selected"], ["model", "k"]].drop_duplicates().values
     }
-    corpus = stage_ingest(config)
-    units = stage_units(corpus.documents, config)
-    tokens = stage_tokens(units, config)
-    units = units.assign(n_tokens=[len(t) for t in tokens])
-    vectorized = stage_vectorize(tokens, config)
-    refits = stage_fit(vectorized, units, config, chosen)
+    prepared = prepare(config)
+    units, tokens, vectorized = prepared.units, prepared.tokens, prepared.vectorized
+    refits = fit_models(prepared, config, chosen).refits
     lexicon = themes.load_lexicon(config["themes"]["lexicon"])
     min_lift = float(config["themes"]["min_lift"])
     seen = themes.weigh_units_by_tokens_seen(share_units(units), vectorized.bow)

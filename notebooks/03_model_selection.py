@@ -37,10 +37,9 @@ from topiclab.plotting import paper_style, plot_model_selection
 grid = [] if k_grid is None else [f"models.k_grid={k_grid}"]
 config = load_config(config_file, [*overrides, *grid, "models.k=null"])
 config["cache"] = cache
-loaded = pipeline.stage_ingest(config)
-units = pipeline.stage_units(loaded.documents, config)
-tokens = pipeline.stage_tokens(units, config)
-vectorized = pipeline.stage_vectorize(tokens, config)
+# the run's first stages in memory: read, split into units, tokenize, vectorize
+prepared = pipeline.prepare(config)
+vectorized = prepared.vectorized
 print(f"{vectorized.n_units} units, {vectorized.n_terms} terms")
 
 # %% [markdown]
@@ -50,7 +49,7 @@ print(f"{vectorized.n_units} units, {vectorized.n_terms} terms")
 # with seeds derived from the one seed of the config.
 
 # %%
-selection, chosen = pipeline.stage_model_selection(vectorized, tokens, config)
+selection, chosen = pipeline.select_models(prepared, config)
 selection.drop(columns=["note"]).round(3)
 
 # %%

@@ -23,15 +23,17 @@ from topiclab.figures import outputs_digest
 from topiclab.figures.stage import _reuse
 from topiclab.pipeline import (
     _counts_digest,
+    _FitSettings,
     _lda_params,
     _model_key,
     _nmf_params,
     _stage_cache,
-    stage_fit,
-    stage_model_selection,
-    stage_vectorize,
+    _stage_fit,
+    _stage_model_selection,
+    _stage_vectorize,
 )
 from topiclab.preprocess import Preprocessor
+from topiclab.settings import validate_config
 from topiclab.vectorize import EmptyUnitsWarning
 
 CORPUS_RAW = Path(__file__).resolve().parent.parent / "corpus" / "raw"
@@ -191,7 +193,7 @@ def _config_with_cache(config: dict, cache: Path) -> dict:
 def _vectorize(tokens, config):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EmptyUnitsWarning)
-        return stage_vectorize(tokens, config)
+        return _stage_vectorize(tokens, validate_config(config).vectorize, config["cache"])
 
 
 def _fit(small_run, cache: Path):
@@ -200,21 +202,27 @@ def _fit(small_run, cache: Path):
     vectorized = _vectorize(tokens, config)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning of a 100-iteration NMF
-        return vectorized, stage_fit(vectorized, units, config, {"lda": 2, "nmf": 2})
+        fitting = _FitSettings.of(validate_config(config))
+        return vectorized, _stage_fit(vectorized, units, fitting, {"lda": 2, "nmf": 2})
+
+
+def _fitting(config: dict) -> _FitSettings:
+    return _FitSettings.of(validate_config(config))
 
 
 def _model_folder(small_run, cache: Path, vectorized, name: str) -> Path:
     _, units, config = small_run
     config = _config_with_cache(config, cache)
 
-    params = (_lda_params if name == "lda" else _nmf_params)(config, vectorized.vocab)
+    models = validate_config(config).models
+    params = (_lda_params if name == "lda" else _nmf_params)(models, None, vectorized.vocab)
     key = _key(config, vectorized, units["unit_id"].tolist(), name, 2, params, int(config["seed"]))
-    return _stage_cache(config, "models").folder(key)
+    return _stage_cache(config["cache"], "models").folder(key)
 
 
 def _key(config, vectorized, unit_ids, name, k, params, seed) -> str:
     """The model cache's key of a fit, as the fit stage computes it."""
-    models = _stage_cache(config, "models")
+    models = _stage_cache(config["cache"], "models")
     return _model_key(models, _counts_digest(vectorized, unit_ids), name, k, params, seed)
 
 
@@ -302,7 +310,7 @@ def test_damaged_cached_model_selection_is_recomputed_and_logged(small_run, tmp_
     vectorized = _vectorize(tokens, config)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        table, _ = stage_model_selection(vectorized, tokens, config)
+        table, _ = _stage_model_selection(vectorized, tokens, _fitting(config))
     (folder,) = (tmp_path / "selection").iterdir()
     csv = folder / "model_selection.csv"
     # the coherence of K=2 edited: valid CSV, wrong numbers
@@ -310,7 +318,7 @@ def test_damaged_cached_model_selection_is_recomputed_and_logged(small_run, tmp_
     caplog.set_level(logging.WARNING)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        again, _ = stage_model_selection(vectorized, tokens, config)
+        again, _ = _stage_model_selection(vectorized, tokens, _fitting(config))
     pd.testing.assert_frame_equal(again, table)
     assert "model selection" in _warnings_naming(caplog, folder)[0]
 
@@ -319,7 +327,7 @@ def test_keys_change_with_what_changes_a_fit(first_fit, small_run):
     _, vectorized, _ = first_fit
     _, units, config = small_run
     ids = units["unit_id"].tolist()
-    params = _lda_params(config, vectorized.vocab)
+    params = _lda_params(validate_config(config).models, None, vectorized.vocab)
     base = _key(config, vectorized, ids, "lda", 2, params, 3)
     assert base == _key(config, vectorized, ids, "lda", 2, dict(params), 3)
     # NMF fits the TF-IDF weights: other weights with the same counts are another fit
@@ -333,7 +341,7 @@ def test_key_holds_the_model_code_and_library_versions(first_fit, small_run, mon
     _, vectorized, _ = first_fit
     _, units, config = small_run
     ids = units["unit_id"].tolist()
-    params = _lda_params(config, vectorized.vocab)
+    params = _lda_params(validate_config(config).models, None, vectorized.vocab)
     base = _key(config, vectorized, ids, "lda", 2, params, 3)
     real = stage_cache.library_versions
     monkeypatch.setattr(

@@ -73,7 +73,7 @@ def test_ldavis_page_writes_numbers_at_six_significant_digits():
 def test_fit_cache_key_changes_with_the_fit_revision(monkeypatch):
     # new fitting code under the same version number must not reuse the old code's fits
     vc = vectorize(UNITS)
-    models = pipeline._stage_cache({"cache": None}, "models")
+    models = pipeline._stage_cache(None, "models")
     content = pipeline._counts_digest(vc, [])
     before = pipeline._model_key(models, content, "lda", 3, {}, 0)
     monkeypatch.setattr(models_base, "FIT_REVISION", models_base.FIT_REVISION + 1)

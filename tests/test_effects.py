@@ -403,7 +403,7 @@ def test_simulate_corpus_takes_an_unbalanced_design_and_can_skip_the_tokens():
 
 
 def test_takes_the_pipelines_stacked_replicates_of_models_and_the_dictionary():
-    # the layout stage_themes builds: document shares of each refit and of the dictionary,
+    # the layout the themes stage builds: document shares of each refit and of the dictionary,
     # stacked with a replicate column last (n_hits only in the dictionary's rows)
     from topiclab.models import NMF
     from topiclab.themes import (

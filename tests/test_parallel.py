@@ -80,8 +80,14 @@ def test_unreachable_scheduler_is_a_clear_error() -> None:
 
 def test_pipeline_tokens_on_a_dask_cluster_from_config(corpus_dir: Path) -> None:
     from topiclab import pipeline
+    from topiclab.settings import validate_config
 
     units = make_units(load_corpus(corpus_dir).documents, "paragraph").head(12)
     local = load_config(overrides=["cache=null", "parallel.n_jobs=1"])
     on_dask = load_config(overrides=["cache=null", "parallel.scheduler=local"])
-    assert pipeline.stage_tokens(units, on_dask) == pipeline.stage_tokens(units, local)
+
+    def tokens_of(config: dict) -> list[list[str]]:
+        settings = validate_config(config)
+        return pipeline._stage_tokens(units, settings.preprocess, settings.parallel, None)
+
+    assert tokens_of(on_dask) == tokens_of(local)

@@ -248,12 +248,17 @@ def test_number_words_and_quantifiers_are_stopwords() -> None:
 
 
 def test_a_run_drops_number_words_and_the_paper_config_keeps_them(repo_root) -> None:
-    from topiclab.pipeline import stage_tokens
+    from topiclab.pipeline import _stage_tokens
+    from topiclab.settings import validate_config
+
+    def tokens_of(units: pd.DataFrame, config: dict) -> list[list[str]]:
+        settings = validate_config(config)
+        return _stage_tokens(units, settings.preprocess, settings.parallel, settings.cache)
 
     units = pd.DataFrame({"text": ["Hai đội bóng thi đấu ba trận trước hàng nghìn khán giả."]})
-    shipped = stage_tokens(units, load_config(None, ["cache=null"]))
+    shipped = tokens_of(units, load_config(None, ["cache=null"]))
     # analysis.yaml keeps the tokens its committed tables were built from
-    paper = stage_tokens(units, load_config(repo_root / "analysis.yaml", ["cache=null"]))
+    paper = tokens_of(units, load_config(repo_root / "analysis.yaml", ["cache=null"]))
     assert {"hai", "ba", "nghìn"}.isdisjoint(shipped[0]) and "khán_giả" in shipped[0]
     assert {"hai", "ba", "nghìn"} <= set(paper[0])
 

@@ -8,9 +8,14 @@ import pandas as pd
 import pytest
 
 from topiclab.config import load_config
-from topiclab.pipeline import stage_tokens
+from topiclab.pipeline import _stage_tokens
 from topiclab.preprocess import Preprocessor
-from topiclab.settings import PREPROCESS_NOT_IN_CONFIG, ConfigError, PreprocessSettings
+from topiclab.settings import (
+    PREPROCESS_NOT_IN_CONFIG,
+    ConfigError,
+    PreprocessSettings,
+    validate_config,
+)
 
 TEXT = "Các cán bộ, đồng chí tham gia tổ chức học tập nghị quyết của Đảng"
 
@@ -39,7 +44,8 @@ def test_every_preprocessor_option_is_a_config_key_with_its_default():
 def _tokens(tmp_path, *overrides: str) -> list[str]:
     config = load_config(None, [f"cache={tmp_path / 'cache'}", *overrides])
     units = pd.DataFrame({"unit_id": ["u1"], "text": [TEXT]})
-    (tokens,) = stage_tokens(units, config)
+    settings = validate_config(config)
+    (tokens,) = _stage_tokens(units, settings.preprocess, settings.parallel, settings.cache)
     return tokens
 
 

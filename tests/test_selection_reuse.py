@@ -21,12 +21,10 @@ from topiclab.pipeline import (
     STABILITY_FITS,
     _lda_params,
     _nmf_params,
+    prepare,
     run,
-    stage_ingest,
-    stage_tokens,
-    stage_units,
-    stage_vectorize,
 )
+from topiclab.settings import validate_config
 
 
 def _config(corpus_dir: Path, output: Path, cache: Path, *extra: str) -> dict:
@@ -93,9 +91,10 @@ def test_stability_at_the_chosen_k_is_that_of_three_selection_fits(
     assert table["stability"].notna().tolist() == table["selected"].tolist()
     assert table["note"].str.contains("stability at the chosen K only").all()
     config = _config(corpus_dir, output, cache, "models.refits=4")
-    units = stage_units(stage_ingest(config).documents, config)
-    tokens = stage_tokens(units, config)
-    vectorized = stage_vectorize(tokens, config)
+    prepared = prepare(config)
+    units, tokens, vectorized = prepared.units, prepared.tokens, prepared.vectorized
+    settings = validate_config(config)
+    models, lexicon = settings.models, settings.themes.lexicon
     seed = config["seed"]
     old = select_k(
         vectorized,
@@ -103,8 +102,8 @@ def test_stability_at_the_chosen_k_is_that_of_three_selection_fits(
         k_grid=[chosen],
         seeds=[seed + r for r in range(STABILITY_FITS)],
         unit_ids=units["unit_id"].astype(str).tolist(),
-        lda_params=_lda_params(config, vectorized.vocab),
-        nmf_params=_nmf_params(config, vectorized.vocab),
+        lda_params=_lda_params(models, lexicon, vectorized.vocab),
+        nmf_params=_nmf_params(models, lexicon, vectorized.vocab),
     )
     for model in ("lda", "nmf"):
         mine = table.loc[table["selected"] & (table["model"] == model), "stability"].item()
@@ -139,12 +138,13 @@ def test_one_refit_gives_no_stability(corpus_dir: Path, tmp_path: Path) -> None:
 
 def test_jobs_reaches_the_fits_of_selection() -> None:
     from topiclab.cli import build_parser, run_overrides
-    from topiclab.pipeline import _fit_jobs
+    from topiclab.pipeline import _FitSettings
 
     args = build_parser().parse_args(["run", "--jobs", "2"])
     config = load_config(overrides=run_overrides(args))
     # one number for tokenization and fits (parallel.n_jobs)
-    assert _fit_jobs(config) == config["parallel"]["n_jobs"] == 2
+    fitting = _FitSettings.of(validate_config(config))
+    assert fitting.parallel.n_jobs == config["parallel"]["n_jobs"] == 2
 
 
 @pytest.mark.slow

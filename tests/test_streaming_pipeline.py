@@ -25,6 +25,7 @@ from topiclab.config import load_config
 from topiclab.corpus import load_corpus, make_units
 from topiclab.models import LDA, NMF
 from topiclab.preprocess import Preprocessor
+from topiclab.settings import validate_config
 from topiclab.stream import DocumentStream, ingest, preprocess_store, vectorize_store
 from topiclab.tables import exemplars_table, units_table
 from topiclab.vectorize import EmptyUnitsWarning, VectorizedCorpus, vectorize
@@ -106,7 +107,7 @@ def test_fit_cache_key_is_the_same_for_a_matrix_and_a_store(stores) -> None:
 
     _, bow, units, _, vc = stores
     ids = units["unit_id"].tolist()
-    models = pipeline._stage_cache({"cache": None}, "models")
+    models = pipeline._stage_cache(None, "models")
 
     def key(vectorized, params):
         content = pipeline._counts_digest(vectorized, ids)
@@ -127,9 +128,10 @@ def test_tokens_log_line_counts_every_chunk_of_the_store(
 
     documents = ingest(DocumentStream(corpus_dir), tmp_path / "stores", chunk_size=1)
     assert len(documents) > 1  # chunks of one document: several chunks
-    config = merge_config(default_config(), {"cache": str(tmp_path / "cache")})
+    s = validate_config(merge_config(default_config(), {"cache": str(tmp_path / "cache")}))
+    sections = (s.units, s.preprocess, s.parallel, s.cache, tmp_path / "stores")
     caplog.set_level(logging.INFO, logger="topiclab.pipeline")
-    tokens = pipeline._token_store(documents, config, tmp_path / "stores")
+    tokens = pipeline._token_store(documents, *sections)
     units = tokens.units()
     n_tokens = int(units["n_tokens"].sum())
     texts = [text for chunk in tokens.texts() for text in chunk]
@@ -142,7 +144,7 @@ def test_tokens_log_line_counts_every_chunk_of_the_store(
         f"({n_distinct} texts segmented, {len(units) - n_distinct} from cache)"
     ]
     caplog.clear()
-    pipeline._token_store(documents, config, tmp_path / "stores")
+    pipeline._token_store(documents, *sections)
     again = [r.getMessage() for r in caplog.records if r.getMessage().startswith("tokens:")]
     assert again == [
         f"tokens: {len(units)} paragraph units, {n_tokens} tokens "
@@ -229,7 +231,8 @@ def test_notebook_calls_in_memory_give_the_runs_tables(shared_run, corpus_dir: P
         min_tokens=unit_settings["min_tokens"],
         window_sentences=unit_settings["window_sentences"],
     )
-    tokens = pipeline.stage_tokens(units, config)
+    settings = validate_config(config)
+    tokens = pipeline._stage_tokens(units, settings.preprocess, settings.parallel, None)
     units = units.assign(n_tokens=[len(t) for t in tokens])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EmptyUnitsWarning)
@@ -239,12 +242,16 @@ def test_notebook_calls_in_memory_give_the_runs_tables(shared_run, corpus_dir: P
     ids = units["unit_id"].tolist()
     seed = int(config["seed"])
     results = {
-        "lda": LDA(10, random_state=seed, **pipeline._lda_params(config, vc.vocab)).fit(
-            vc.bow, vocab=vc.vocab, unit_ids=ids
-        ),
-        "nmf": NMF(10, random_state=seed, **pipeline._nmf_params(config, vc.vocab)).fit(
-            vc.tfidf, vocab=vc.vocab, unit_ids=ids
-        ),
+        "lda": LDA(
+            10,
+            random_state=seed,
+            **pipeline._lda_params(settings.models, settings.themes.lexicon, vc.vocab),
+        ).fit(vc.bow, vocab=vc.vocab, unit_ids=ids),
+        "nmf": NMF(
+            10,
+            random_state=seed,
+            **pipeline._nmf_params(settings.models, settings.themes.lexicon, vc.vocab),
+        ).fit(vc.tfidf, vocab=vc.vocab, unit_ids=ids),
     }
     fitted = pipeline.Fitted(
         units=units,
@@ -254,7 +261,7 @@ def test_notebook_calls_in_memory_give_the_runs_tables(shared_run, corpus_dir: P
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        frames = pipeline.stage_themes(fitted, config)
+        frames = pipeline.theme_tables(fitted, settings)
     frames["units"] = units_table(units)
     frames["documents"] = corpus.documents
     frames["manifest"] = corpus.manifest

@@ -7,7 +7,8 @@ import pytest
 
 from topiclab.cli import main
 from topiclab.config import load_config
-from topiclab.pipeline import TABLES, seed_words, stage_model_selection
+from topiclab.pipeline import TABLES, _FitSettings, _stage_model_selection, seed_words
+from topiclab.settings import ModelSettings, validate_config
 from topiclab.themes import load_lexicon
 
 # small passes keep the suite fast; everything else comes from analysis.yaml
@@ -77,23 +78,23 @@ def test_seeded_models_need_k_at_least_the_number_of_themes(tmp_path):
         n_units = 40
 
     with pytest.raises(ValueError, match="at least"):
-        stage_model_selection(Tiny(), [], config)
+        _stage_model_selection(Tiny(), [], _FitSettings.of(validate_config(config)))
 
 
 def test_seed_words_follow_the_lexicon_weights_per_model():
     lexicon = load_lexicon()
-    config = load_config(None, {"models": {"seed_models": True}})
-    lda, nmf = seed_words(config, "lda"), seed_words(config, "nmf")
+    models = validate_config(load_config(None, {"models": {"seed_models": True}})).models
+    lda, nmf = seed_words(models, None, "lda"), seed_words(models, None, "nmf")
     discipline = lexicon["party_discipline"].terms
     assert set(lda["party_discipline"]) == {t for t, w in discipline.items() if w >= 3}
     assert set(nmf["party_discipline"]) == {t for t, w in discipline.items() if w >= 2}
     assert "kiểm_điểm" in nmf["party_discipline"] and "kiểm_điểm" not in lda["party_discipline"]
     # one number applies to both models
-    both = load_config(None, {"models": {"seed_models": True, "seed_min_weight": 2}})
-    assert seed_words(both, "lda") == seed_words(both, "nmf") == nmf
-    missing = load_config(None, {"models": {"seed_models": True}})
-    missing["models"]["seed_min_weight"] = {"lda": 3}
+    both = ModelSettings(seed_models=True, seed_min_weight=2)
+    assert seed_words(both, None, "lda") == seed_words(both, None, "nmf") == nmf
+    # a whole config with a missing entry fails validation; the section alone reaches here
+    missing = ModelSettings(seed_models=True, seed_min_weight={"lda": 3})
     with pytest.raises(KeyError, match="no entry for 'nmf'"):
-        seed_words(missing, "nmf")
+        seed_words(missing, None, "nmf")
     # not seeded unless asked
-    assert seed_words(load_config(None, {}), "lda") is None
+    assert seed_words(ModelSettings(), None, "lda") is None

@@ -35,7 +35,7 @@ import logging
 import os
 import platform
 import shutil
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -48,6 +48,16 @@ from topiclab import __version__
 from topiclab.cache import StageCache
 from topiclab.io import atomic_write_text, write_table
 from topiclab.progress import progress, summarised_warnings
+from topiclab.settings import (
+    CorpusSettings,
+    ModelSettings,
+    ParallelSettings,
+    PreprocessSettings,
+    Settings,
+    ThemeSettings,
+    UnitSettings,
+    VectorizeSettings,
+)
 from topiclab.tables import (
     alignment_table,
     document_topics_table,
@@ -58,6 +68,24 @@ from topiclab.tables import (
 )
 
 logger = logging.getLogger(__name__)
+
+__all__ = [
+    "CHUNK_SIZE",
+    "RUN_RECORD",
+    "STABILITY_FITS",
+    "TABLES",
+    "Fitted",
+    "Prepared",
+    "SavedFit",
+    "check_output",
+    "fit_models",
+    "prepare",
+    "run",
+    "run_record",
+    "seed_words",
+    "select_models",
+    "theme_tables",
+]
 
 #: every table `topiclab run` writes into <output>/tables/
 TABLES = (
@@ -147,8 +175,9 @@ def run(config: dict[str, Any], *, chunk_size: int | None = None) -> list[Path]:
     from topiclab.preflight import preflight
 
     # the whole config and every path it names are checked before the first expensive step,
-    # also for a config built in Python (a notebook) rather than by the CLI
-    preflight(config)
+    # also for a config built in Python (a notebook) rather than by the CLI; the stages get
+    # their sections of these settings, validated once here
+    settings = preflight(config)
     output = Path(config["output"])
     check_output(output, config.get("cache"))
     started = _now()
@@ -157,7 +186,7 @@ def run(config: dict[str, Any], *, chunk_size: int | None = None) -> list[Path]:
     try:
         with summarised_warnings("run"):
             written, skipped = _run_stages(
-                config, staging, stores, chunk_size=chunk_size or CHUNK_SIZE
+                config, settings, staging, stores, chunk_size=chunk_size or CHUNK_SIZE
             )
         written.append(
             atomic_write_text(
@@ -177,37 +206,45 @@ def run(config: dict[str, Any], *, chunk_size: int | None = None) -> list[Path]:
 
 
 def _run_stages(
-    config: dict[str, Any], folder: Path, stores: Path, *, chunk_size: int = CHUNK_SIZE
+    config: dict[str, Any],
+    settings: Settings,
+    folder: Path,
+    stores: Path,
+    *,
+    chunk_size: int = CHUNK_SIZE,
 ) -> tuple[list[Path], dict[str, str]]:
     """Every stage, writing into ``folder`` (its stores in ``stores``); returns the files
-    and the figures not drawn."""
+    and the figures not drawn. Each stage gets its sections of ``settings``; the effects
+    and figure stages (in their rooms) read ``config``."""
+    s = settings
     tables = folder / "tables"
     written: list[Path] = []
     with summarised_warnings("ingest"):
-        documents = _ingest_store(config, stores, chunk_size)
+        documents = _ingest_store(s.corpus, stores, chunk_size)
     written += _write_corpus_tables(documents, tables)
     with summarised_warnings("tokens"):
-        tokens = _token_store(documents, config, stores)
+        tokens = _token_store(documents, s.units, s.preprocess, s.parallel, s.cache, stores)
     _release_workers()
     units = _units_frame(tokens)
     written.append(_write_units_table(tokens, tables / "units.csv"))
     with summarised_warnings("vectorize"):
-        vectorized = _bow_store(tokens, config, stores)
+        vectorized = _bow_store(tokens, s.vectorize, stores)
+    fitting = _FitSettings.of(s)
     selected: dict[str, Any] = {}  # the fits of selection at the chosen K: the first refits
     with summarised_warnings("model selection"):
-        selection, chosen = stage_model_selection(
-            vectorized, tokens, config, selected, units["unit_id"].astype(str).tolist()
+        selection, chosen = _stage_model_selection(
+            vectorized, tokens, fitting, selected, units["unit_id"].astype(str).tolist()
         )
     with summarised_warnings("fit"):
-        refits = stage_fit(vectorized, units, config, chosen, selected, spill=stores / "fits")
+        refits = _stage_fit(vectorized, units, fitting, chosen, selected, spill=stores / "fits")
     selected.clear()
     selection = _stability_at_chosen_k(selection, refits)
     written.append(write_table(selection, tables / "model_selection.csv"))
     _release_workers()
     fitted = Fitted(units=units, tokens=tokens, vectorized=vectorized, refits=refits)
     with summarised_warnings("themes"):
-        theme_tables = stage_themes(fitted, config)
-    for name, frame in theme_tables.items():
+        frames = _stage_themes(fitted, s.themes, seed=s.seed)
+    for name, frame in frames.items():
         written.append(write_table(frame, tables / f"{name}.csv"))
     from topiclab.themes.effects_run import run_theme_effects
 
@@ -223,6 +260,103 @@ def _run_stages(
     return written + figures, skipped
 
 
+# ------------------------------------------------------------- the workflow of a notebook
+
+
+@dataclass
+class Prepared:
+    """A corpus read, split, tokenized and vectorized in memory (see :func:`prepare`)."""
+
+    corpus: Any
+    """The :class:`~topiclab.corpus.Corpus` (documents and manifest)."""
+    units: pd.DataFrame
+    """The units table, with the texts and each unit's number of tokens (``n_tokens``)."""
+    tokens: list[list[str]]
+    """The tokens of each unit."""
+    vectorized: Any
+    """The :class:`~topiclab.vectorize.VectorizedCorpus` of the tokens."""
+
+
+def prepare(config: Mapping[str, Any] | Settings) -> Prepared:
+    """Read, split, tokenize and vectorize the corpus of ``config`` in memory, as a run does.
+
+    The notebook's view of the run's first stages: the same settings, the same cache, every
+    object in memory (a run streams them through on-disk stores; the tables agree).
+
+    Parameters
+    ----------
+    config : mapping or Settings
+        A configuration as :func:`topiclab.load_config` builds it (validated here), or its
+        :class:`~topiclab.settings.Settings`.
+
+    Returns
+    -------
+    Prepared
+    """
+    s = _settings_of(config)
+    corpus = _stage_ingest(s.corpus)
+    units = _stage_units(corpus.documents, s.units)
+    tokens = _stage_tokens(units, s.preprocess, s.parallel, s.cache)
+    units = units.assign(n_tokens=[len(t) for t in tokens])  # as the run's units table
+    vectorized = _stage_vectorize(tokens, s.vectorize, s.cache)
+    return Prepared(corpus=corpus, units=units, tokens=tokens, vectorized=vectorized)
+
+
+def select_models(
+    prepared: Prepared, config: Mapping[str, Any] | Settings, fits_out: dict[str, Any] | None = None
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """The run's model selection on a :class:`Prepared` corpus: the selection table (with
+    ``selected`` and ``note``) and the chosen K of each model (``models.k`` fixes it; else
+    the best c_npmi over ``models.k_grid``, :func:`topiclab.evaluate.choose_k`).
+
+    ``fits_out``, when given, receives the fits at the chosen K, which :func:`fit_models`
+    then takes as the first refits instead of fitting them again.
+    """
+    unit_ids = prepared.units["unit_id"].astype(str).tolist()
+    return _stage_model_selection(
+        prepared.vectorized,
+        prepared.tokens,
+        _FitSettings.of(_settings_of(config)),
+        fits_out,
+        unit_ids,
+    )
+
+
+def fit_models(
+    prepared: Prepared,
+    config: Mapping[str, Any] | Settings,
+    chosen: dict[str, int],
+    prefit: dict[str, Any] | None = None,
+) -> Fitted:
+    """Fit each model of ``config`` at its chosen K ``models.refits`` times, as a run does
+    (the model cache is read and written); ``prefit`` is :func:`select_models`'s
+    ``fits_out``."""
+    refits = _stage_fit(
+        prepared.vectorized, prepared.units, _FitSettings.of(_settings_of(config)), chosen, prefit
+    )
+    return Fitted(
+        units=prepared.units,
+        tokens=prepared.tokens,
+        vectorized=prepared.vectorized,
+        refits=refits,
+    )
+
+
+def theme_tables(fitted: Fitted, config: Mapping[str, Any] | Settings) -> dict[str, pd.DataFrame]:
+    """Every theme table of a run (topics, document topics and themes, prevalence by
+    locality and year, exemplars, alignment, agreement, lexicon coverage, label
+    sensitivity), by table name without ``.csv``."""
+    s = _settings_of(config)
+    return _stage_themes(fitted, s.themes, seed=s.seed)
+
+
+def _settings_of(config: Mapping[str, Any] | Settings) -> Settings:
+    """``config`` validated (:func:`topiclab.settings.validate_config`), or the settings."""
+    from topiclab.settings import validate_config
+
+    return config if isinstance(config, Settings) else validate_config(config)
+
+
 def _release_workers() -> None:
     """Stop joblib's idle worker processes (loky keeps them for minutes to reuse them): each
     holds the libraries and what its last task left, which the next stages do not need and
@@ -231,16 +365,6 @@ def _release_workers() -> None:
     from joblib.externals.loky import get_reusable_executor
 
     get_reusable_executor().shutdown(wait=True)
-
-
-def stage_figures(fitted: Fitted, config: dict[str, Any]) -> list[Path]:
-    """Figures from the tables in ``<output>/tables`` (reused when their inputs are unchanged).
-
-    Writes straight into the output folder; :func:`run` instead draws into its staging folder.
-    """
-    from topiclab.figures import figure_stage
-
-    return figure_stage(fitted, config)
 
 
 # ------------------------------------------------------------------------------ the output set
@@ -408,50 +532,53 @@ def _now() -> str:
 # ------------------------------------------------------------------------------------ stages
 
 
-def stage_ingest(config: dict[str, Any]):
+def _stage_ingest(corpus: CorpusSettings):
     """Read the corpus (every input file lands in the manifest, included or not)."""
     from topiclab.corpus import load_corpus
 
-    corpus_config = config["corpus"]
-    logger.info("ingest: reading %s", corpus_config["path"])
-    corpus = load_corpus(
-        corpus_config["path"],
-        metadata=corpus_config["metadata"],
-        text_column=corpus_config["text_column"],
-        near_duplicate_threshold=corpus_config["near_duplicate_threshold"],
-        min_words=corpus_config["min_words"],
-        language=corpus_config["language"],
-        max_bytes=corpus_config["max_bytes"],
+    logger.info("ingest: reading %s", corpus.path)
+    loaded = load_corpus(
+        corpus.path,
+        metadata=corpus.metadata,
+        text_column=corpus.text_column,
+        near_duplicate_threshold=corpus.near_duplicate_threshold,
+        min_words=corpus.min_words,
+        language=corpus.language,
+        max_bytes=corpus.max_bytes,
     )
-    logger.info("ingest: %d documents", len(corpus.documents))
-    if corpus.documents.empty:
-        raise ValueError(f"no document could be read from {corpus_config['path']}; see manifest")
-    return corpus
+    logger.info("ingest: %d documents", len(loaded.documents))
+    if loaded.documents.empty:
+        raise ValueError(f"no document could be read from {corpus.path}; see manifest")
+    return loaded
 
 
-def stage_units(documents: pd.DataFrame, config: dict[str, Any]) -> pd.DataFrame:
+def _stage_units(documents: pd.DataFrame, units: UnitSettings) -> pd.DataFrame:
     """Split documents into analysis units (``units.unit``)."""
     from topiclab.corpus import make_units
 
-    unit_config = config["units"]
-    units = make_units(
+    frame = make_units(
         documents,
-        unit=unit_config["unit"],
-        min_tokens=unit_config["min_tokens"],
-        window_sentences=unit_config["window_sentences"],
+        unit=units.unit,
+        min_tokens=units.min_tokens,
+        window_sentences=units.window_sentences,
     )
-    logger.info("units: %d %s units", len(units), unit_config["unit"])
-    return units.reset_index(drop=True)
+    logger.info("units: %d %s units", len(frame), units.unit)
+    return frame.reset_index(drop=True)
 
 
-def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]:
+def _stage_tokens(
+    units: pd.DataFrame,
+    preprocess: PreprocessSettings,
+    parallel: ParallelSettings,
+    cache: str | None,
+) -> list[list[str]]:
     """Tokenize every unit in memory (the run tokenizes a store: :func:`_token_store`);
     the preprocessor caches tokens under ``<cache>/tokens``."""
-    from topiclab.parallel import parallel_backend, scheduler_from_config
+    from topiclab.parallel import parallel_backend
 
     # parallel.scheduler moves the map onto a Dask cluster; the tokens stay the same.
-    with parallel_backend(scheduler_from_config(config), n_jobs=_token_jobs(config)) as where:
-        preprocessor = _preprocessor(config, where)
+    with parallel_backend(_scheduler(parallel), n_jobs=parallel.n_jobs) as where:
+        preprocessor = _preprocessor(preprocess, parallel, cache, where)
         tokens = preprocessor.transform(units["text"].tolist())
     logger.info(
         "tokens: %d units (%d segmented, %d from cache)",
@@ -462,26 +589,27 @@ def stage_tokens(units: pd.DataFrame, config: dict[str, Any]) -> list[list[str]]
     return tokens
 
 
-def _token_jobs(config: dict[str, Any]) -> int:
-    return int(config["parallel"]["n_jobs"])
+def _scheduler(parallel: ParallelSettings) -> str | None:
+    """The Dask scheduler ``parallel.scheduler`` names, or None (joblib on this machine)."""
+    return parallel.scheduler.strip() if parallel.scheduler else None
 
 
-def _preprocessor(config: dict[str, Any], where: Any):
+def _preprocessor(
+    preprocess: PreprocessSettings, parallel: ParallelSettings, cache: str | None, where: Any
+):
     """The run's :class:`~topiclab.Preprocessor`: every key of the ``preprocess`` section is
     one of its options (topiclab.settings checked them); ``where`` (a parallel backend)
     decides only where it runs. It caches tokens under ``<cache>/tokens`` (it adds the
     ``tokens/`` level itself, so it is given the cache root)."""
-    from topiclab.parallel import scheduler_from_config
     from topiclab.preprocess import Preprocessor
 
-    options = dict(config["preprocess"])
-    options.pop("n_jobs", None)
+    options = preprocess.model_dump()
     backend = options.pop("backend")
     return Preprocessor(
         **options,
         n_jobs=where.n_jobs,
-        backend=where.backend if scheduler_from_config(config) else backend,
-        cache_dir=Path(config["cache"]) if config.get("cache") else None,
+        backend=where.backend if _scheduler(parallel) else backend,
+        cache_dir=Path(cache) if cache else None,
         progress=None,  # a bar over the units on a terminal only
     )
 
@@ -489,26 +617,25 @@ def _preprocessor(config: dict[str, Any], where: Any):
 # ----------------------------------------------------------------- the run's stages on disk
 
 
-def _ingest_store(config: dict[str, Any], root: Path, chunk_size: int):
+def _ingest_store(corpus: CorpusSettings, root: Path, chunk_size: int):
     """Read the corpus into a :class:`~topiclab.stream.DocumentStore`, ``chunk_size``
     documents a file (every input file lands in the manifest, included or not)."""
     from topiclab.stream import DocumentStream, ingest
 
-    corpus_config = config["corpus"]
-    logger.info("ingest: reading %s", corpus_config["path"])
+    logger.info("ingest: reading %s", corpus.path)
     stream = DocumentStream(
-        corpus_config["path"],
-        corpus_config["metadata"],
-        text_column=corpus_config["text_column"],
-        near_duplicate_threshold=corpus_config["near_duplicate_threshold"],
-        min_words=corpus_config["min_words"],
-        language=corpus_config["language"],
-        max_bytes=corpus_config["max_bytes"],
+        corpus.path,
+        corpus.metadata,
+        text_column=corpus.text_column,
+        near_duplicate_threshold=corpus.near_duplicate_threshold,
+        min_words=corpus.min_words,
+        language=corpus.language,
+        max_bytes=corpus.max_bytes,
     )
     documents = ingest(stream, root, chunk_size=chunk_size)
     logger.info("ingest: %d documents", len(documents))
     if len(documents) == 0:
-        raise ValueError(f"no document could be read from {corpus_config['path']}; see manifest")
+        raise ValueError(f"no document could be read from {corpus.path}; see manifest")
     return documents
 
 
@@ -566,29 +693,35 @@ def _write_table_chunks(frames: Iterator[pd.DataFrame], path: Path) -> Path:
     return atomic_write(path, write)
 
 
-def _token_store(documents, config: dict[str, Any], root: Path):
+def _token_store(
+    documents,
+    units: UnitSettings,
+    preprocess: PreprocessSettings,
+    parallel: ParallelSettings,
+    cache: str | None,
+    root: Path,
+):
     """Split each chunk of documents into units (``units.unit``) and tokenize them into a
     :class:`~topiclab.stream.TokenStore`; tokens are cached by the preprocessor."""
-    from topiclab.parallel import parallel_backend, scheduler_from_config
+    from topiclab.parallel import parallel_backend
     from topiclab.stream import preprocess_store
 
-    unit_config = config["units"]
-    with parallel_backend(scheduler_from_config(config), n_jobs=_token_jobs(config)) as where:
-        preprocessor = _preprocessor(config, where)
+    with parallel_backend(_scheduler(parallel), n_jobs=parallel.n_jobs) as where:
+        preprocessor = _preprocessor(preprocess, parallel, cache, where)
         tokens = preprocess_store(
             documents,
             root,
             preprocessor,
-            unit=unit_config["unit"],
-            min_tokens=unit_config["min_tokens"],
-            window_sentences=unit_config["window_sentences"],
+            unit=units.unit,
+            min_tokens=units.min_tokens,
+            window_sentences=units.window_sentences,
         )
     # the store's totals over every chunk (the preprocessor counts its last chunk only)
     counts = tokens.counts()
     logger.info(
         "tokens: %d %s units, %d tokens (%d texts segmented, %d from cache)",
         counts["n_units"],
-        unit_config["unit"],
+        units.unit,
         counts["n_tokens"],
         counts["n_segmented"],
         counts["n_cached"],
@@ -619,18 +752,13 @@ def _write_units_table(tokens, path: Path) -> Path:
     return _write_table_chunks(frames(), path)
 
 
-def _bow_store(tokens, config: dict[str, Any], root: Path):
+def _bow_store(tokens, vectorize: VectorizeSettings, root: Path):
     """The vocabulary and the counts of a token store (:func:`topiclab.stream.vectorize_store`),
     as a VectorizedCorpus whose ``bow`` is the :class:`~topiclab.stream.BowStore`."""
     from topiclab.stream import stored_vectorized, vectorize_store
 
-    settings = _vectorize_settings(config)
-    vectorized = stored_vectorized(vectorize_store(tokens, root, **settings))
+    vectorized = stored_vectorized(vectorize_store(tokens, root, **vectorize.model_dump()))
     return _logged(vectorized)
-
-
-def _vectorize_settings(config: dict[str, Any]) -> dict[str, Any]:
-    return {key: config["vectorize"][key] for key in ("no_below", "no_above", "keep_n")}
 
 
 def _logged(vectorized):
@@ -644,24 +772,25 @@ def _logged(vectorized):
     return vectorized
 
 
-def stage_vectorize(tokens: list[list[str]], config: dict[str, Any]):
+def _stage_vectorize(tokens: list[list[str]], vectorize: VectorizeSettings, cache: str | None):
     """Vocabulary and BoW / TF-IDF matrices in memory (the run vectorizes a token store:
     :func:`_bow_store`); removed terms and empty units are logged.
 
     Cached under ``<cache>/vectorized/<key>`` keyed by the tokens, the filter settings and
     the topiclab version.
     """
-    from topiclab.vectorize import VectorizedCorpus, vectorize
+    from topiclab.vectorize import VectorizedCorpus
+    from topiclab.vectorize import vectorize as vectorize_tokens
 
-    settings = _vectorize_settings(config)
-    cache = _stage_cache(config, "vectorized")
-    key = cache.key(_tokens_digest(tokens), settings)
-    vectorized = cache.load(key, VectorizedCorpus.load, "vectorized corpus")
+    settings = vectorize.model_dump()
+    stage = _stage_cache(cache, "vectorized")
+    key = stage.key(_tokens_digest(tokens), settings)
+    vectorized = stage.load(key, VectorizedCorpus.load, "vectorized corpus")
     if vectorized is not None:
-        logger.info("vectorize: from cache %s", cache.folder(key))
+        logger.info("vectorize: from cache %s", stage.folder(key))
     else:
-        vectorized = vectorize(tokens, **settings)
-        cache.save(key, vectorized.save)
+        vectorized = vectorize_tokens(tokens, **settings)
+        stage.save(key, vectorized.save)
     return _logged(vectorized)
 
 
@@ -675,10 +804,32 @@ STABILITY_FITS = 3
 STABILITY_NOTE = f"; stability at the chosen K only, over its first {STABILITY_FITS} refits"
 
 
-def stage_model_selection(
+@dataclass(frozen=True)
+class _FitSettings:
+    """What the model stages read: the ``models`` and ``parallel`` sections, the seed, the
+    lexicon (seed words may come from it) and the cache folder."""
+
+    models: ModelSettings
+    parallel: ParallelSettings
+    seed: int
+    lexicon: str | None
+    cache: str | None
+
+    @classmethod
+    def of(cls, settings: Settings) -> _FitSettings:
+        return cls(
+            models=settings.models,
+            parallel=settings.parallel,
+            seed=settings.seed,
+            lexicon=settings.themes.lexicon,
+            cache=settings.cache,
+        )
+
+
+def _stage_model_selection(
     vectorized,
     tokens: list[list[str]],
-    config: dict[str, Any],
+    fitting: _FitSettings,
     fits_out: dict[str, Any] | None = None,
     unit_ids: list[str] | None = None,
 ) -> tuple[pd.DataFrame, dict[str, int]]:
@@ -687,14 +838,15 @@ def stage_model_selection(
     The fits of each (model, K) use the seeds and parameters of the first refits (``seed + r``
     for ``r < min(models.refits, models.selection_fits)``), so the fits at the chosen K are
     the first refits: they go into ``fits_out`` (keyed by :func:`_model_key`) and into the model
-    cache, where :func:`stage_fit` finds them instead of fitting them again. With one fit per
+    cache, where :func:`_stage_fit` finds them instead of fitting them again. With one fit per
     K the stability column is empty until :func:`_run_stages` fills it at the chosen K.
 
     Returns the model-selection table (with a ``selected`` column and a ``note`` saying how K
     was chosen) and the chosen K of each model.
     """
-    names = list(config["models"]["names"])
-    fixed = config["models"]["k"]
+    models = fitting.models
+    names = list(models.names)
+    fixed = models.k
     if fixed is not None:
         k = int(fixed)
         logger.info("model selection: skipped, K=%d fixed by models.k", k)
@@ -709,22 +861,22 @@ def stage_model_selection(
         return table, dict.fromkeys(names, k)
     from topiclab.evaluate import select_k
 
-    grid = [k for k in config["models"]["k_grid"] if k <= len(vectorized.vocab)]
+    grid = [k for k in models.k_grid if k <= len(vectorized.vocab)]
     grid = [k for k in grid if k <= vectorized.n_units]
-    seeds = seed_words(config)
+    seeds = seed_words(models, fitting.lexicon)
     if seeds:
         grid = [k for k in grid if k >= len(seeds)]
     if not grid:
         raise ValueError(
-            f"no K of models.k_grid {config['models']['k_grid']} fits {vectorized.n_units} units"
+            f"no K of models.k_grid {list(models.k_grid)} fits {vectorized.n_units} units"
             + (f" with {len(seeds)} seeded themes (K must be at least that)" if seeds else "")
         )
-    lda_params = _lda_params(config, vectorized.vocab)
-    nmf_params = _nmf_params(config, vectorized.vocab)
-    seed = int(config["seed"])
-    n_fits = min(int(config["models"]["refits"]), int(config["models"]["selection_fits"]))
+    lda_params = _lda_params(models, fitting.lexicon, vectorized.vocab)
+    nmf_params = _nmf_params(models, fitting.lexicon, vectorized.vocab)
+    seed = fitting.seed
+    n_fits = min(models.refits, models.selection_fits)
     fit_seeds = [seed + r for r in range(n_fits)]  # see STABILITY_FITS
-    selection_cache = _stage_cache(config, "selection")
+    selection_cache = _stage_cache(fitting.cache, "selection")
     key = selection_cache.key(
         # coherence is computed over the tokens, not only the filtered counts
         _counts_digest(vectorized, []) + _tokens_digest(tokens),
@@ -755,7 +907,7 @@ def stage_model_selection(
             lda_params=lda_params,
             nmf_params=nmf_params,
             progress=None,  # a bar over the fits of the grid on a terminal only
-            n_jobs=_fit_jobs(config),
+            n_jobs=fitting.parallel.n_jobs,
             return_fits=True,
         )
         selection_cache.save(
@@ -767,28 +919,27 @@ def stage_model_selection(
     if table_from_cache is None and unit_ids is not None:
         # the fits at the chosen K are the first refits; the rest of the grid is dropped
         params = {"lda": lda_params, "nmf": nmf_params}
-        models = _stage_cache(config, "models")
+        fitted = _stage_cache(fitting.cache, "models")
         content = _counts_digest(vectorized, unit_ids)
         for name in names:
             for fit_seed, result in zip(fit_seeds, grid_fits[name, chosen[name]], strict=True):
-                model_key = _model_key(models, content, name, chosen[name], params[name], fit_seed)
+                model_key = _model_key(fitted, content, name, chosen[name], params[name], fit_seed)
                 if fits_out is not None:
                     fits_out[model_key] = result
-                if models.enabled and not models.contains(model_key):
-                    models.save(model_key, result.save)
+                if fitted.enabled and not fitted.contains(model_key):
+                    fitted.save(model_key, result.save)
     table = table.assign(
         selected=[chosen[m] == k for m, k in zip(table["model"], table["k"], strict=True)],
-        note=CHOICE_NOTE
-        + (STABILITY_NOTE if n_fits == 1 < int(config["models"]["refits"]) else ""),
+        note=CHOICE_NOTE + (STABILITY_NOTE if n_fits == 1 < models.refits else ""),
     )
     logger.info("model selection: chose %s", chosen)
     return table.reset_index(drop=True), chosen
 
 
-def stage_fit(
+def _stage_fit(
     vectorized,
     units: pd.DataFrame,
-    config: dict[str, Any],
+    fitting: _FitSettings,
     chosen: dict[str, int],
     prefit: dict[str, Any] | None = None,
     *,
@@ -812,20 +963,16 @@ def stage_fit(
 
     fits: dict[str, list[Any]] = {}
     unit_ids = units["unit_id"].astype(str).tolist()
-    models = _stage_cache(config, "models")
+    models = _stage_cache(fitting.cache, "models")
     content = _counts_digest(vectorized, unit_ids)
-    seed = int(config["seed"])
-    n_refits = int(config["models"]["refits"])
-    if n_refits < 1:
-        raise ValueError(f"models.refits must be at least 1, got {n_refits}")
-    for name in config["models"]["names"]:
-        if name not in ("lda", "nmf"):
-            raise ValueError(f"unknown model {name!r} in models.names; use lda and/or nmf")
+    seed = fitting.seed
+    n_refits = fitting.models.refits
+    for name in fitting.models.names:
         k = chosen[name]
         if name == "lda":
-            params = _lda_params(config, vectorized.vocab)
+            params = _lda_params(fitting.models, fitting.lexicon, vectorized.vocab)
         else:
-            params = _nmf_params(config, vectorized.vocab)
+            params = _nmf_params(fitting.models, fitting.lexicon, vectorized.vocab)
         matrix = vectorized.bow if name == "lda" else vectorized.tfidf
         fits[name] = [None] * n_refits
         missing: list[tuple[int, str]] = []
@@ -848,7 +995,7 @@ def stage_fit(
         ]
         logger.info("fit: %s K=%d, %d refit(s) to fit", name, k, len(tasks))
         results = progress(
-            fit_topic_models(tasks, n_jobs=_fit_jobs(config)),
+            fit_topic_models(tasks, n_jobs=fitting.parallel.n_jobs),
             desc=f"refits {name} K={k}",
             total=len(tasks),
             unit="fit",
@@ -890,19 +1037,12 @@ def _stability_at_chosen_k(table: pd.DataFrame, refits: dict[str, list[Any]]) ->
     return table
 
 
-def _fit_jobs(config: dict[str, Any]) -> int:
-    """Processes for model fits: ``parallel.n_jobs``, as for tokenization."""
-    return int(config["parallel"]["n_jobs"])
-
-
-def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFrame]:
+def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict[str, pd.DataFrame]:
     """Every theme table: topics, document topics and themes, prevalence, exemplars, ..."""
     from topiclab import themes
 
-    settings = config["themes"]
-    lexicon = themes.load_lexicon(settings["lexicon"])
-    seed = int(config["seed"])
-    floors = {"min_lift": float(settings["min_lift"]), "min_mass": float(settings["min_mass"])}
+    lexicon = themes.load_lexicon(settings.lexicon)
+    floors = {"min_lift": settings.min_lift, "min_mass": settings.min_mass}
     units = share_units(fitted.units)
     seen = themes.weigh_units_by_tokens_seen(units, fitted.vectorized.bow)
     averaged, replicates = [], []
@@ -932,13 +1072,13 @@ def stage_themes(fitted: Fitted, config: dict[str, Any]) -> dict[str, pd.DataFra
     }
     stacked_replicates = themes.stack_replicates(replicates)
     for by in ("locality", "year"):
-        logger.info("themes: comparing by %s (%d resamples)", by, settings["n_boot"])
+        logger.info("themes: comparing by %s (%d resamples)", by, settings.n_boot)
         out[f"theme_prevalence_by_{by}"] = themes.compare(
             stacked_replicates,
             by=by,
-            n_boot=int(settings["n_boot"]),
+            n_boot=settings.n_boot,
             random_state=seed,
-            min_group_size=int(settings["min_group_size"]),
+            min_group_size=settings.min_group_size,
             themes=[*lexicon.ids, themes.OTHER],
         )
     out["exemplars"] = exemplars_table(stacked_units, fitted.units, fitted.tokens, lexicon)
@@ -984,40 +1124,45 @@ class _RefitMean:
         return mean
 
 
-def seed_words(config: dict[str, Any], model: str = "lda") -> dict[str, list[str]] | None:
+def seed_words(
+    models: ModelSettings, lexicon: str | None = None, model: str = "lda"
+) -> dict[str, list[str]] | None:
     """Seed words of ``model``: ``models.lda.seed_words``, or, when ``models.seed_models`` is
-    on, the lexicon's terms of weight at least ``models.seed_min_weight`` (one number, or one
-    per model: ``{lda: 3, nmf: 2}``)."""
-    explicit = config["models"]["lda"].get("seed_words")
+    on, the terms of the lexicon (``themes.lexicon``, None: the shipped one) of weight at
+    least ``models.seed_min_weight`` (one number, or one per model: ``{lda: 3, nmf: 2}``)."""
+    explicit = models.lda.seed_words
     if explicit:
-        return dict(explicit)
-    if not config["models"]["seed_models"]:
+        return {theme: list(words) for theme, words in explicit.items()}
+    if not models.seed_models:
         return None
     from topiclab.themes import load_lexicon
 
-    lexicon = load_lexicon(config["themes"]["lexicon"])
-    floor = config["models"]["seed_min_weight"]
+    floor = models.seed_min_weight
     if isinstance(floor, dict):
         if model not in floor:
             raise KeyError(f"models.seed_min_weight has no entry for {model!r}: {floor}")
         floor = floor[model]
-    return lexicon.seed_words(float(floor))
+    return load_lexicon(lexicon).seed_words(float(floor))
 
 
 # ------------------------------------------------------------------------------------ helpers
 
 
-def _lda_params(config: dict[str, Any], vocab: list[str] | None = None) -> dict[str, Any]:
-    params = {k: v for k, v in dict(config["models"]["lda"]).items() if v is not None}
-    seeds = _seeds_in_vocab(config, vocab, "lda")
+def _lda_params(
+    models: ModelSettings, lexicon: str | None, vocab: list[str] | None = None
+) -> dict[str, Any]:
+    params = {k: v for k, v in models.lda.model_dump().items() if v is not None}
+    seeds = _seeds_in_vocab(models, lexicon, vocab, "lda")
     if seeds:
         params["seed_words"] = seeds
     return params
 
 
-def _nmf_params(config: dict[str, Any], vocab: list[str] | None = None) -> dict[str, Any]:
-    params = {k: v for k, v in dict(config["models"]["nmf"]).items() if v is not None}
-    seeds = _seeds_in_vocab(config, vocab, "nmf")
+def _nmf_params(
+    models: ModelSettings, lexicon: str | None, vocab: list[str] | None = None
+) -> dict[str, Any]:
+    params = {k: v for k, v in models.nmf.model_dump().items() if v is not None}
+    seeds = _seeds_in_vocab(models, lexicon, vocab, "nmf")
     if seeds:
         params["seed_words"] = seeds
         # coordinate descent lets seeded topics drift off their seeds; "mu" cannot
@@ -1026,7 +1171,7 @@ def _nmf_params(config: dict[str, Any], vocab: list[str] | None = None) -> dict[
 
 
 def _seeds_in_vocab(
-    config: dict[str, Any], vocab: list[str] | None, model: str
+    models: ModelSettings, lexicon: str | None, vocab: list[str] | None, model: str
 ) -> dict[str, list[str]]:
     """Seed words, restricted to the vocabulary when seeds come from the lexicon.
 
@@ -1034,8 +1179,8 @@ def _seeds_in_vocab(
     they are logged here rather than warned about on every fit. Explicit
     ``models.lda.seed_words`` are passed through untouched (the models warn about them).
     """
-    seeds = seed_words(config, model)
-    if not seeds or vocab is None or config["models"]["lda"].get("seed_words"):
+    seeds = seed_words(models, lexicon, model)
+    if not seeds or vocab is None or models.lda.seed_words:
         return seeds or {}
     known = set(vocab)
     kept = {theme: [w for w in words if w in known] for theme, words in seeds.items()}
@@ -1066,10 +1211,11 @@ _CACHED_STAGES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 }
 
 
-def _stage_cache(config: dict[str, Any], stage: str) -> StageCache:
-    """The :class:`~topiclab.cache.StageCache` of ``stage`` under the config's ``cache``."""
+def _stage_cache(cache: str | Path | None, stage: str) -> StageCache:
+    """The :class:`~topiclab.cache.StageCache` of ``stage`` under ``cache`` (the config's
+    ``cache`` folder; None: no cache)."""
     code, libraries = _CACHED_STAGES[stage]
-    return StageCache(config.get("cache"), stage, code=code, libraries=libraries)
+    return StageCache(cache, stage, code=code, libraries=libraries)
 
 
 def _fit_revision() -> int:
