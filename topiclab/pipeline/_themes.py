@@ -1,0 +1,107 @@
+"""The themes stage of a run: every theme table from the fitted models and the lexicon."""
+
+from __future__ import annotations
+
+import logging
+
+import numpy as np
+import pandas as pd
+
+from topiclab.pipeline._fits import Fitted
+from topiclab.settings import ThemeSettings
+from topiclab.tables import (
+    alignment_table,
+    document_topics_table,
+    exemplars_table,
+    share_units,
+    topics_table,
+)
+
+logger = logging.getLogger("topiclab.pipeline")
+
+
+def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict[str, pd.DataFrame]:
+    """Every theme table: topics, document topics and themes, prevalence, exemplars, ..."""
+    from topiclab import themes
+
+    lexicon = themes.load_lexicon(settings.lexicon)
+    floors = {"min_lift": settings.min_lift, "min_mass": settings.min_mass}
+    units = share_units(fitted.units)
+    seen = themes.weigh_units_by_tokens_seen(units, fitted.vectorized.bow)
+    averaged, replicates = [], []
+    for name in fitted.refits:
+        # one refit's unit shares at a time: their running sum gives mean_of_refits
+        mean = _RefitMean()
+        for r, result in enumerate(fitted.each_refit(name)):
+            shares = themes.theme_shares(result, lexicon, seen, **floors)
+            del result
+            replicates.append(themes.document_shares(shares).assign(replicate=r))
+            mean.add(shares)
+        averaged.append(mean.result())
+    dictionary = themes.lexicon_shares(fitted.tokens, lexicon, units)
+    averaged.append(dictionary)
+    replicates.append(themes.document_shares(dictionary).assign(replicate=0))
+    stacked_units = pd.concat(averaged, ignore_index=True)
+    del averaged, dictionary  # the unit tables are in stacked_units now (one copy, not two)
+    documents = themes.document_shares(stacked_units)
+    out: dict[str, pd.DataFrame] = {
+        "topics": topics_table(
+            fitted.results, fitted.tokens, fitted.vectorized.dictionary, lexicon, **floors
+        ),
+        "document_topics": document_topics_table(
+            fitted.results, fitted.units, fitted.vectorized.bow
+        ),
+        "document_themes": documents,
+    }
+    stacked_replicates = themes.stack_replicates(replicates)
+    for by in ("locality", "year"):
+        logger.info("themes: comparing by %s (%d resamples)", by, settings.n_boot)
+        out[f"theme_prevalence_by_{by}"] = themes.compare(
+            stacked_replicates,
+            by=by,
+            n_boot=settings.n_boot,
+            random_state=seed,
+            min_group_size=settings.min_group_size,
+            themes=[*lexicon.ids, themes.OTHER],
+        )
+    out["exemplars"] = exemplars_table(stacked_units, fitted.units, fitted.tokens, lexicon)
+    out["alignment"] = alignment_table(fitted.results)
+    out["agreement"] = themes.agreement(documents)
+    out["lexicon_coverage"] = themes.lexicon_coverage(stacked_units)
+    if note := themes.coverage_note(out["lexicon_coverage"]):
+        logger.warning("themes: %s", note)
+    loaded = {name: list(fitted.each_refit(name)) for name in fitted.refits}
+    out["label_sensitivity"] = themes.label_sensitivity(loaded, seen, lexicon, **floors)
+    return out
+
+
+class _RefitMean:
+    """:func:`topiclab.themes.mean_of_refits` of unit share tables given one at a time: the
+    first table with its share columns replaced by their mean (summed in refit order, then
+    divided, as ``np.mean`` over the stacked tables does)."""
+
+    def __init__(self) -> None:
+        self.first: pd.DataFrame | None = None
+        self.total: np.ndarray | None = None
+        self.n = 0
+
+    def add(self, shares: pd.DataFrame) -> None:
+        from topiclab.themes import share_columns
+
+        values = shares[share_columns(shares)].to_numpy(dtype=float)
+        if self.first is None:
+            self.first, self.total = shares, values.copy()
+        else:
+            self.total += values
+        self.n += 1
+
+    def result(self) -> pd.DataFrame:
+        from topiclab.themes import share_columns
+
+        if self.first is None:
+            raise ValueError("no refit to average")
+        if self.n == 1:
+            return self.first
+        mean = self.first.copy()
+        mean[share_columns(mean)] = self.total / self.n
+        return mean
