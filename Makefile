@@ -31,8 +31,13 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# One pytest process per CPU (pytest-xdist), one test file per process at a time, so each
+# file's fixtures are built once; the session's shared pipeline run is built once for all
+# (tests/conftest.py). TEST_WORKERS=0 runs the suite in this one process.
+TEST_WORKERS ?= logical
+
 test: lint
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 # Double-clicking a notebook (a jupytext .py file) opens it as a notebook, not as text: a
 # settings override in this environment's JupyterLab only, nothing in the user's home.

@@ -2,13 +2,15 @@
 pipeline run of ``analysis.yaml`` that every test needing a finished output reads.
 
 Tests that take more than about ten seconds (a whole pipeline run, a notebook, a figure build)
-are marked ``slow``, and so is every test that reads the shared run (marked here, when the
-tests are collected): ``pytest -m "not slow"`` is the quick loop while developing, and
-``make test`` still runs everything.
+are marked ``slow``, and so is every test that needs a whole pipeline run through a fixture
+(marked here, when the tests are collected): ``pytest -m "not slow"`` is the quick loop while
+developing, and ``make test`` still runs everything, one process per CPU (pytest-xdist): the
+shared run is built once for all of them.
 """
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -62,6 +64,8 @@ SHARED_RUN_ARGS = (
     "models.refits=1",
     "--set",
     "figures.dpi=100",
+    "--set",
+    "themes.effects.draws=20",  # five documents: estimates without intervals at any count
 )
 
 
@@ -91,19 +95,57 @@ def shared_run(tmp_path_factory) -> Iterator[PipelineRun]:
     either folder anyway is an error at the end of the session (a later test would otherwise
     read another output than the one it expects, depending on the order the tests ran in).
     """
-    from topiclab.cli import main
-
     # `figures/` and `.cache/` side by side, as `make figures` writes them. The output records
     # the corpus path relative to itself: a run compared with this one byte for byte goes to
     # `tmp_path_factory.mktemp(...) / "figures"`, the same depth under pytest's folder.
-    root = tmp_path_factory.mktemp("shared_run")
+    root = _shared_folder(tmp_path_factory, "shared_run")
     run = PipelineRun(output=root / "figures", cache=root / ".cache", args=SHARED_RUN_ARGS)
-    assert main(run.argv(run.output, run.cache)) == 0
+    with _once_per_session(root):
+        if not (root / _DONE).is_file():
+            from topiclab.cli import main
+
+            assert main(run.argv(run.output, run.cache)) == 0
+            (root / _DONE).touch()
     written = _digests(run.output) | _digests(run.cache)
     yield run
     now = _digests(run.output) | _digests(run.cache)
     changed = sorted(name for name in {*written, *now} if written.get(name) != now.get(name))
     assert changed == [], f"a test wrote into the shared run (copy it first): {changed}"
+
+
+#: written next to a finished shared run, so that another xdist worker takes it as it is
+_DONE = "finished"
+
+
+def _shared_folder(tmp_path_factory, name: str) -> Path:
+    """A folder for one of the session's shared results, at the depth of ``mktemp`` folders.
+
+    Under pytest-xdist (``make test`` runs the suite in one process per CPU) every worker has
+    its own session and its own ``basetemp`` (``pytest-N/popen-gwK``); the shared results go
+    to ``pytest-N/xdist-shared/<name>`` instead, one for all workers and as deep as a worker's
+    ``mktemp`` folders, so they are built once however many workers read them.
+    """
+    if "PYTEST_XDIST_WORKER" not in os.environ:
+        return tmp_path_factory.mktemp(name)
+    folder = tmp_path_factory.getbasetemp().parent / "xdist-shared" / name
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+class _once_per_session:
+    """An exclusive lock on ``folder``: the first xdist worker builds what is in it, the others
+    wait for it and then read it (a no-op wait when pytest runs in one process)."""
+
+    def __init__(self, folder: Path) -> None:
+        self.path = folder.parent / f"{folder.name}.lock"
+
+    def __enter__(self) -> None:
+        self.handle = self.path.open("w")
+        fcntl.flock(self.handle, fcntl.LOCK_EX)
+
+    def __exit__(self, *exc: object) -> None:
+        fcntl.flock(self.handle, fcntl.LOCK_UN)
+        self.handle.close()
 
 
 def _digests(folder: Path) -> dict[str, str]:
@@ -127,9 +169,24 @@ def shared_cache(shared_run, tmp_path_factory) -> Path:
     return cache
 
 
+#: session and module fixtures that run the whole pipeline: every test that uses one, directly
+#: or through another fixture, is ``slow`` (a quick loop that reached one would not be quick)
+PIPELINE_FIXTURES = frozenset({"shared_run", "acceptance_run", "analysis_runs", "selected_run"})
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark ``slow`` every test that needs the shared run, directly or through a fixture: the
-    run takes about a minute, so a quick loop that reached it would not be quick."""
+    """Mark ``slow`` every test that needs a whole pipeline run, and under pytest-xdist send
+    the files holding slow tests out first.
+
+    ``make test`` runs one file per worker at a time (``--dist loadfile``, so each file's
+    module fixtures are built once) in collection order (``--no-loadscope-reorder``): the long
+    files first, the many quick ones after them to fill the gaps, so no worker is left with
+    a long file at the end while the others idle. Only the order of whole files changes, and
+    only under xdist; a plain ``pytest`` keeps the usual order.
+    """
     for item in items:
-        if "shared_run" in getattr(item, "fixturenames", ()):
+        if PIPELINE_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.slow)
+    if "PYTEST_XDIST_WORKER" in os.environ:
+        slow_files = {item.path for item in items if item.get_closest_marker("slow")}
+        items.sort(key=lambda item: item.path not in slow_files)  # stable: files stay whole

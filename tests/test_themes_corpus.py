@@ -146,6 +146,7 @@ def _what_a_reader_sees(frame: pd.DataFrame, model: str) -> dict[str, bool]:
     }
 
 
+@pytest.mark.slow  # a whole run of the smoke config per seed
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_rankings_hold_under_other_seeds(tmp_path, corpus_dir, seed):
     argv = ["run", *ACCEPTANCE, "--corpus", str(corpus_dir), "--output", str(tmp_path / "out")]
