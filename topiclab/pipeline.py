@@ -228,7 +228,10 @@ def _release_workers() -> None:
     ones."""
     from joblib.externals.loky import get_reusable_executor
 
+    from topiclab.memory import release_memory
+
     get_reusable_executor().shutdown(wait=True)
+    release_memory()  # and what the finished stage freed in this process
 
 
 def stage_figures(fitted: Fitted, config: dict[str, Any]) -> list[Path]:
@@ -598,8 +601,11 @@ _TEXT_COLUMNS = ("text", "title", "captions", "notes", "url", "file", "credit", 
 
 
 def _units_frame(tokens) -> pd.DataFrame:
-    """The units table without its texts (ids, metadata, ``n_tokens``), in token order."""
-    frames = list(tokens.unit_chunks())
+    """The units table without its texts (ids, metadata, ``n_tokens``), in token order;
+    only the columns the analysis reads (:data:`topiclab.tables.ANALYSIS_UNIT_COLUMNS`)."""
+    from topiclab.tables import ANALYSIS_UNIT_COLUMNS
+
+    frames = list(tokens.unit_chunks(ANALYSIS_UNIT_COLUMNS))
     columns = list(dict.fromkeys(c for f in frames for c in f.columns if c not in _TEXT_COLUMNS))
     return pd.concat(_with_columns(iter(frames), columns), ignore_index=True)
 
@@ -617,10 +623,12 @@ def _write_units_table(tokens, path: Path) -> Path:
 def _bow_store(tokens, config: dict[str, Any], root: Path):
     """The vocabulary and the counts of a token store (:func:`topiclab.stream.vectorize_store`),
     as a VectorizedCorpus whose ``bow`` is the :class:`~topiclab.stream.BowStore`."""
+    from topiclab.memory import release_memory
     from topiclab.stream import stored_vectorized, vectorize_store
 
     settings = _vectorize_settings(config)
     vectorized = stored_vectorized(vectorize_store(tokens, root, **settings))
+    release_memory()  # what the units table and the vocabulary's counting freed
     return _logged(vectorized)
 
 

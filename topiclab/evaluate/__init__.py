@@ -262,9 +262,14 @@ def _fit_one(model, k, seed, matrix, vocab, params, unit_ids) -> TopicResult:
 
 def _fit_recording(*task) -> tuple[TopicResult, list[tuple[type[Warning], str]]]:
     """A fit in a worker process: its warnings are returned, not printed by the worker."""
+    from topiclab.memory import release_memory
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = _fit_one(*task)
+    # the fit's corpus and sampler state are garbage now: the worker waits for its next
+    # fit without them
+    release_memory()
     return result, [(item.category, str(item.message)) for item in caught]
 
 
