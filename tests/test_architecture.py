@@ -28,8 +28,9 @@ PACKAGE = Path(topiclab.__file__).parent
 #: sub-package of topiclab.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # writes, progress bars, cache files, shipped data; text: normalisation, word lists and
-    # gazetteer, beside resources (it reads them) and below both corpus and preprocess
-    ("io", "progress", "cache", "palette", "resources", "text"),
+    # gazetteer, beside resources (it reads them) and below both corpus and preprocess;
+    # memory: freed memory given back to the system between stages
+    ("io", "progress", "cache", "palette", "resources", "text", "memory"),
     ("corpus",),  # files -> documents, manifest, units
     ("preprocess", "parallel"),  # units -> tokens (parallel: the map's backends)
     ("vectorize",),  # tokens -> vocabulary, BoW, TF-IDF

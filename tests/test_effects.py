@@ -446,3 +446,37 @@ def test_takes_the_pipelines_stacked_replicates_of_models_and_the_dictionary():
     assert (year_rows["n_documents"] == n_docs).all()
     # three localities: two contrasts against the first, per model and theme
     assert len(table) == 2 * (len(lexicon.ids) + 1) * 3
+
+
+def test_counterfactual_designs_are_kept_as_differences_and_rebuilt_exactly():
+    # a covariate of many levels gave one documents x coefficients matrix per level (tens
+    # of gigabytes at 20,000 VNTC articles); the differing columns rebuild the same matrices
+    from topiclab.themes._effects_design import Counterfactual, _Design
+
+    rng = np.random.default_rng(4)
+    n = 300
+    data = pd.DataFrame(
+        {
+            "place": rng.choice([f"p{i:02d}" for i in range(40)], n),
+            "year": rng.integers(2010, 2020, n).astype(float),
+        }
+    )
+    design = _Design(data, "C(place) + year + I(year ** 2)", ["place", "year"], None)
+    assert len(design.contrasts) == data["place"].nunique() - 1 + 1
+    rows = rng.integers(0, n, n)
+    for name, level, _, X_level, X_ref, _ in design.contrasts:
+        assert isinstance(X_level, Counterfactual) and isinstance(X_ref, Counterfactual)
+        if name == "place":
+            full = design._matrix(data.assign(place=[level] * n))
+            # one constant per dummy column of place: a few numbers, no matrix
+            assert not X_level.columns and len(X_level.constants) == data["place"].nunique() - 1
+        else:
+            full = design._matrix(data.assign(year=np.clip(data["year"] + 0.5, 2010, 2019)))
+            assert len(X_level.columns) == 2  # year and its square, per document
+        for index in (rows, slice(None), np.arange(n)):
+            got = X_level[index]
+            assert got.view(np.uint64).tobytes() == full[index].view(np.uint64).tobytes()
+        np.testing.assert_array_equal(X_level.toarray(), full)
+    before = design.X.copy()
+    design.contrasts[0][3][slice(None)][:] = -1.0  # a rebuilt matrix is a copy, never X
+    np.testing.assert_array_equal(design.X, before)

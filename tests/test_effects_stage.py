@@ -315,3 +315,32 @@ def test_the_effects_figure_is_skipped_with_a_reason_and_caps_the_levels(tmp_pat
     kept = _effect_rows(many)
     assert len(kept) == MAX_EFFECT_LEVELS + 1
     assert "per unit" in set(kept["level"]) and "L00" in set(kept["level"])
+
+
+def test_saved_refits_read_one_at_a_time_give_the_table_of_refits_in_memory(tmp_path):
+    # the run passes its refits as a RefitSequence over SavedFit folders, read one at a
+    # time, and LDAPosterior keeps their gamma on disk: the table must not change
+    from topiclab.themes.refits import RefitSequence
+
+    documents, units, bow, fits = _design()
+    later = [pipeline.SavedFit(f.save(tmp_path / f"f{r}")) for r, f in enumerate(fits[1:])]
+    saved = [fits[0], *later]
+    tokens = [["kỷ_luật", "cán_bộ"]] * len(units)
+    tables = []
+    for refits in (fits, RefitSequence(saved)):
+        table = theme_effects_table(
+            {"lda": refits}, units, bow, tokens, _lexicon(), documents, draws=20, random_state=5
+        )
+        tables.append(write_table(table, tmp_path / f"{len(tables)}.csv").read_bytes())
+    assert tables[0] == tables[1]
+    # one draw from the spilled gamma is the draw from the gamma in memory
+    posterior = LDAPosterior(RefitSequence(saved), units, bow.sum(axis=1).A1, _lexicon(), 1.5)
+    folder = posterior._gammas.folder
+    assert len(list(folder.glob("*.npy"))) == len(fits)
+    again = LDAPosterior(fits, units, bow.sum(axis=1).A1, _lexicon(), 1.5)
+    for r in range(len(fits)):
+        a = posterior("lda", r, np.random.default_rng(r))
+        b = again("lda", r, np.random.default_rng(r))
+        pd.testing.assert_frame_equal(a, b)
+    del posterior
+    assert not folder.exists()  # the spilled arrays go with the sampler

@@ -333,3 +333,63 @@ def test_a_run_on_off_domain_text_warns_about_coverage(tmp_path, caplog):
     sensitivity = pd.read_csv(tables / "label_sensitivity.csv")
     assert set(sensitivity["model"]) == {"lda", "nmf"}
     assert sensitivity["configured"].sum() == 2 * (len(load_lexicon()) + 1)
+
+
+def test_label_sensitivity_reads_saved_refits_one_at_a_time_with_the_same_table(
+    off_domain_tokens, tmp_path
+):
+    # the run gives the refits after the first as folders (SavedFit): the table must be
+    # the one of the refits held in memory, and the refits' mean that of np.mean over them
+    from topiclab.pipeline import SavedFit
+    from topiclab.themes.measures import _DocumentMixer
+    from topiclab.themes.refits import RefitSequence
+
+    lexicon = load_lexicon()
+    groups = [off_domain_tokens[name] for name in ("sport", "health", "computing")]
+    base = _counts_topics(groups)
+    rng = np.random.default_rng(3)
+    fits = [base]
+    for seed in (1, 2):  # refits that differ: noisy unit shares, shuffled topic words
+        theta = base.doc_topic + rng.uniform(0, 0.5, base.doc_topic.shape)
+        words = base.topic_word[rng.permutation(base.n_topics)]
+        fits.append(
+            TopicResult(
+                words,
+                theta / theta.sum(1, keepdims=True),
+                base.vocab,
+                base.unit_ids,
+                "nmf",
+                seed=seed,
+            )
+        )
+    saved = [fits[0], *(SavedFit(f.save(tmp_path / f"f{r}")) for r, f in enumerate(fits[1:]))]
+    ids = base.unit_ids
+    units = pd.DataFrame(
+        {
+            "unit_id": ids,
+            "doc_id": [f"d{i // 2}" for i in range(len(ids))],
+            "locality": [("A", "B", "C")[i % 3] for i in range(len(ids))],
+            "n_tokens": [len(u) for g in groups for u in g],
+        }
+    )
+    settings = {"min_lift": 1.5, "min_mass": 0.03}
+    in_memory = label_sensitivity({"nmf": fits}, units, lexicon, **settings)
+    one_at_a_time = label_sensitivity({"nmf": RefitSequence(saved)}, units, lexicon, **settings)
+    pd.testing.assert_frame_equal(one_at_a_time, in_memory)
+    assert in_memory["share"].nunique() > 3
+    # the mixer's running mean is np.mean over the stacked products, bit for bit
+    mixer = _DocumentMixer(units, ["locality"])
+    for fit in RefitSequence(saved):
+        mixer.add(fit)
+    memberships = [
+        topic_theme_membership(fit, lexicon, min_lift=1.25, min_mass=0.0).to_numpy() for fit in fits
+    ]
+    thetas = [f.doc_topic / f.doc_topic.sum(axis=1, keepdims=True) for f in fits]
+    unit = np.mean([t @ m for t, m in zip(thetas, memberships, strict=True)], axis=0)
+    weights = units["n_tokens"].to_numpy(dtype=float)
+    codes = pd.factorize(units["doc_id"])[0]
+    expected = np.zeros((codes.max() + 1, unit.shape[1]))
+    np.add.at(expected, codes, unit * weights[:, None])
+    expected /= np.bincount(codes, weights=weights)[:, None]
+    columns = [*lexicon.ids, OTHER]
+    np.testing.assert_array_equal(mixer(memberships, columns)[columns].to_numpy(), expected)

@@ -362,3 +362,30 @@ def test_documents_table_written_in_chunks_equals_load_corpus(
     for a, b in zip(streamed, in_memory, strict=True):
         assert a.read_bytes() == b.read_bytes(), a.name
     assert b"zeta" in streamed[1].read_bytes().splitlines()[0]
+
+
+def test_nmf_fitted_on_the_stored_tfidf_equals_the_fit_on_the_matrix(stores) -> None:
+    # the run hands the fits a StoredMatrix (read in the fitting process), not the matrix
+    from topiclab.evaluate import fit_topic_models
+    from topiclab.stream import StoredMatrix, stored_vectorized
+
+    _, bow, units, _, vc = stores
+    stored = stored_vectorized(bow).tfidf
+    assert isinstance(stored, StoredMatrix) and stored.shape == vc.tfidf.shape
+    ids = units["unit_id"].tolist()
+    params = {"max_iter": 50}
+    tasks = [("nmf", 3, 7, matrix, vc.vocab, params, ids) for matrix in (vc.tfidf, stored)]
+    from_memory, from_disk = list(fit_topic_models(tasks, n_jobs=2))
+    np.testing.assert_array_equal(from_disk.doc_topic, from_memory.doc_topic)
+    np.testing.assert_array_equal(from_disk.topic_word, from_memory.topic_word)
+
+
+def test_ldavis_page_of_the_bow_store_equals_that_of_the_matrix(stores) -> None:
+    # the page reads only the row and column sums: the store is never gathered in memory
+    from topiclab.figures import ldavis_data, ldavis_html
+
+    _, bow, _, _, vc = stores
+    lda = LDA(3, random_state=1, passes=2, iterations=20).fit(vc.bow, vocab=vc.vocab)
+    from_matrix = ldavis_html(ldavis_data(lda.result_, vc.bow, n_terms=5))
+    from_store = ldavis_html(ldavis_data(lda.result_, bow, n_terms=5))
+    assert from_store == from_matrix

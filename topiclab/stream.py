@@ -78,6 +78,7 @@ __all__ = [
     "BowStore",
     "DocumentStore",
     "DocumentStream",
+    "StoredMatrix",
     "TokenStore",
     "documents_frame",
     "ingest",
@@ -349,7 +350,11 @@ class BowStore:
 
     def tfidf(self) -> sp.csr_matrix:
         """The TF-IDF matrix written beside the counts."""
-        return sp.csr_matrix(sp.load_npz(self.root / "tfidf.npz"))
+        return self.stored_tfidf().load()
+
+    def stored_tfidf(self) -> StoredMatrix:
+        """The TF-IDF matrix as a :class:`StoredMatrix` (read where it is used)."""
+        return StoredMatrix(self.root / "tfidf.npz", self.shape)
 
     @property
     def vocab(self) -> list[str]:
@@ -363,6 +368,32 @@ class BowStore:
     def removed(self) -> pd.DataFrame:
         """Terms removed by the frequency filters, with the reason."""
         return pd.read_csv(self.root / "removed.csv", keep_default_na=False)
+
+
+class StoredMatrix:
+    """A sparse matrix saved as NPZ, read only where it is used.
+
+    It pickles as its path, so a process that fits on it (:func:`topiclab.evaluate.
+    fit_topic_models` calls :meth:`load` in the fitting process) reads the matrix itself,
+    and the run that hands out the fits does not hold it for the rest of the run.
+
+    Parameters
+    ----------
+    path : str or Path
+        The ``.npz`` file (``scipy.sparse.save_npz``).
+    shape : tuple of int
+        Its shape (units, terms), known without reading it.
+    """
+
+    def __init__(self, path: str | Path, shape: tuple[int, int]) -> None:
+        self.path = Path(path)
+        self.shape = (int(shape[0]), int(shape[1]))
+
+    def load(self) -> sp.csr_matrix:
+        """The whole matrix (CSR)."""
+        return sp.csr_matrix(sp.load_npz(self.path))
+
+    tocsr = load
 
 
 def _by_id(item: tuple[str, int]) -> int:
@@ -450,12 +481,13 @@ def load_vectorized(store: BowStore) -> VectorizedCorpus:
 
 def stored_vectorized(store: BowStore) -> VectorizedCorpus:
     """The store as a :class:`~topiclab.vectorize.VectorizedCorpus` whose ``bow`` is the
-    :class:`BowStore` itself (read chunk by chunk); TF-IDF and vocabulary in memory."""
+    :class:`BowStore` itself (read chunk by chunk) and whose ``tfidf`` is a
+    :class:`StoredMatrix` (read by the process that fits NMF); the vocabulary in memory."""
     meta = _read_meta(store.root)["vectorize"]
     return VectorizedCorpus(
         vocab=store.vocab,
         bow=store,
-        tfidf=store.tfidf(),
+        tfidf=store.stored_tfidf(),
         dictionary=store.dictionary(),
         removed=store.removed(),
         empty_units=list(meta["empty_units"]),

@@ -18,6 +18,9 @@ import pandas as pd
 UNIT_COLUMNS = ("unit_id", "doc_id", "unit_index", "title", "date", "year", "locality")
 #: unit metadata carried into the share tables
 SHARE_METADATA = ("unit_id", "doc_id", "unit_index", "date", "year", "locality", "district")
+#: the unit columns the run's analysis stages read (share tables, exemplars, effects, the
+#: fits' unit ids): the run holds only these in memory (units.csv has them all)
+ANALYSIS_UNIT_COLUMNS = (*SHARE_METADATA, "n_tokens")
 
 
 def units_table(units: pd.DataFrame) -> pd.DataFrame:

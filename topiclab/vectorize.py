@@ -80,7 +80,9 @@ class VectorizedCorpus:
     bow : scipy.sparse.csr_matrix of shape (n_units, n_terms)
         Term counts (int64), one row per input unit, in input order.
     tfidf : scipy.sparse.csr_matrix of shape (n_units, n_terms)
-        Smoothed TF-IDF with l2-normalised rows (all-zero rows stay zero).
+        Smoothed TF-IDF with l2-normalised rows (all-zero rows stay zero). In the run
+        (:func:`topiclab.stream.stored_vectorized`) a ``StoredMatrix``, read by the process
+        that fits NMF.
     dictionary : gensim.corpora.Dictionary
         Ids in sorted term order, document frequencies of the kept terms.
     removed : pandas.DataFrame

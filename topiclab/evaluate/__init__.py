@@ -236,7 +236,9 @@ FitTask = tuple[str, int, int, Any, Sequence[str], Mapping[str, Any], Sequence[s
 def fit_topic_models(tasks: Sequence[FitTask], n_jobs: int = 1) -> Iterable[TopicResult]:
     """Fit ``(model, k, seed, matrix, vocab, params, unit_ids)`` tasks, in order.
 
-    ``model`` is ``"lda"`` (``matrix`` = BoW) or ``"nmf"`` (``matrix`` = TF-IDF). With
+    ``model`` is ``"lda"`` (``matrix`` = BoW) or ``"nmf"`` (``matrix`` = TF-IDF); a
+    ``matrix`` with ``load()`` (a :class:`~topiclab.stream.StoredMatrix`) is read in the
+    process that fits it. With
     ``n_jobs > 1`` the fits run in joblib worker processes and are yielded as they finish, in
     task order; each fit is seeded and single-threaded, so the results do not depend on
     ``n_jobs``.
@@ -250,15 +252,24 @@ def fit_topic_models(tasks: Sequence[FitTask], n_jobs: int = 1) -> Iterable[Topi
 
 
 def _fit_one(model, k, seed, matrix, vocab, params, unit_ids) -> TopicResult:
+    if callable(getattr(matrix, "load", None)):
+        # a matrix on disk (topiclab.stream.StoredMatrix) is read here, in the fitting
+        # process, and freed with the fit: the caller never holds it
+        matrix = matrix.load()
     estimator = (LDA if model == "lda" else NMF)(k, random_state=seed, **dict(params))
     return estimator.fit(matrix, vocab=list(vocab), unit_ids=unit_ids).result_
 
 
 def _fit_recording(*task) -> tuple[TopicResult, list[tuple[type[Warning], str]]]:
     """A fit in a worker process: its warnings are returned, not printed by the worker."""
+    from topiclab.memory import release_memory
+
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = _fit_one(*task)
+    # the fit's corpus and sampler state are garbage now: the worker waits for its next
+    # fit without them
+    release_memory()
     return result, [(item.category, str(item.message)) for item in caught]
 
 

@@ -27,8 +27,9 @@ def ldavis_data(result: Any, bow: Any, *, n_terms: int = 30) -> Any:
     ----------
     result : TopicResult
         The LDA model (``topic_word``, ``doc_topic``, ``vocab``).
-    bow : sparse matrix of shape (n_units, n_terms)
-        The bag-of-words counts it was fitted on (unit lengths and term frequencies).
+    bow : sparse matrix of shape (n_units, n_terms), or a BowStore
+        The bag-of-words counts it was fitted on (unit lengths and term frequencies); only
+        its row and column sums are read.
     n_terms : int, default=30
         Terms listed per topic in the page.
 
@@ -39,8 +40,10 @@ def ldavis_data(result: Any, bow: Any, *, n_terms: int = 30) -> Any:
     """
     import pyLDAvis
 
-    counts = bow.tocsr() if hasattr(bow, "tocsr") else np.asarray(bow)
-    if counts.shape != (result.doc_topic.shape[0], result.topic_word.shape[1]):
+    # only the row and column sums are read: a matrix or a BowStore (which sums one chunk
+    # at a time) is summed where it is, never gathered into one matrix in memory
+    counts = bow if hasattr(bow, "sum") and hasattr(bow, "shape") else np.asarray(bow)
+    if tuple(counts.shape) != (result.doc_topic.shape[0], result.topic_word.shape[1]):
         raise ValueError(
             f"bow has shape {counts.shape}; the result needs "
             f"{(result.doc_topic.shape[0], result.topic_word.shape[1])}"

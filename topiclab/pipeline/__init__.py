@@ -343,4 +343,7 @@ def _release_workers() -> None:
     ones."""
     from joblib.externals.loky import get_reusable_executor
 
+    from topiclab.memory import release_memory
+
     get_reusable_executor().shutdown(wait=True)
+    release_memory()  # and what the finished stage freed in this process

@@ -236,8 +236,11 @@ _TEXT_COLUMNS = ("text", "title", "captions", "notes", "url", "file", "credit", 
 
 
 def _units_frame(tokens) -> pd.DataFrame:
-    """The units table without its texts (ids, metadata, ``n_tokens``), in token order."""
-    frames = list(tokens.unit_chunks())
+    """The units table without its texts (ids, metadata, ``n_tokens``), in token order;
+    only the columns the analysis reads (:data:`topiclab.tables.ANALYSIS_UNIT_COLUMNS`)."""
+    from topiclab.tables import ANALYSIS_UNIT_COLUMNS
+
+    frames = list(tokens.unit_chunks(ANALYSIS_UNIT_COLUMNS))
     columns = list(dict.fromkeys(c for f in frames for c in f.columns if c not in _TEXT_COLUMNS))
     return pd.concat(_with_columns(iter(frames), columns), ignore_index=True)
 
@@ -255,9 +258,11 @@ def _write_units_table(tokens, path: Path) -> Path:
 def _bow_store(tokens, vectorize: VectorizeSettings, root: Path):
     """The vocabulary and the counts of a token store (:func:`topiclab.stream.vectorize_store`),
     as a VectorizedCorpus whose ``bow`` is the :class:`~topiclab.stream.BowStore`."""
+    from topiclab.memory import release_memory
     from topiclab.stream import stored_vectorized, vectorize_store
 
     vectorized = stored_vectorized(vectorize_store(tokens, root, **vectorize.model_dump()))
+    release_memory()  # what the units table and the vocabulary's counting freed
     return _logged(vectorized)
 
 

@@ -70,8 +70,10 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
     out["lexicon_coverage"] = themes.lexicon_coverage(stacked_units)
     if note := themes.coverage_note(out["lexicon_coverage"]):
         logger.warning("themes: %s", note)
-    loaded = {name: list(fitted.each_refit(name)) for name in fitted.refits}
-    out["label_sensitivity"] = themes.label_sensitivity(loaded, seen, lexicon, **floors)
+    from topiclab.themes.refits import refit_sequences  # read one refit at a time
+
+    refits = refit_sequences(fitted.refits)
+    out["label_sensitivity"] = themes.label_sensitivity(refits, seen, lexicon, **floors)
     return out
 
 

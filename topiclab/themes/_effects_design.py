@@ -91,8 +91,9 @@ class _Design:
             if info.type == "categorical"
             for name in _names_in(factor.code)
         }
-        # contrasts: (covariate, level, reference, X_level, X_reference or None, n_docs)
-        self.contrasts: list[tuple[str, str, str, np.ndarray, np.ndarray | None, np.ndarray]] = []
+        # contrasts: (covariate, level, reference, X_level, X_reference or None, n_docs); the
+        # counterfactual designs are Counterfactual (indexed by rows as the matrix would be)
+        self.contrasts: list[tuple[str, str, str, Any, Any, np.ndarray]] = []
         for name in variables:
             column = data[name]
             numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(
@@ -116,6 +117,10 @@ class _Design:
         (matrix,) = patsy.build_design_matrices([self.info], data, NA_action="raise")
         return np.asarray(matrix, dtype=float)
 
+    def _counterfactual(self, data: pd.DataFrame) -> Counterfactual:
+        """The design of ``data`` kept as its differences from :attr:`X` (one at a time)."""
+        return Counterfactual(self.X, self._matrix(data))
+
     def _add_numeric(self, name: str, column: pd.Series) -> None:
         # the average derivative by a centred difference of +-0.5 clipped to the observed
         # range (a spline's basis is not defined outside it); exact per-unit change when the
@@ -131,8 +136,8 @@ class _Design:
                 name,
                 "per unit",
                 "",
-                self._matrix(self.data.assign(**{name: plus})),
-                self._matrix(self.data.assign(**{name: minus})),
+                self._counterfactual(self.data.assign(**{name: plus})),
+                self._counterfactual(self.data.assign(**{name: minus})),
                 step,
             )
         )
@@ -155,7 +160,7 @@ class _Design:
                 if isinstance(column.dtype, pd.CategoricalDtype)
                 else [lv] * len(column)
             )
-            cf[lv] = self._matrix(self.data.assign(**{name: value}))
+            cf[lv] = self._counterfactual(self.data.assign(**{name: value}))
         for lv in levels:
             if lv == reference:
                 continue
@@ -176,3 +181,52 @@ def _reference_for(reference: str | Mapping[str, Any] | None, name: str) -> Any:
     if isinstance(reference, Mapping):
         return reference.get(name)
     return reference
+
+
+class Counterfactual:
+    """A counterfactual design matrix stored as the columns where it differs from ``X``.
+
+    A covariate set to one level (or shifted) changes only the columns built from it, and
+    a categorical level makes each of them one constant: a contrast then costs a few numbers,
+    not a documents x coefficients matrix (with one contrast per level of a covariate of
+    hundreds of levels, the full matrices held tens of gigabytes). ``counterfactual[rows]``
+    gives exactly ``matrix[rows]``: the columns that equal ``X`` bit for bit are read from
+    ``X``, the others from what is stored.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n, p)
+        The design of the observed data (kept by reference, not copied).
+    matrix : ndarray of shape (n, p)
+        The counterfactual design; only its differing columns are kept.
+    """
+
+    def __init__(self, X: np.ndarray, matrix: np.ndarray) -> None:
+        if matrix.shape != X.shape or matrix.dtype != X.dtype:
+            raise ValueError(f"a counterfactual design of {matrix.shape} for a design of {X.shape}")
+        self.X = X
+        self.shape = matrix.shape
+        # bit patterns, not ==: -0.0 and 0.0 are told apart, so the rebuilt matrix is identical
+        differs = (matrix.view(np.uint64) != X.view(np.uint64)).any(axis=0)
+        self.constants: dict[int, np.ndarray] = {}
+        self.columns: dict[int, np.ndarray] = {}
+        for j in np.flatnonzero(differs).tolist():
+            column = matrix[:, j]
+            if len(column) and (column.view(np.uint64) == column[:1].view(np.uint64)).all():
+                self.constants[j] = column[:1].copy()
+            else:
+                self.columns[j] = column.copy()
+
+    def __getitem__(self, rows: Any) -> np.ndarray:
+        out = self.X[rows]
+        if np.may_share_memory(out, self.X):  # a slice gives a view: never write into X
+            out = out.copy()
+        for j, value in self.constants.items():
+            out[:, j] = value[0]
+        for j, column in self.columns.items():
+            out[:, j] = column[rows]
+        return out
+
+    def toarray(self) -> np.ndarray:
+        """The whole counterfactual matrix."""
+        return self[np.arange(self.shape[0])]

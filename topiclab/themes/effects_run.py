@@ -27,6 +27,7 @@ from scipy import sparse
 from topiclab.themes.effects import EFFECT_COLUMNS, draw_unit_mixtures, estimate_effects
 from topiclab.themes.labels import MIN_MASS, topic_theme_membership
 from topiclab.themes.lexicon import OTHER, Lexicon
+from topiclab.themes.refits import SpilledArrays, refit_sequences
 from topiclab.themes.shares import document_shares, lexicon_shares, theme_shares
 
 logger = logging.getLogger(__name__)
@@ -146,7 +147,9 @@ class LDAPosterior:
     Parameters
     ----------
     fits : sequence of TopicResult
-        The LDA refits; replicate ``r`` is ``fits[r]``.
+        The LDA refits; replicate ``r`` is ``fits[r]``. They are read once, in order (a
+        :class:`~topiclab.themes.refits.RefitSequence` reads one at a time), and each one's
+        gamma is kept on disk until a draw takes it.
     units : DataFrame
         ``unit_id`` and ``doc_id`` of every unit, rows aligned with ``seen``.
     seen : array of shape (n_units,)
@@ -168,7 +171,10 @@ class LDAPosterior:
         unit_index = pd.Index(units["unit_id"].astype(str))
         self.columns = [*lexicon.ids, OTHER]
         self._parts = []
-        for result in fits:
+        # each refit's gamma (units x topics) waits on disk until a draw takes that refit:
+        # one refit's gamma is in memory at a time, whatever the number of refits
+        self._gammas = SpilledArrays("topiclab-posterior-")
+        for result in fits:  # a RefitSequence reads one refit at a time
             rows = unit_index.get_indexer(result.unit_ids)
             if (rows < 0).any():
                 raise ValueError("an LDA fit names units that are not in the units table")
@@ -182,14 +188,17 @@ class LDAPosterior:
             ).to_numpy()
             doc_ids = units["doc_id"].astype(str).to_numpy()[rows]
             codes, documents = pd.factorize(doc_ids, sort=True)
-            self._parts.append((gamma, membership, _averaging(codes, n), documents))
+            self._parts.append(
+                (self._gammas.append(gamma), membership, _averaging(codes, n), documents)
+            )
+            del result, gamma, theta
 
     def __call__(self, model: str, replicate: Any, rng: np.random.Generator) -> pd.DataFrame:
         """One draw of the document shares of refit ``replicate`` (``None`` if not LDA)."""
         if model != "lda":
             return None
-        gamma, membership, averaging, documents = self._parts[int(replicate)]
-        unit_shares = draw_unit_mixtures(gamma, rng) @ membership
+        stored, membership, averaging, documents = self._parts[int(replicate)]
+        unit_shares = draw_unit_mixtures(self._gammas[stored], rng) @ membership
         frame = pd.DataFrame(averaging @ unit_shares, columns=self.columns)
         frame.insert(0, "doc_id", np.asarray(documents))
         return frame
@@ -294,6 +303,7 @@ def theme_effects_table(
                 result, lexicon, keys.assign(n_tokens=seen), min_lift=min_lift, min_mass=min_mass
             )
             frames.append(document_shares(shares).assign(replicate=r))
+            del result, shares  # one refit at a time when ``fits`` reads them from disk
     if tokens is not None:
         frames.append(document_shares(lexicon_shares(tokens, lexicon, keys)).assign(replicate=0))
     stacked = pd.concat(frames, ignore_index=True)
@@ -333,8 +343,8 @@ def run_theme_effects(
 
     themes = config["themes"]
     settings = dict(themes.get("effects") or {})
-    # the run keeps refits after the first on disk (SavedFit): the draws need them all
-    refits = {name: list(fitted.each_refit(name)) for name in fitted.refits}
+    # the run keeps refits after the first on disk (SavedFit): they are read one at a time
+    refits = refit_sequences(fitted.refits)
     return theme_effects_table(
         refits,
         fitted.units,

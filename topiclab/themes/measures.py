@@ -11,6 +11,7 @@ import pandas as pd
 
 from topiclab.themes.labels import MIN_LIFT, MIN_MASS, topic_theme_membership
 from topiclab.themes.lexicon import OTHER, Lexicon
+from topiclab.themes.refits import SpilledArrays
 from topiclab.themes.shares import document_shares, share_columns
 
 
@@ -129,38 +130,53 @@ def label_sensitivity(
     groupings = [c for c in by if c in units.columns and units[c].nunique(dropna=True) >= 2]
     columns = [*lexicon.ids, OTHER]
     rows: list[dict[str, Any]] = []
+    settings = [(lift, mass) for lift in lift_grid for mass in mass_grid]
     for model, fits in refits.items():
-        mix = _DocumentMixer(fits, units, groupings)
-        means: dict[tuple[float, float], pd.DataFrame] = {}
-        for lift in lift_grid:
-            for mass in mass_grid:
-                memberships = [
-                    topic_theme_membership(r, lexicon, min_lift=lift, min_mass=mass).to_numpy()
-                    for r in fits
-                ]
-                documents = mix(memberships, columns)
-                counts = _labelled_topics(memberships, columns)
-                means[lift, mass] = documents
-                for theme in columns:
-                    base = {
-                        "model": model,
-                        "min_lift": lift,
-                        "min_mass": mass,
-                        "configured": lift == float(min_lift) and mass == float(min_mass),
-                        "theme": theme,
-                        "share": float(documents[theme].mean()),
-                        "topics": float(counts[theme]),
-                    }
-                    if not groupings:
-                        rows.append({**base, "by": "", "top_group": "", "rank_correlation": np.nan})
-                    for column in groupings:
-                        rows.append({**base, "by": column, **_ranking(documents, column, theme)})
+        # one pass over the refits (read one at a time from disk when ``fits`` does so):
+        # their memberships under every setting, and their unit shares for the mixer
+        mix = _DocumentMixer(units, groupings)
+        by_setting: dict[tuple[float, float], list[np.ndarray]] = {s: [] for s in settings}
+        for result in fits:
+            mix.add(result)
+            for lift, mass in settings:
+                membership = topic_theme_membership(result, lexicon, min_lift=lift, min_mass=mass)
+                by_setting[lift, mass].append(membership.to_numpy())
+            del result
+        # the group means of every setting, not its document table: the rankings need no more
+        means: dict[tuple[float, float], dict[tuple[str, str], pd.Series]] = {}
+        for lift, mass in settings:
+            memberships = by_setting[lift, mass]
+            documents = mix(memberships, columns)
+            counts = _labelled_topics(memberships, columns)
+            means[lift, mass] = {
+                (column, theme): _group_means(documents, column, theme)
+                for column in groupings
+                for theme in columns
+            }
+            for theme in columns:
+                base = {
+                    "model": model,
+                    "min_lift": lift,
+                    "min_mass": mass,
+                    "configured": lift == float(min_lift) and mass == float(min_mass),
+                    "theme": theme,
+                    "share": float(documents[theme].mean()),
+                    "topics": float(counts[theme]),
+                }
+                if not groupings:
+                    rows.append({**base, "by": "", "top_group": "", "rank_correlation": np.nan})
+                for column in groupings:
+                    rows.append(
+                        {**base, "by": column, **_ranking(means[lift, mass][column, theme])}
+                    )
+            del documents
         reference = means[float(min_lift), float(min_mass)]
         for row in rows:
             if row["model"] != model or not row["by"]:
                 continue
+            key = (row["by"], row["theme"])
             row["rank_correlation"] = _rank_correlation(
-                means[row["min_lift"], row["min_mass"]], reference, row["by"], row["theme"]
+                means[row["min_lift"], row["min_mass"]][key], reference[key]
             )
     return pd.DataFrame(rows, columns=SENSITIVITY_COLUMNS)
 
@@ -183,18 +199,15 @@ def _group_means(documents: pd.DataFrame, column: str, theme: str) -> pd.Series:
     return documents.groupby(column, sort=True)[theme].mean()
 
 
-def _ranking(documents: pd.DataFrame, column: str, theme: str) -> dict[str, Any]:
-    means = _group_means(documents, column, theme)
+def _ranking(means: pd.Series) -> dict[str, Any]:
+    """The top group of one theme's group means (none when they do not vary)."""
     top = str(means.idxmax()) if means.nunique() > 1 else ""
     return {"top_group": top, "rank_correlation": np.nan}
 
 
-def _rank_correlation(
-    documents: pd.DataFrame, reference: pd.DataFrame, column: str, theme: str
-) -> float:
-    a = _group_means(documents, column, theme)
-    b = _group_means(reference, column, theme).reindex(a.index)
-    return _correlation(a, b, "spearman")
+def _rank_correlation(means: pd.Series, reference: pd.Series) -> float:
+    """Spearman correlation of one theme's group means with those at the configured floors."""
+    return _correlation(means, reference.reindex(means.index), "spearman")
 
 
 def _labelled_topics(memberships: Sequence[np.ndarray], columns: Sequence[str]) -> pd.Series:
@@ -213,18 +226,29 @@ class _DocumentMixer:
     Gives what :func:`theme_shares`, :func:`mean_of_refits` and :func:`document_shares` give
     (units weighted by ``n_tokens``; a document without weight takes the plain mean of its
     units), for the many settings of :func:`label_sensitivity` at the cost of matrix products.
+    Refits are given one at a time (:meth:`add`); their normalised unit shares wait on disk
+    (:class:`~topiclab.themes.refits.SpilledArrays`) and are read back one at a time, so
+    memory holds one refit's shares, not all of them.
     """
 
-    def __init__(self, fits: Sequence[Any], units: pd.DataFrame, groupings: Sequence[str]):
-        ids = list(fits[0].unit_ids)
+    def __init__(self, units: pd.DataFrame, groupings: Sequence[str]):
+        self.units = units
+        self.groupings = list(groupings)
+        self.thetas = SpilledArrays("topiclab-sensitivity-")
+
+    def add(self, result: Any) -> None:
+        """Take one refit's unit shares (the first refit fixes the order of the units)."""
+        if not len(self.thetas):
+            self._units_of(list(result.unit_ids))
+        theta = np.asarray(result.doc_topic, dtype=float)
+        sums = theta.sum(axis=1, keepdims=True)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            self.thetas.append(np.where(sums > 0, theta / sums, 0.0))
+
+    def _units_of(self, ids: list[str]) -> None:
+        units = self.units
         frame = units.assign(unit_id=units["unit_id"].astype(str)).set_index("unit_id")
         frame = frame.loc[ids]
-        self.thetas = []
-        for result in fits:
-            theta = np.asarray(result.doc_topic, dtype=float)
-            sums = theta.sum(axis=1, keepdims=True)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                self.thetas.append(np.where(sums > 0, theta / sums, 0.0))
         self.codes, _ = pd.factorize(frame["doc_id"])
         self.n_docs = int(self.codes.max()) + 1 if len(self.codes) else 0
         if "n_tokens" in frame.columns:
@@ -234,10 +258,18 @@ class _DocumentMixer:
         self.weights = np.where(np.isfinite(w) & (w > 0), w, 0.0)
         self.totals = np.bincount(self.codes, weights=self.weights, minlength=self.n_docs)
         self.sizes = np.bincount(self.codes, minlength=self.n_docs)
-        self.meta = frame[list(groupings)].groupby(self.codes, sort=True).first()
+        self.meta = frame[self.groupings].groupby(self.codes, sort=True).first()
 
     def __call__(self, memberships: Sequence[np.ndarray], columns: Sequence[str]) -> pd.DataFrame:
-        unit = np.mean([t @ m for t, m in zip(self.thetas, memberships, strict=True)], axis=0)
+        if len(memberships) != len(self.thetas):
+            raise ValueError(f"{len(memberships)} memberships for {len(self.thetas)} refits")
+        # the mean over refits as np.mean over the stacked products computes it: summed in
+        # refit order, then divided (one refit's shares read back at a time)
+        unit = None
+        for r, membership in enumerate(memberships):
+            product = self.thetas[r] @ membership
+            unit = product if unit is None else np.add(unit, product, out=unit)
+        unit = unit / len(memberships)
         weighted = np.zeros((self.n_docs, unit.shape[1]))
         plain = np.zeros_like(weighted)
         np.add.at(weighted, self.codes, unit * self.weights[:, None])
