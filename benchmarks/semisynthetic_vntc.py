@@ -46,8 +46,8 @@ calibrated to the planted truth) is reported beside the coverage.
 Usage (results in benchmarks/results/semisynthetic_vntc.md)::
 
     nice -n 10 .venv/bin/python benchmarks/semisynthetic_vntc.py \
-        --data ../shared/data/vntc_20k.jsonl.gz --replications 20 --docs 1200 \
-        --work /tmp/semisyn
+        --data ../shared/data/vntc_20k.jsonl.gz --replications 30 --docs 1200 \
+        --work /tmp/semisyn --variant mass0:themes.min_mass=0
     .venv/bin/python benchmarks/semisynthetic_vntc.py --summarise-only --work /tmp/semisyn
 """
 
