@@ -17,26 +17,37 @@ and an outlet:
 The articles become a table corpus (``corpus.jsonl``: id and text) plus a curated metadata
 table (``metadata.csv``: ``file, locality, year, outlet``), and a lexicon with one theme per
 category (``benchmarks/vntc_categories.yaml``, derived once from held-out articles that no
-replication uses) makes themes = categories. The full default pipeline then runs on them::
+replication uses) makes themes = categories. The full default pipeline then runs on them,
+its effects stage with this benchmark's formula::
 
     topiclab run --corpus corpus.jsonl --set corpus.metadata=metadata.csv \
-        --set themes.lexicon=benchmarks/vntc_categories.yaml --set models.k_grid=[4,5,6] ...
+        --set themes.lexicon=benchmarks/vntc_categories.yaml \
+        --set "themes.effects.formula=locality + year + outlet" ...
 
-and :func:`topiclab.themes.effects.estimate_effects` regresses each theme's document share
-on ``locality + year + outlet`` (the refits of the run as replicates, documents resampled).
+and its ``tables/theme_effects.csv`` (fractional logit, method of composition over the
+refits, LDA posterior draws and resampled documents, t intervals) is compared with the truth.
 
-Each interval is compared with three truths: the *sample truth* (the same regression fitted
-to the category indicators of the articles the run kept: a document of category c has share
-1 for theme c; the planted composition as realised in this sample), the *planted* population
-value of the design, and a diagnostic *measured truth* (the sample composition seen through
-the run's own measurement: each document given the mean theme shares of its category's
-documents), which says what a consistent but imperfect measure would report.
+The planted effects are in "share of articles of category c"; every measure reports "share
+of theme c", and no measure gives a category-c article wholly to theme c. Each interval is
+therefore compared with
+
+* ``truth_calibrated`` (the estimand): the planted category probabilities of each document
+  mapped through the measure's calibration ``C[j, t] = E[share of theme t | article of
+  category j]``, measured on the *other* replications' runs and articles only, then the
+  run's own regression; the planted effect on the measure's own scale;
+* ``truth_planted``: the same regression on the planted category probabilities themselves
+  (the raw planted effect, which a measure can reach only if it sees each article wholly
+  as its category's theme);
+* ``truth_sample`` (diagnostic): the regression on the category indicators actually drawn.
+
+The attenuation (how much of each category a measure sees as its theme, and the ratio of the
+calibrated to the planted truth) is reported beside the coverage.
 
 Usage (results in benchmarks/results/semisynthetic_vntc.md)::
 
     nice -n 10 .venv/bin/python benchmarks/semisynthetic_vntc.py \
-        --data ../shared/data/vntc_20k.jsonl.gz --replications 20 --docs 1200 \
-        --work /tmp/semisyn
+        --data ../shared/data/vntc_20k.jsonl.gz --replications 30 --docs 1200 \
+        --work /tmp/semisyn --variant mass0:themes.min_mass=0
     .venv/bin/python benchmarks/semisynthetic_vntc.py --summarise-only --work /tmp/semisyn
 """
 
@@ -83,6 +94,8 @@ PLANTED = {
     ("kinh_doanh", "year", "per unit"): 0.03,
     ("suc_khoe", "year", "per unit"): -0.03,
 }
+#: the variant name of the run with only the benchmark's own settings
+DEFAULT_VARIANT = "default"
 HELD_OUT = 150  # articles per category kept aside for the lexicon, never in a replication
 
 logger = logging.getLogger("semisynthetic_vntc")
@@ -262,17 +275,23 @@ def build_lexicon(held_out: pd.DataFrame, path: Path, n_terms: int = 20) -> None
 
 
 def overrides(folder: Path, cache: Path, seed: int, args: argparse.Namespace) -> list[str]:
-    """The ``--set`` assignments of the run (also used to rebuild its refits in-process)."""
+    """The ``--set`` assignments of the run: the corpus, the lexicon, the seed, the formula.
+
+    Everything else is the shipped default (``models.k_grid`` and ``models.lda.backend`` only
+    when ``--k-grid`` / ``--backend`` ask for another value).
+    """
     sets = [
         f"corpus.path={folder / 'corpus.jsonl'}",
         f"corpus.metadata={folder / 'metadata.csv'}",
         f"themes.lexicon={LEXICON}",
-        f"models.k_grid={args.k_grid}",
+        f"themes.effects.formula={FORMULA}",
         f"seed={seed}",
         f"output={folder / 'run'}",
         f"cache={cache}",
         "figures.enabled=false",
     ]
+    if args.k_grid:
+        sets.append(f"models.k_grid={args.k_grid}")
     if args.backend:
         sets.append(f"models.lda.backend={args.backend}")
     return sets
@@ -289,209 +308,363 @@ def run_pipeline(sets: list[str], args: argparse.Namespace) -> float:
     return time.perf_counter() - started
 
 
-def replicate_shares(sets: list[str], folder: Path) -> tuple[pd.DataFrame, dict[str, int]]:
-    """Document shares of every refit (stacked, ``replicate`` column) of the finished run.
+def run_folder(variant: str) -> str:
+    """The output folder of a variant's run inside its replication folder."""
+    return "run" if variant == DEFAULT_VARIANT else f"run_{variant}"
 
-    The run writes only the mean of its refits (``document_themes.csv``); the method of
-    composition needs each refit. They are rebuilt with the pipeline's own stages from the
-    run's cache (tokens, vectorized corpus and fitted models are all cached: nothing is
-    refitted) at the K the run chose, as the run's themes stage
-    (:func:`topiclab.pipeline.theme_tables`) does.
+
+def parse_variant(text: str) -> tuple[str, list[str]]:
+    """``name:key=value,key=value`` -> ``(name, ["key=value", ...])``."""
+    name, _, assignments = text.partition(":")
+    if not name or not assignments or name == DEFAULT_VARIANT:
+        raise argparse.ArgumentTypeError(f"a variant is name:key=value[,key=value], got {text!r}")
+    return name, assignments.split(",")
+
+
+def one_replication(
+    r: int, pool: pd.DataFrame | None, args: argparse.Namespace, *, variants_only: bool = False
+) -> pd.DataFrame:
+    """Assign, run; the run's own ``theme_effects.csv`` with the replication's bookkeeping.
+
+    Then each ``--variant`` runs on the same corpus and cache (the fits are reused: a variant
+    of the labels costs only the themes and effects stages). ``variants_only`` skips the
+    assignment and the default run (already done). The truths are computed by
+    :func:`with_truths` once every replication has run, because the calibration of
+    replication ``r`` comes from the others.
     """
-    from topiclab import themes
-    from topiclab.config import load_config
-    from topiclab.pipeline import fit_models, prepare
-    from topiclab.tables import share_units
+    folder = args.work / f"rep{r:02d}"
+    sets = overrides(folder, args.work / "cache", args.seed + 1000 * r, args)
+    frames = []
+    if not variants_only:
+        rng = np.random.default_rng([args.seed, r])
+        write_corpus(assign(pool, args.docs, rng), folder)
+        frames.append(_run_effects(r, folder, sets, DEFAULT_VARIANT, args))
+    for name, extra in args.variant:
+        variant_sets = [s for s in sets if not s.startswith("output=")]
+        variant_sets += [f"output={folder / run_folder(name)}", *extra]
+        frames.append(_run_effects(r, folder, variant_sets, name, args))
+    return pd.concat(frames, ignore_index=True)
 
-    config = load_config(None, sets)
-    selection = pd.read_csv(folder / "run" / "tables" / "model_selection.csv")
+
+def _run_effects(
+    r: int, folder: Path, sets: list[str], variant: str, args: argparse.Namespace
+) -> pd.DataFrame:
+    """One ``topiclab run`` and its effects table with the bookkeeping columns."""
+    wall = run_pipeline(sets, args)
+    tables = folder / run_folder(variant) / "tables"
+    effects = pd.read_csv(tables / "theme_effects.csv")
+    selection = pd.read_csv(tables / "model_selection.csv")
     chosen = {
         str(m): int(k)
         for m, k in selection.loc[selection["selected"], ["model", "k"]].drop_duplicates().values
     }
-    prepared = prepare(config)
-    units, tokens, vectorized = prepared.units, prepared.tokens, prepared.vectorized
-    refits = fit_models(prepared, config, chosen).refits
-    lexicon = themes.load_lexicon(config["themes"]["lexicon"])
-    min_lift = float(config["themes"]["min_lift"])
-    seen = themes.weigh_units_by_tokens_seen(share_units(units), vectorized.bow)
-    replicates = []
-    for fits in refits.values():
-        for r, fit in enumerate(fits):
-            shares = themes.theme_shares(fit, lexicon, seen, min_lift=min_lift)
-            replicates.append(themes.document_shares(shares).assign(replicate=r))
-    dictionary = themes.lexicon_shares(tokens, lexicon, share_units(units))
-    replicates.append(themes.document_shares(dictionary).assign(replicate=0))
-    return themes.stack_replicates(replicates), chosen
+    n_kept = len(pd.read_csv(tables / "documents.csv"))
+    logger.info(
+        "replication %d (%s): %d documents, K %s, run %.0f s", r, variant, n_kept, chosen, wall
+    )
+    return effects.assign(
+        variant=variant,
+        replication=r,
+        n_kept=n_kept,
+        k_lda=chosen.get("lda"),
+        k_nmf=chosen.get("nmf"),
+        run_s=round(wall, 1),
+    )
+
+
+# ------------------------------------------------------------------------------------ truths
+
+
+def design_probabilities(assigned: pd.DataFrame) -> pd.DataFrame:
+    """Each document's planted category probabilities ``p(locality, year)``, one column per theme.
+
+    The population expectation of its category indicators given its covariates: what an
+    infinitely large corpus with the same covariates would show, free of which categories
+    happened to be drawn.
+    """
+    probabilities = np.stack(
+        [
+            category_mix(loc, int(y))
+            for loc, y in zip(assigned["locality"], assigned["year"], strict=True)
+        ]
+    )
+    return pd.DataFrame(probabilities, columns=list(CATEGORIES.values()), index=assigned.index)
+
+
+def load_replication(folder: Path, variant: str = "default") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(assignment of the documents the run kept, the run's document_themes.csv)``."""
+    tables = folder / run_folder(variant) / "tables"
+    kept = pd.read_csv(tables / "documents.csv", dtype={"doc_id": str})["doc_id"]
+    assignment = pd.read_csv(folder / "truth_assignment.csv", dtype={"id": str})
+    assignment = assignment.set_index("id").loc[kept].reset_index().rename(columns={"id": "doc_id"})
+    shares = pd.read_csv(tables / "document_themes.csv", dtype={"doc_id": str})
+    return assignment, shares
+
+
+def calibration(
+    replications: dict[int, tuple[pd.DataFrame, pd.DataFrame]], r: int, *, own: bool = False
+) -> dict[str, pd.DataFrame]:
+    """Per model, ``E[share of theme t | article of category j]`` measured without replication r.
+
+    The mean theme shares (and ``other``) of each category's articles in every *other*
+    replication, leaving out the articles replication ``r`` also drew: neither its articles
+    nor its fits enter its own calibration. Rows: theme ids of the categories; columns: the
+    measure's share columns. ``own=True`` gives the diagnostic opposite: replication ``r``'s
+    own runs and articles only.
+    """
+    drawn = set(replications[r][0]["doc_id"])
+    frames = []
+    for q, (assignment, shares) in replications.items():
+        if (q == r) != own:
+            continue
+        merged = shares.merge(assignment[["doc_id", "theme"]], on="doc_id")
+        frames.append(merged if own else merged[~merged["doc_id"].isin(drawn)])
+    data = pd.concat(frames, ignore_index=True)
+    columns = [*CATEGORIES.values(), "other"]
+    return {
+        str(model): part.groupby("theme")[[c for c in columns if c in part.columns]].mean()
+        for model, part in data.groupby("model", sort=False)
+    }
+
+
+def _regression_estimates(frame: pd.DataFrame, meta: pd.DataFrame, name: str) -> pd.DataFrame:
+    """The point estimate of :func:`estimate_effects` on ``frame`` (one column ``name``)."""
+    from topiclab.themes.effects import estimate_effects
+
+    share_columns = [c for c in frame.columns if c not in ("model", "doc_id")]
+    table = estimate_effects(
+        frame, meta, FORMULA, draws=2, random_state=0, themes=share_columns, min_group_size=1
+    )
+    return table[["model", "theme", "covariate", "level", "estimate"]].rename(
+        columns={"estimate": name}
+    )
 
 
 def truths(
-    assignment: pd.DataFrame, documents: pd.DataFrame, shares: pd.DataFrame
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """``truth`` (category composition) and ``truth_measured`` per theme, covariate and level.
+    assignment: pd.DataFrame,
+    calibrated: dict[str, pd.DataFrame],
+    own: dict[str, pd.DataFrame] | None = None,
+) -> pd.DataFrame:
+    """The truths of one replication per (model, theme, covariate, level).
 
-    ``truth``: the regression of the category indicators of the kept documents on the
-    formula (the planted composition as realised). ``truth_measured``: the same regression
-    on each document's expected share given its category under the model's measurement
-    (per model, the mean share of each theme among documents of that category).
+    The same regression as the run's (``FORMULA``, fractional logit, average marginal
+    effects against A / X), fitted on the documents the run kept, to
+
+    * ``truth_planted``: the planted category probabilities ``p(x)`` of each document (the
+      planted effects on the scale of "share of articles of category c", as this estimator
+      reads them at this sample's covariates);
+    * ``truth_calibrated``: ``p(x) @ C``, with ``C`` the model's calibration from the other
+      replications (:func:`calibration`): the planted effects on the measure's own scale,
+      "share of theme c", for a measure that sees a category-j article as ``C[j]``;
+    * ``truth_sample``: the category indicators actually drawn (a diagnostic: it carries the
+      sampling noise of this corpus, which the intervals are meant to cover, not remove);
+    * ``truth_own`` (when ``own`` is given): ``p(x)`` through the replication's own
+      calibration (a diagnostic: how far a run's measurement strays from the others').
     """
-    from topiclab.themes.effects import estimate_effects
-
-    theme_ids = list(CATEGORIES.values())
-    kept = assignment.set_index("id").loc[documents["doc_id"].astype(str)].reset_index()
-    kept = kept.rename(columns={"id": "doc_id"})
-    meta = kept[["doc_id", "locality", "year", "outlet"]]
-    onehot = pd.DataFrame({t: (kept["theme"] == t).astype(float) for t in theme_ids})
-    oracle = pd.concat([kept[["doc_id"]].assign(model="truth"), onehot], axis=1)
-    truth = estimate_effects(oracle, meta, FORMULA, draws=1, random_state=0, themes=theme_ids)
-    truth = truth[["theme", "covariate", "level", "estimate"]].rename(columns={"estimate": "truth"})
-    measured = []
-    first = shares[shares["replicate"] == 0]
-    for model, part in first.groupby("model", sort=False):
-        part = part.merge(kept[["doc_id", "theme"]], on="doc_id", suffixes=("", "_category"))
-        confusion = part.groupby("theme")[theme_ids].mean()  # category x theme
-        expected = confusion.loc[kept["theme"]].reset_index(drop=True)
-        frame = pd.concat([kept[["doc_id"]].assign(model=model), expected], axis=1)
-        table = estimate_effects(frame, meta, FORMULA, draws=1, random_state=0, themes=theme_ids)
-        measured.append(
-            table[["model", "theme", "covariate", "level", "estimate"]].rename(
-                columns={"estimate": "truth_measured"}
+    meta = assignment[["doc_id", "locality", "year", "outlet"]]
+    probabilities = design_probabilities(assignment)
+    onehot = pd.DataFrame(
+        {t: (assignment["theme"] == t).astype(float) for t in CATEGORIES.values()}
+    )
+    ids = assignment[["doc_id"]]
+    planted = _regression_estimates(
+        pd.concat([ids.assign(model="design"), probabilities], axis=1), meta, "truth_planted"
+    ).drop(columns="model")
+    sample = _regression_estimates(
+        pd.concat([ids.assign(model="design"), onehot], axis=1), meta, "truth_sample"
+    ).drop(columns="model")
+    keys = ["theme", "covariate", "level"]
+    out = []
+    for model, matrix in calibrated.items():
+        table = _mapped(probabilities, matrix, ids.assign(model=model), meta, "truth_calibrated")
+        if own is not None:
+            table = table.merge(
+                _mapped(probabilities, own[model], ids.assign(model=model), meta, "truth_own"),
+                on=["model", *keys],
+                how="left",
             )
-        )
-    return truth, pd.concat(measured, ignore_index=True)
+        out.append(table.merge(planted, on=keys, how="left").merge(sample, on=keys, how="left"))
+    return pd.concat(out, ignore_index=True)
 
 
-def one_replication(r: int, pool: pd.DataFrame, args: argparse.Namespace) -> pd.DataFrame:
-    """Assign, run, estimate, compare with the truth; one row per effect."""
-    from topiclab.themes.effects import estimate_effects
+def _mapped(
+    probabilities: pd.DataFrame,
+    matrix: pd.DataFrame,
+    ids: pd.DataFrame,
+    meta: pd.DataFrame,
+    name: str,
+) -> pd.DataFrame:
+    """The regression on ``probabilities @ matrix``: expected shares under a calibration."""
+    expected = probabilities.to_numpy() @ matrix.loc[list(CATEGORIES.values())].to_numpy()
+    frame = pd.concat([ids, pd.DataFrame(expected, columns=matrix.columns)], axis=1)
+    return _regression_estimates(frame, meta, name)
 
-    rng = np.random.default_rng([args.seed, r])
-    folder = args.work / f"rep{r:02d}"
-    assigned = assign(pool, args.docs, rng)
-    write_corpus(assigned, folder)
-    sets = overrides(folder, args.work / "cache", args.seed + 1000 * r, args)
-    wall = run_pipeline(sets, args)
-    documents = pd.read_csv(folder / "run" / "tables" / "documents.csv", dtype={"doc_id": str})
-    started = time.perf_counter()
-    shares, chosen = replicate_shares(sets, folder)
-    theme_ids = list(CATEGORIES.values())
-    meta = assigned.rename(columns={"id": "doc_id"})[["doc_id", "locality", "year", "outlet"]]
-    effects = estimate_effects(
-        shares, meta, FORMULA, draws=args.draws, random_state=r, themes=theme_ids
-    )
-    truth, measured = truths(assigned, documents, shares)
-    out = effects.merge(truth, on=["theme", "covariate", "level"], how="left").merge(
-        measured, on=["model", "theme", "covariate", "level"], how="left"
-    )
+
+def with_truths(effects: pd.DataFrame, work: Path, variant: str) -> pd.DataFrame:
+    """``effects`` (one row per model, theme, covariate, level and replication) with truths."""
+    reps = sorted(int(r) for r in effects["replication"].unique())
+    replications = {r: load_replication(work / f"rep{r:02d}", variant) for r in reps}
+    frames = []
+    for r in reps:
+        table = truths(
+            replications[r][0],
+            calibration(replications, r),
+            calibration(replications, r, own=True),
+        ).assign(replication=r)
+        frames.append(table)
+    keys = ["model", "theme", "covariate", "level", "replication"]
+    out = effects.merge(pd.concat(frames, ignore_index=True), on=keys, how="left")
     planted = planted_effects()
-    keys = list(zip(out["theme"], out["covariate"], out["level"], strict=True))
-    out["planted"] = [planted.get(key, 0.0) for key in keys]
+    out["planted"] = [
+        planted.get(key, 0.0)
+        for key in zip(out["theme"], out["covariate"], out["level"], strict=True)
+    ]
     out["planted_nonzero"] = out["planted"].abs() > 1e-9
-    out["replication"] = r
-    out["n_kept"] = len(documents)
-    out["k_lda"] = chosen.get("lda")
-    out["k_nmf"] = chosen.get("nmf")
-    out["run_s"] = round(wall, 1)
-    out["effects_s"] = round(time.perf_counter() - started, 1)
-    logger.info("replication %d: %d documents, K %s, run %.0f s", r, len(documents), chosen, wall)
     return out
 
 
 # ------------------------------------------------------------------------------------ summary
 
 
-def summarise(table: pd.DataFrame) -> str:
-    """Markdown: coverage of the planted effects against three truths, null rate, widths.
+def _rate(t: pd.DataFrame, column: str) -> str:
+    """Mean of a boolean column ± its Monte Carlo SE, clustered by replication, (n)."""
+    data = t[t[column].notna()]
+    if data.empty:
+        return "-"
+    per_rep = data.groupby("replication")[column].mean()
+    p = float(data[column].mean())
+    # effects of one replication share its corpus and fits: the replications are the
+    # independent units (with equal rows per replication this is the SE of p)
+    se = float(per_rep.std(ddof=1) / np.sqrt(len(per_rep))) if len(per_rep) > 1 else np.nan
+    return f"{p:.2f} ± {se:.2f} ({len(data)})"
 
-    ``truth`` is the category composition of the sample (the regression on category
-    indicators), ``planted`` the population value of the design, ``truth_measured`` the
-    composition seen through each model's measurement (see :func:`truths`).
-    """
+
+def summarise(table: pd.DataFrame, work: Path, variant: str) -> str:
+    """Markdown: coverage against the calibrated and the planted truth, null rate, attenuation."""
     t = table.copy()
-    for name, column in (("", "truth"), ("_planted", "planted"), ("_measured", "truth_measured")):
-        t["covered" + name] = (t["lower"] <= t[column]) & (t[column] <= t["upper"])
-    t["declared"] = (t["lower"] > 0) | (t["upper"] < 0)
+    for name in ("calibrated", "planted", "sample", "own"):
+        inside = (t["lower"] <= t[f"truth_{name}"]) & (t[f"truth_{name}"] <= t["upper"])
+        t[f"covered_{name}"] = inside.where(t["lower"].notna())
+    t["declared"] = ((t["lower"] > 0) | (t["upper"] < 0)).where(t["lower"].notna())
+    # power: a planted change found, in its planted direction (a coverage of a truth the
+    # measure has shrunk to nothing is no finding)
+    t["found"] = (
+        ((t["planted"] > 0) & (t["lower"] > 0)) | ((t["planted"] < 0) & (t["upper"] < 0))
+    ).where(t["lower"].notna())
     keys = list(zip(t["theme"], t["covariate"], t["level"], strict=True))
     t["primary"] = [key in PLANTED for key in keys]
-    lines = []
-
-    def rate(mask: pd.Series) -> str:
-        n = int(mask.notna().sum())
-        p = float(mask.mean()) if n else float("nan")
-        se = np.sqrt(p * (1 - p) / n) if n else float("nan")
-        return f"{p:.2f} ± {se:.2f} ({n})"
-
-    lines.append(
-        "| model | 4 planted effects covered (sample truth) | all 10 planted non-zero "
-        "(sample truth) | all 16 locality/year (sample truth) | 10 planted non-zero (planted "
-        "value) | 10 planted non-zero (measured truth) | null outlet declared | "
-        "mean abs estimate / mean abs truth |"
-    )
-    lines.append("|---|---|---|---|---|---|---|---|")
+    lines = [
+        "| model | 4 planted effects, calibrated truth | 4 planted, planted truth | "
+        "10 non-zero, calibrated | 10 non-zero, planted | 16 locality/year, calibrated | "
+        "null outlet declared (4 themes) | null outlet declared (with other) | "
+        "4 planted found (sign right, interval excludes 0) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
     for model, part in t.groupby("model", sort=False):
-        planted = part[part["planted_nonzero"]]
-        real = part[part["covariate"] != "outlet"]
+        primary = part[part["primary"]]
+        nonzero = part[part["planted_nonzero"]]
+        real = part[(part["covariate"] != "outlet") & part["theme"].isin(CATEGORIES.values())]
         null = part[part["covariate"] == "outlet"]
-        ratio = planted["estimate"].abs().mean() / planted["truth"].abs().mean()
         lines.append(
-            f"| {model} | {rate(part.loc[part['primary'], 'covered'])} | "
-            f"{rate(planted['covered'])} | {rate(real['covered'])} | "
-            f"{rate(planted['covered_planted'])} | {rate(planted['covered_measured'])} | "
-            f"{rate(null['declared'])} | {ratio:.2f} |"
+            f"| {model} | {_rate(primary, 'covered_calibrated')} | "
+            f"{_rate(primary, 'covered_planted')} | {_rate(nonzero, 'covered_calibrated')} | "
+            f"{_rate(nonzero, 'covered_planted')} | {_rate(real, 'covered_calibrated')} | "
+            f"{_rate(null[null['theme'].isin(CATEGORIES.values())], 'declared')} | "
+            f"{_rate(null, 'declared')} | {_rate(primary, 'found')} |"
         )
-    lines.append("")
-    lines.append("Interval width against the spread of the errors (planted non-zero effects):")
-    lines.append("")
-    lines.append(
-        "| model | mean 95% width | 3.92 x SD(estimate - sample truth) | "
-        "3.92 x SD(estimate - planted) |"
+    lines += ["", "Attenuation: how much of a category each measure sees as its theme", ""]
+    replications = {
+        int(r): load_replication(work / f"rep{int(r):02d}", variant)
+        for r in t["replication"].unique()
+    }
+    data = pd.concat(
+        [
+            s.merge(a[["doc_id", "theme"]], on="doc_id").assign(replication=r)
+            for r, (a, s) in replications.items()
+        ],
+        ignore_index=True,
     )
-    lines.append("|---|---|---|---|")
-    for model, part in t[t["planted_nonzero"]].groupby("model", sort=False):
-        # per effect, then averaged: effects differ in size and so in spread
-        width = (part["upper"] - part["lower"]).mean()
-        groups = part.groupby(["theme", "covariate", "level"])
-        sample = groups.apply(lambda g: (g["estimate"] - g["truth"]).std(ddof=1)).mean()
-        population = groups.apply(lambda g: (g["estimate"] - g["planted"]).std(ddof=1)).mean()
-        lines.append(f"| {model} | {width:.3f} | {3.92 * sample:.3f} | {3.92 * population:.3f} |")
-    lines.append("")
-    lines.append("Planted effects, mean over replications:")
-    lines.append("")
     lines.append(
-        "| model | theme | covariate | level | planted | sample truth | measured truth | "
-        "estimate | covered (sample truth) | covered (planted) |"
+        "| model | own-theme share: "
+        + " | ".join(CATEGORIES.values())
+        + " | calibrated / planted truth, 4 planted effects | mean estimate / planted | "
+        "(replication, category) pairs not measured (own share < 1/4 of its 90th percentile) |"
     )
-    lines.append("|---|---|---|---|---|---|---|---|---|---|")
-    planted = t[t["planted_nonzero"]]
-    for key, part in planted.groupby(["model", "theme", "covariate", "level"], sort=False):
+    lines.append("|---|" + "---|" * (len(CATEGORIES) + 3))
+    for model, part in t[t["primary"]].groupby("model", sort=False):
+        own = data[data["model"] == model]
+        diag = [f"{own.loc[own['theme'] == c, c].mean():.2f}" for c in CATEGORIES.values()]
+        ratio = (part["truth_calibrated"] / part["truth_planted"]).mean()
+        shrink = (part["estimate"] / part["truth_planted"]).mean()
+        # a theme a run did not measure: its own share under a quarter of the same
+        # category's 90th percentile over the runs (relative: the dictionary's scale is
+        # ~0.03; not the median, which is itself 0 when most runs miss the theme)
+        own_share = pd.DataFrame(
+            [
+                (c, float(g.loc[g["theme"] == c, c].mean()))
+                for _, g in own.groupby("replication")
+                for c in CATEGORIES.values()
+            ],
+            columns=["category", "share"],
+        )
+        typical = own_share.groupby("category")["share"].transform(lambda v: v.quantile(0.9))
+        missed = f"{int((own_share['share'] < 0.25 * typical).sum())} of {len(own_share)}"
+        lines.append(f"| {model} | {' | '.join(diag)} | {ratio:.2f} | {shrink:.2f} | {missed} |")
+    lines += ["", "Planted non-zero effects, mean over replications:", ""]
+    lines.append(
+        "| model | theme | covariate | level | design | planted truth | calibrated truth | "
+        "estimate | bias vs calibrated (± SE) | mean width | covered calibrated | "
+        "covered planted | covered sample | covered own calibration |"
+    )
+    lines.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    nonzero = t[t["planted_nonzero"]]
+    for key, part in nonzero.groupby(["model", "theme", "covariate", "level"], sort=False):
+        error = part["estimate"] - part["truth_calibrated"]
         lines.append(
             f"| {' | '.join(map(str, key))} | {part['planted'].iloc[0]:+.3f} | "
-            f"{part['truth'].mean():+.3f} | {part['truth_measured'].mean():+.3f} | "
-            f"{part['estimate'].mean():+.3f} | {part['covered'].mean():.2f} | "
-            f"{part['covered_planted'].mean():.2f} |"
+            f"{part['truth_planted'].mean():+.3f} | {part['truth_calibrated'].mean():+.3f} | "
+            f"{part['estimate'].mean():+.3f} | {error.mean():+.4f} ± "
+            f"{error.std(ddof=1) / np.sqrt(len(error)):.4f} | "
+            f"{(part['upper'] - part['lower']).mean():.3f} | "
+            f"{part['covered_calibrated'].mean():.2f} | {part['covered_planted'].mean():.2f} | "
+            f"{part['covered_sample'].mean():.2f} | {part['covered_own'].mean():.2f} |"
         )
+    lines += ["", "Interval width against the spread of the errors (10 non-zero effects):", ""]
+    lines.append("| model | mean 95% width | 3.92 x SD(estimate - calibrated truth) |")
+    lines.append("|---|---|---|")
+    for model, part in nonzero.groupby("model", sort=False):
+        groups = part.groupby(["theme", "covariate", "level"])
+        spread = groups.apply(lambda g: (g["estimate"] - g["truth_calibrated"]).std(ddof=1))
+        width = (part["upper"] - part["lower"]).mean()
+        lines.append(f"| {model} | {width:.3f} | {3.92 * spread.mean():.3f} |")
+    first = t.drop_duplicates("replication")
+    lines += [
+        "",
+        "K chosen: LDA "
+        + ", ".join(f"{k} ({n})" for k, n in first["k_lda"].value_counts().sort_index().items())
+        + "; NMF "
+        + ", ".join(f"{k} ({n})" for k, n in first["k_nmf"].value_counts().sort_index().items())
+        + f"; run wall time {first['run_s'].min():.0f}-{first['run_s'].max():.0f} s "
+        f"(mean {first['run_s'].mean():.0f} s).",
+    ]
     return "\n".join(lines)
 
 
-def confusion(work: Path) -> str:
+def confusion(work: Path, variant: str) -> str:
     """Markdown: mean theme shares (and ``other``) of each category's documents, per model.
 
     Read from every finished replication under ``work`` (the run's ``document_themes.csv``,
-    the mean of its refits, and the replication's ``truth_assignment.csv``): how much of a
-    category's text each measure gives to the category's own theme, which is what shrinks
-    the estimated contrasts against the category composition.
+    the mean of its refits, and the replication's ``truth_assignment.csv``): the
+    calibration of every measure, pooled over replications.
     """
     frames = []
     for folder in sorted(work.glob("rep*")):
-        shares = folder / "run" / "tables" / "document_themes.csv"
-        if not shares.exists():
+        if not (folder / run_folder(variant) / "tables" / "document_themes.csv").exists():
             continue
-        table = pd.read_csv(shares, dtype={"doc_id": str})
-        truth = pd.read_csv(folder / "truth_assignment.csv", dtype={"id": str})
-        frames.append(table.merge(truth[["id", "theme"]], left_on="doc_id", right_on="id"))
+        assignment, shares = load_replication(folder, variant)
+        frames.append(shares.merge(assignment[["doc_id", "theme"]], on="doc_id"))
     data = pd.concat(frames, ignore_index=True)
-    themes = [*CATEGORIES.values(), "other"]
-    themes = [t for t in themes if t in data.columns]
+    themes = [t for t in [*CATEGORIES.values(), "other"] if t in data.columns]
     lines = [f"| model | category | {' | '.join(themes)} |", "|---|---|" + "---|" * len(themes)]
     for (model, category), part in data.groupby(["model", "theme"], sort=False):
         values = " | ".join(f"{part[t].mean():.2f}" for t in themes)
@@ -499,20 +672,60 @@ def confusion(work: Path) -> str:
     return "\n".join(lines)
 
 
+def label_masses(work: Path, variant: str) -> str:
+    """Markdown: the lexicon mass of each theme's best topic, per model, over the runs.
+
+    Read from the runs' ``topics.csv`` (``mass`` of the topic's best theme, at the
+    variant's labels): the number the ``themes.min_mass`` floor compares with 0.03.
+    """
+    rows = []
+    for folder in sorted(work.glob("rep*")):
+        path = folder / run_folder(variant) / "tables" / "topics.csv"
+        if path.exists():
+            topics = pd.read_csv(path)
+            topics = topics[topics["theme"].isin(CATEGORIES.values())]
+            best = topics.groupby(["model", "theme"])["mass"].max().reset_index()
+            rows.append(best.assign(replication=folder.name))
+    if not rows:
+        return ""
+    data = pd.concat(rows, ignore_index=True)
+    lines = [
+        "| model | theme | runs with a topic on it | largest mass: median (min-max) | "
+        "runs where it is below 0.03 |",
+        "|---|---|---|---|---|",
+    ]
+    for (model, theme), part in data.groupby(["model", "theme"]):
+        lines.append(
+            f"| {model} | {theme} | {len(part)} | {part['mass'].median():.3f} "
+            f"({part['mass'].min():.3f}-{part['mass'].max():.3f}) | "
+            f"{int((part['mass'] < 0.03).sum())} |"
+        )
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
-    parser.add_argument("--replications", type=int, default=12)
+    parser.add_argument("--replications", type=int, default=20)
     parser.add_argument("--start", type=int, default=0, help="first replication index")
-    parser.add_argument("--docs", type=int, default=800)
-    parser.add_argument("--draws", type=int, default=200)
-    parser.add_argument("--k-grid", default="[4,5,6]")
-    parser.add_argument("--backend", default="tomotopy", help="models.lda.backend ('' = default)")
+    parser.add_argument("--docs", type=int, default=1200)
+    parser.add_argument("--k-grid", default="", help="models.k_grid ('' = the shipped grid)")
+    parser.add_argument("--backend", default="", help="models.lda.backend ('' = the default)")
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--seed", type=int, default=20261201)
     parser.add_argument("--work", type=Path, default=Path("/tmp/semisyn"))
     parser.add_argument(
         "--out", type=Path, default=None, help="one row per effect (default <work>/effects.csv)"
+    )
+    parser.add_argument(
+        "--variant",
+        type=parse_variant,
+        action="append",
+        default=[],
+        help="also run name:key=value[,key=value] on each replication's corpus and cache",
+    )
+    parser.add_argument(
+        "--variants-only", action="store_true", help="run only the variants (default run done)"
     )
     parser.add_argument("--rebuild-lexicon", action="store_true")
     parser.add_argument("--summarise-only", action="store_true")
@@ -520,25 +733,39 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
     if args.out is None:
         args.out = args.work / "effects.csv"
-    if args.summarise_only:
-        print(summarise(pd.read_csv(args.out)))
-        if args.work.exists():
-            print("\nMean theme shares of each category's documents:\n")
-            print(confusion(args.work))
-        return 0
-    if not args.data.exists():
-        print(f"VNTC data not found at {args.data}; pass --data", file=sys.stderr)
-        return 2
-    articles = load_articles(args.data)
-    held_out, pool = split_pool(articles, args.seed)
-    if args.rebuild_lexicon or not LEXICON.exists():
-        build_lexicon(held_out, LEXICON)
-    args.work.mkdir(parents=True, exist_ok=True)
-    for r in range(args.start, args.start + args.replications):
-        table = one_replication(r, pool, args)
-        # append as we go: a long benchmark on a shared machine keeps what it finished
-        table.to_csv(args.out, mode="a", header=not args.out.exists(), index=False)
-    print(summarise(pd.read_csv(args.out)))
+    if not args.summarise_only:
+        if not args.data.exists():
+            print(f"VNTC data not found at {args.data}; pass --data", file=sys.stderr)
+            return 2
+        articles = load_articles(args.data)
+        held_out, pool = split_pool(articles, args.seed)
+        if args.rebuild_lexicon or not LEXICON.exists():
+            build_lexicon(held_out, LEXICON)
+        args.work.mkdir(parents=True, exist_ok=True)
+        for r in range(args.start, args.start + args.replications):
+            table = one_replication(r, pool, args, variants_only=args.variants_only)
+            # append as we go: a long benchmark on a shared machine keeps what it finished
+            table.to_csv(args.out, mode="a", header=not args.out.exists(), index=False)
+    effects = pd.read_csv(args.out)
+    if "variant" not in effects.columns:
+        effects["variant"] = DEFAULT_VARIANT
+    effects["variant"] = effects["variant"].fillna(DEFAULT_VARIANT)
+    tables = []
+    for variant, part in effects.groupby("variant", sort=False):
+        if part["replication"].nunique() < 2:
+            print(f"{variant}: the calibrated truth needs two replications", file=sys.stderr)
+            continue
+        table = with_truths(part, args.work, str(variant))
+        tables.append(table)
+        print(f"\n## Variant {variant}: {part['replication'].nunique()} replications\n")
+        print(summarise(table, args.work, str(variant)))
+        print("\nMean theme shares of each category's documents (all replications):\n")
+        print(confusion(args.work, str(variant)))
+        print("\nLexicon mass of each theme's best topic (topics.csv):\n")
+        print(label_masses(args.work, str(variant)))
+    if tables:
+        truths_path = args.out.with_name(args.out.stem + "_truths.csv")
+        pd.concat(tables, ignore_index=True).to_csv(truths_path, index=False)
     return 0
 
 

@@ -100,6 +100,40 @@ def test_written_metadata_names_each_table_row(semisyn, tmp_path):
     assert documents.loc["b", "outlet"] == "Y"
 
 
+def test_the_calibrated_truth_is_the_planted_effect_seen_through_the_measure(semisyn):
+    # a measure that gives a category-j article a share `a` to theme j and spreads the rest
+    # evenly sees every planted change shrunk by (a - (1 - a) / 3): the shares taken from the
+    # other categories come back to each theme as the same constant
+    pool = pd.DataFrame(
+        {
+            "id": [f"a{i}" for i in range(4 * 1500)],
+            "text": "x",
+            "category": np.repeat(list(semisyn.CATEGORIES), 1500),
+        }
+    )
+    assignment = semisyn.assign(pool, 1500, np.random.default_rng(1))
+    assignment = assignment.rename(columns={"id": "doc_id"})
+    themes = list(semisyn.CATEGORIES.values())
+    a = 0.7
+    matrix = pd.DataFrame(
+        np.full((4, 4), (1 - a) / 3) + np.eye(4) * (a - (1 - a) / 3), index=themes, columns=themes
+    )
+    exact = pd.DataFrame(np.eye(4), index=themes, columns=themes)
+    table = semisyn.truths(assignment, {"shrunk": matrix, "exact": exact}).set_index(
+        ["model", "theme", "covariate", "level"]
+    )
+    shrink = a - (1 - a) / 3
+    for (theme, covariate, level), planted in semisyn.planted_effects().items():
+        key = (theme, covariate, level)
+        exact_truth = table.loc[("exact", *key)]
+        # the design's probabilities read by the regression: the planted value
+        assert exact_truth["truth_planted"] == pytest.approx(planted, abs=0.004), key
+        assert exact_truth["truth_calibrated"] == pytest.approx(planted, abs=0.004), key
+        assert table.loc[("shrunk", *key), "truth_calibrated"] == pytest.approx(
+            shrink * planted, abs=0.004
+        ), key
+
+
 def test_pystm_compare_skips_when_pystm_is_missing(monkeypatch):
     compare = _load("pystm_compare")
     for name in compare.PYSTM_MODULES:
