@@ -435,6 +435,7 @@ def run_once(
                     "truth": truth,
                     # the dictionary's own estimand (see dictionary_scale); NaN for the rest
                     "truth_dictionary": truth * scale if measure == "lexicon" else np.nan,
+                    "dictionary_scale": scale if measure == "lexicon" else np.nan,
                     "estimate": row["estimate"],
                     "lower": row["lower"],
                     "upper": row["upper"],
@@ -522,7 +523,10 @@ def summarise(results: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     if "_oracle" not in results:
         results["_oracle"] = np.nan
     # the dictionary's own scale: its estimand is the oracle's effect times the scale
-    own = results["scale"].fillna(1.0) if "scale" in results else 1.0
+    # (unknown in a null cell whose rows predate the dictionary_scale column: no pairing)
+    own = 1.0
+    if "scale" in results:
+        own = results["scale"].where(results["measure"] == "lexicon_own", 1.0)
     results["vs_oracle"] = results["estimate"] - own * results["_oracle"]
     out = []
     for key, g in results.groupby(keys, sort=False, dropna=False):
@@ -579,6 +583,8 @@ def _with_own_scale(results: pd.DataFrame) -> pd.DataFrame:
         .first()
     )
     lexicon = lexicon.join(scale.rename("scale"), on=["scenario", "d", "n", "run"])
+    if "dictionary_scale" in lexicon:  # recorded by run_once: known in null cells too
+        lexicon["scale"] = lexicon["dictionary_scale"].fillna(lexicon["scale"])
     lexicon["truth"] = lexicon["truth_dictionary"]
     lexicon["measure"] = "lexicon_own"
     return pd.concat([results, lexicon], ignore_index=True)
