@@ -287,6 +287,20 @@ def test_the_table_is_a_function_of_the_inputs_and_the_seed(tmp_path):
     assert lda.loc["locality", "lower"] > 0 and lda.loc["year", "lower"] > 0
 
 
+def test_asking_for_one_theme_gives_that_themes_rows_of_the_full_table():
+    # the simulation benchmarks estimate the planted theme only, to save time: its rows must
+    # be those of the full table (each theme's regression is separate; the draws do not
+    # depend on the themes)
+    documents, units, bow, fits = _design()
+    tokens = [["kỷ_luật", "cán_bộ"]] * len(units)
+    args = ({"lda": fits}, units, bow, tokens, _lexicon(), documents)
+    full = theme_effects_table(*args, draws=20, random_state=3)
+    one = theme_effects_table(*args, draws=20, random_state=3, themes=["discipline"])
+    expected = full[full["theme"] == "discipline"].reset_index(drop=True)
+    assert len(one) == len(expected) > 0
+    pd.testing.assert_frame_equal(one.reset_index(drop=True), expected)
+
+
 # ------------------------------------------------------------------------------ figure
 
 
