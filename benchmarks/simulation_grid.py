@@ -232,6 +232,7 @@ def pipeline_effects(
     from topiclab.config import merge_config
     from topiclab.evaluate import fit_topic_models
     from topiclab.pipeline import _lda_params, _nmf_params
+    from topiclab.settings import validate_config
     from topiclab.themes.effects_run import theme_effects_table
     from topiclab.vectorize import vectorize
 
@@ -251,6 +252,7 @@ def pipeline_effects(
     documents = corpus.units.groupby("doc_id", sort=False)[["locality", "year"]].first()
     documents = documents.reset_index()
     themes = config["themes"]
+    checked = validate_config(config)
     refits: dict[str, list] = {}
     tokens = None
     if measure == "lexicon":
@@ -258,10 +260,10 @@ def pipeline_effects(
     else:
         name = "nmf" if measure == "nmf" else "lda"
         if name == "lda":
-            params = _lda_params(config, vectorized.vocab)
+            params = _lda_params(checked.models, checked.themes.lexicon, vectorized.vocab)
             matrix = vectorized.bow
         else:
-            params = _nmf_params(config, vectorized.vocab)
+            params = _nmf_params(checked.models, checked.themes.lexicon, vectorized.vocab)
             matrix = vectorized.tfidf
         k = corpus.topic_word.shape[0] + K_OFFSET.get(measure, 0)
         base = int(seed) % (2**31 - 100)
