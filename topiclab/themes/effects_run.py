@@ -24,6 +24,7 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from topiclab.memory import release_memory
 from topiclab.themes.effects import EFFECT_COLUMNS, draw_unit_mixtures, estimate_effects
 from topiclab.themes.labels import MIN_MASS, topic_theme_membership
 from topiclab.themes.lexicon import OTHER, Lexicon
@@ -348,9 +349,11 @@ def run_theme_effects(
 
     themes = config["themes"]
     settings = dict(themes.get("effects") or {})
+    # what the theme tables freed goes back to the system before the regressions allocate
+    release_memory()
     # the run keeps refits after the first on disk (SavedFit): they are read one at a time
     refits = refit_sequences(fitted.refits)
-    return theme_effects_table(
+    table = theme_effects_table(
         refits,
         fitted.units,
         fitted.vectorized.bow,
@@ -367,6 +370,9 @@ def run_theme_effects(
         min_mass=float(themes["min_mass"]),
         min_group_size=int(themes["min_group_size"]),
     )
+    # the thousands of regressions leave freed blocks behind in the allocator
+    release_memory()
+    return table
 
 
 def _covariates(documents: pd.DataFrame) -> pd.DataFrame:
