@@ -212,6 +212,32 @@ def test_the_default_formula_takes_locality_and_year_when_they_vary():
     assert resolve_formula(saturated, None)[0] == "year"
 
 
+def test_the_default_place_term_is_the_finest_column_whose_levels_can_get_intervals():
+    # a national corpus: each commune named by two documents, its province by many
+    rng = np.random.default_rng(0)
+    n = 400
+    documents = pd.DataFrame(
+        {
+            "doc_id": [f"d{i}" for i in range(n)],
+            "locality": [f"commune {i // 2}" for i in range(n)],
+            "district": [f"district {i // 4}" for i in range(n)],
+            "province": [f"province {i % 8}" for i in range(n)],
+            "year": rng.integers(2015, 2021, n).astype(float),
+        }
+    )
+    formula, dropped = resolve_formula(documents, None, min_group_size=7)
+    assert formula == "C(province) + year"
+    assert dropped == []
+    # enough documents per commune: the finest column is kept
+    assert resolve_formula(documents, None, min_group_size=2)[0] == "C(locality) + year"
+    # no place column with levels that large: the place term is dropped, and the log says why
+    formula, dropped = resolve_formula(documents, None, min_group_size=60)
+    assert formula == "year"
+    assert len(dropped) == 1 and "province's 8 levels hold a median of 50" in dropped[0]
+    # a formula the user writes is taken as written
+    assert resolve_formula(documents, "C(locality)", min_group_size=7)[0] == "C(locality)"
+
+
 def test_an_explicit_formula_loses_the_terms_that_do_not_vary():
     documents, *_ = _design()
     formula, dropped = resolve_formula(documents, "C(locality) + source + year")
