@@ -152,7 +152,7 @@ def summarise(name: str, out: Path, seconds: float, tag: str) -> list[dict]:
 
 
 def topic_masses(name: str, cache: Path) -> list[dict]:
-    """The largest theme mass of every topic of every fit in a run cache (``--masses``)."""
+    """The largest theme mass and spread mass of every topic of every cached fit (``--masses``)."""
     import numpy as np
 
     from topiclab.models import TopicResult
@@ -161,15 +161,19 @@ def topic_masses(name: str, cache: Path) -> list[dict]:
 
     lexicon = load_lexicon()
     found: dict[tuple[str, int], list[float]] = {}
+    spreads: dict[tuple[str, int], list[float]] = {}
     for folder in sorted((cache / "models").iterdir()):
         result = TopicResult.load(folder)
-        _, _, masses = _topic_scores(result, lexicon)
+        _, _, masses, spread = _topic_scores(result, lexicon)
         backend = result.params.get("backend")
         model = f"{result.model} {backend}" if backend else result.model
         found.setdefault((model, result.n_topics), []).extend(masses.max(axis=1).tolist())
+        # the spread mass (without the top term) is what themes.min_mass is compared with
+        spreads.setdefault((model, result.n_topics), []).extend(spread.max(axis=1).tolist())
     rows = []
     for (model, k), values in sorted(found.items()):
         values = np.array(values)
+        spread_values = np.array(spreads[model, k])
         rows.append(
             {
                 "corpus": name,
@@ -178,6 +182,8 @@ def topic_masses(name: str, cache: Path) -> list[dict]:
                 "topics": len(values),
                 "largest mass": round(float(values.max()), 4),
                 "topics with mass >= 0.03": int((values >= 0.03).sum()),
+                "largest spread mass": round(float(spread_values.max()), 4),
+                "topics with spread mass >= 0.012": int((spread_values >= 0.012).sum()),
             }
         )
     return rows

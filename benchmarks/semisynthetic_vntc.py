@@ -676,29 +676,36 @@ def label_masses(work: Path, variant: str) -> str:
     """Markdown: the lexicon mass of each theme's best topic, per model, over the runs.
 
     Read from the runs' ``topics.csv`` (``mass`` of the topic's best theme, at the
-    variant's labels): the number the ``themes.min_mass`` floor compares with 0.03.
+    variant's labels), and its ``spread_mass`` (the same without the theme's top term: what
+    the ``themes.min_mass`` floor compares, 0.012 by default) where the run reports it.
     """
     rows = []
     for folder in sorted(work.glob("rep*")):
         path = folder / run_folder(variant) / "tables" / "topics.csv"
         if path.exists():
             topics = pd.read_csv(path)
+            if "spread_mass" not in topics.columns:  # runs before the spread mass
+                topics["spread_mass"] = np.nan
             topics = topics[topics["theme"].isin(CATEGORIES.values())]
-            best = topics.groupby(["model", "theme"])["mass"].max().reset_index()
-            rows.append(best.assign(replication=folder.name))
+            best = topics.groupby(["model", "theme"])[["mass", "spread_mass"]].max()
+            rows.append(best.reset_index().assign(replication=folder.name))
     if not rows:
         return ""
     data = pd.concat(rows, ignore_index=True)
     lines = [
         "| model | theme | runs with a topic on it | largest mass: median (min-max) | "
-        "runs where it is below 0.03 |",
-        "|---|---|---|---|---|",
+        "runs where it is below 0.03 | largest spread mass: median (min-max) |",
+        "|---|---|---|---|---|---|",
     ]
     for (model, theme), part in data.groupby(["model", "theme"]):
+        spread = part["spread_mass"].dropna()
+        spread_text = (
+            f"{spread.median():.3f} ({spread.min():.3f}-{spread.max():.3f})" if len(spread) else ""
+        )
         lines.append(
             f"| {model} | {theme} | {len(part)} | {part['mass'].median():.3f} "
             f"({part['mass'].min():.3f}-{part['mass'].max():.3f}) | "
-            f"{int((part['mass'] < 0.03).sum())} |"
+            f"{int((part['mass'] < 0.03).sum())} | {spread_text} |"
         )
     return "\n".join(lines)
 

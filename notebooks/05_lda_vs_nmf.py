@@ -64,13 +64,24 @@ names = theme_labels(language, load_lexicon())
 #
 # `theme` is the best-matching theme of the lexicon, `lift` how much more of that theme's
 # vocabulary the topic holds than the corpus as a whole, `mass` the part of the topic's
-# probability on that vocabulary, `confidence` the topic's membership in it; topics below
-# `themes.min_mass` or `themes.min_lift` are `other`, never forced, and a `seeded` topic keeps
-# the theme it was seeded with.
+# probability on that vocabulary, `spread_mass` the same without the vocabulary's most
+# probable term in the topic, `confidence` the topic's membership in it; topics whose spread
+# mass is below `themes.min_mass` or whose lift is below `themes.min_lift` are `other`, never
+# forced, and a `seeded` topic keeps the theme it was seeded with.
 
 # %%
 topics = tables["topics.csv"]
-columns = ["model", "topic", "theme", "lift", "mass", "confidence", "seeded", "c_npmi"]
+columns = [
+    "model",
+    "topic",
+    "theme",
+    "lift",
+    "mass",
+    "spread_mass",
+    "confidence",
+    "seeded",
+    "c_npmi",
+]
 topics[[*columns, "top_terms"]].round(3)
 
 # %%

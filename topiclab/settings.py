@@ -293,7 +293,7 @@ class ThemeSettings(_Section):
     n_boot: PositiveInt = _setting(1000, "a whole number of resamples >= 1")
     min_group_size: PositiveInt = _setting(7, "a whole number >= 1")
     min_lift: PositiveFloat = _setting(1.5, "a number > 0")
-    min_mass: Annotated[StrictFloat, Field(ge=0, lt=1)] = _setting(0.03, "a number in [0, 1)")
+    min_mass: Annotated[StrictFloat, Field(ge=0, lt=1)] = _setting(0.012, "a number in [0, 1)")
     effects: EffectSettings = EffectSettings()
 
 

@@ -42,7 +42,7 @@ def topics_table(
     dictionary: Any,
     lexicon: Any,
     min_lift: float = 1.5,
-    min_mass: float = 0.03,
+    min_mass: float = 0.012,
 ) -> pd.DataFrame:
     """topics.csv: top terms, theme label and scores, and coherence of every topic.
 
@@ -56,7 +56,7 @@ def topics_table(
         The vocabulary the models were fitted over.
     lexicon : Lexicon
         Where the theme labels come from.
-    min_lift, min_mass : float, default=1.5 and 0.03
+    min_lift, min_mass : float, default=1.5 and 0.012
         The labelling floors, see :func:`topiclab.themes.label_topics`.
     """
     from topiclab import themes

@@ -20,8 +20,9 @@ How a topic becomes a theme
 ---------------------------
 A theme's *score* in topic ``k`` is the weighted lexicon mass of the topic's word distribution,
 ``s[k, t] = sum_w weight[t, w] * phi[k, w]``. A free topic joins a theme only when two floors
-are passed: the theme's *mass* (the part of the topic's probability on the theme's terms, each
-counted at its weight relative to the theme's heaviest term) reaches ``min_mass``, and its
+are passed: the theme's *spread mass* (the part of the topic's probability on the theme's terms,
+each counted at its weight relative to the theme's heaviest term, without the term that
+contributes most: one generic word is not a theme) reaches ``min_mass``, and its
 *lift* (the score divided by the same score in the corpus-wide word distribution) reaches
 ``min_lift``. A topic that passes no theme's floors is labelled ``other``; it is never forced
 onto a theme. Otherwise the topic is shared among the themes that pass, in proportion to their

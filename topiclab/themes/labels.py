@@ -6,9 +6,15 @@ topic joins a theme, and a topic must pass both:
 
 - its *mass*, the absolute part of the topic's probability on the theme's terms, each term
   counted at its weight relative to the theme's heaviest term (``s[k, t] / max_w weight[t, w]``;
-  a plain list of terms counts every term fully). It must reach ``min_mass``: a topic on
-  football that uses the words "kinh tế" now and then is not about the economy, however rare
-  those words are elsewhere in a sports corpus;
+  a plain list of terms counts every term fully), *without the term that contributes most*
+  (the *spread mass*). It must reach ``min_mass``: a theme shows in a topic as several of its
+  terms, and one generic word a lexicon happens to list (``dịch_vụ``, service, in a topic on
+  mobile phone plans) is not the theme; a topic on football that uses the words "kinh tế" now
+  and then is not about the economy, however rare those words are elsewhere in a sports corpus.
+  Leaving out the top term is what lets the floor be low enough for a lexicon of rare, specific
+  terms (a health topic whose disease names hold 0.02 of it) and still keep off-domain topics
+  out (their Party-lexicon mass of up to 0.025 was mostly one word):
+  benchmarks/results/off_domain.md;
 - its *lift*, the score divided by the same mass in the corpus-wide word distribution (the
   topics averaged with their prevalence), which must reach ``min_lift``: the mass alone favours
   themes with frequent words.
@@ -40,8 +46,9 @@ logger = logging.getLogger(__name__)
 
 #: Default of ``min_lift`` (``themes.min_lift``).
 MIN_LIFT = 1.5
-#: Default of ``min_mass`` (``themes.min_mass``): see benchmarks/results/off_domain.md.
-MIN_MASS = 0.03
+#: Default of ``min_mass`` (``themes.min_mass``), the floor of the spread mass: see
+#: benchmarks/results/off_domain.md and benchmarks/results/semisynthetic_vntc.md.
+MIN_MASS = 0.012
 
 
 def label_topics(
@@ -62,9 +69,9 @@ def label_topics(
         Default: the shipped lexicon.
     min_lift : float, default=1.5
         A free topic joins a theme only when the theme's lift reaches this.
-    min_mass : float, default=0.03
-        ... and when the theme's mass in the topic reaches this (a fraction of the topic's
-        probability; 0 turns the floor off).
+    min_mass : float, default=0.012
+        ... and when the theme's spread mass in the topic (its mass without its top term)
+        reaches this (a fraction of the topic's probability; 0 turns the floor off).
     n_terms : int, default=10
         Number of top terms listed per topic.
 
@@ -75,7 +82,8 @@ def label_topics(
         theme id or ``other``), ``theme_score`` (that theme's lexicon score; for ``other``,
         the score of the theme of highest lift), ``lift`` (of the same theme), ``confidence``
         (the topic's membership in its theme, 0 for ``other``), ``mass`` (of the same theme),
-        ``seeded``
+        ``spread_mass`` (the same mass without its top term: what ``min_mass`` is compared
+        with), ``seeded``
         (whether the topic is anchored on its theme), then one column per theme id with the
         theme's score in the topic.
 
@@ -85,19 +93,19 @@ def label_topics(
     """
     lexicon = lexicon or load_lexicon()
     _check_floors(min_lift, min_mass)
-    scores, lifts, masses = _topic_scores(result, lexicon)
+    scores, lifts, masses, spread = _topic_scores(result, lexicon)
     seeded = seeded_topics(result, lexicon)
-    membership = _membership(lifts, masses, min_lift, min_mass, seeded, len(lexicon))
+    membership = _membership(lifts, spread, min_lift, min_mass, seeded, len(lexicon))
     for topic, theme in seeded.items():
-        if masses[topic, theme] < min_mass:
+        if spread[topic, theme] < min_mass:
             logger.warning(
                 "labels: %s topic %d keeps the theme it is seeded with, %s, but only %.3f of "
-                "its probability is on the theme's terms (min_mass %g): the anchor may not "
-                "hold in this corpus",
+                "its probability is on the theme's terms other than its top one (min_mass %g): "
+                "the anchor may not hold in this corpus",
                 result.model,
                 topic,
                 lexicon.ids[theme],
-                masses[topic, theme],
+                spread[topic, theme],
                 min_mass,
             )
     top_terms = result.top_terms(n_terms)
@@ -114,6 +122,7 @@ def label_topics(
             "lift": float(lifts[k, best]) if len(lexicon) else 0.0,
             "confidence": float(membership[k, best]) if matched else 0.0,
             "mass": float(masses[k, best]) if len(lexicon) else 0.0,
+            "spread_mass": float(spread[k, best]) if len(lexicon) else 0.0,
             "seeded": k in seeded,
         }
         for i, theme_id in enumerate(lexicon.ids):
@@ -132,6 +141,7 @@ LABEL_COLUMNS = [
     "lift",
     "confidence",
     "mass",
+    "spread_mass",
     "seeded",
 ]
 
@@ -181,8 +191,14 @@ def _check_floors(min_lift: float, min_mass: float) -> None:
         raise ValueError(f"min_mass must be in [0, 1), got {min_mass}")
 
 
-def _topic_scores(result: Any, lexicon: Lexicon) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Score, lift over the corpus-wide distribution, and mass (each K x T) of every topic."""
+def _topic_scores(
+    result: Any, lexicon: Lexicon
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Score, lift, mass and spread mass (each K x T) of every topic.
+
+    The lift is over the corpus-wide distribution; the spread mass is the mass without the
+    term that contributes most to it in that topic.
+    """
     phi = np.asarray(result.topic_word, dtype=float)
     phi = phi / np.clip(phi.sum(axis=1, keepdims=True), 1e-300, None)
     weights = lexicon.weight_matrix(result.vocab)
@@ -194,7 +210,14 @@ def _topic_scores(result: Any, lexicon: Lexicon) -> tuple[np.ndarray, np.ndarray
     background = (prevalence / prevalence.sum()) @ scores
     with np.errstate(divide="ignore", invalid="ignore"):
         lifts = np.where(background > 0, scores / background, 0.0)
-    return scores, lifts, scores / heaviest_weights(lexicon)[None, :]
+    # each theme lists a few dozen terms: the per-term contributions are K x terms, not K x V
+    top = np.zeros_like(scores)
+    for t in range(weights.shape[0]):
+        columns = np.flatnonzero(weights[t])
+        if len(columns):
+            top[:, t] = (phi[:, columns] * weights[t, columns]).max(axis=1)
+    unit = heaviest_weights(lexicon)[None, :]
+    return scores, lifts, scores / unit, np.clip(scores - top, 0.0, None) / unit
 
 
 def heaviest_weights(lexicon: Lexicon) -> np.ndarray:
@@ -204,7 +227,7 @@ def heaviest_weights(lexicon: Lexicon) -> np.ndarray:
 
 def _membership(
     lifts: np.ndarray,
-    masses: np.ndarray,
+    spread: np.ndarray,
     min_lift: float,
     min_mass: float,
     seeded: Mapping[int, int],
@@ -213,7 +236,7 @@ def _membership(
     """Share of each topic that goes to each theme, last column ``other`` (rows sum to 1)."""
     # only themes that clear both floors take part, so smoothing noise in a topic's tail does
     # not leak a little of every topic into every theme
-    eligible = (lifts >= min_lift) & (masses >= min_mass)
+    eligible = (lifts >= min_lift) & (spread >= min_mass)
     excess = np.where(eligible, lifts - 1.0, 0.0)
     total = excess.sum(axis=1, keepdims=True)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -238,10 +261,10 @@ def topic_theme_membership(
     """The K x (themes + other) membership matrix used by :func:`theme_shares`."""
     lexicon = lexicon or load_lexicon()
     _check_floors(min_lift, min_mass)
-    _, lifts, masses = _topic_scores(result, lexicon)
+    _, lifts, _, spread = _topic_scores(result, lexicon)
     seeded = seeded_topics(result, lexicon)
     return pd.DataFrame(
-        _membership(lifts, masses, min_lift, min_mass, seeded, len(lexicon)),
+        _membership(lifts, spread, min_lift, min_mass, seeded, len(lexicon)),
         index=pd.RangeIndex(result.n_topics, name="topic"),
         columns=[*lexicon.ids, OTHER],
     )

@@ -60,7 +60,7 @@ def theme_shares(
         model did not see (no row in ``doc_topic``) are left out and logged.
     level : {"unit", "document"}, default="unit"
         ``"document"`` aggregates units to documents (see :func:`document_shares`).
-    min_lift, min_mass : float, default=1.5 and 0.03
+    min_lift, min_mass : float, default=1.5 and 0.012
         Passed to the topic labelling (see :func:`label_topics`).
 
     Returns
