@@ -19,8 +19,8 @@ Measures:
 - oracle: the true document proportions (what the regression and resampling alone achieve);
 - lexicon: the dictionary measure (indicator-term counts; its estimand is the theme's share
   of the indicator mass, not of the text, so it is biased against the planted truth);
-- nmf, lda, lda_seeded: models fitted on the simulated tokens at the true K, labelled with the
-  shipped lexicon (lda_seeded: the lexicon's terms of the planted themes as seed words).
+- nmf, lda, lda_anchored: models fitted on the simulated tokens at the true K, labelled with the
+  shipped lexicon (lda_anchored: the lexicon's terms of the planted themes as anchor words).
 
 Usage:
     python benchmarks/effects_coverage.py [--runs 200] [--model-runs 10] [--draws 100]
@@ -59,7 +59,7 @@ WEIGHTS = np.array(
         [1.0, 1.0, 1.0, 1.0, 1.0],
     ]
 )
-MODEL_MEASURES = ("nmf", "lda", "lda_seeded")
+MODEL_MEASURES = ("nmf", "lda", "lda_anchored")
 
 
 def design(n: int) -> np.ndarray:
@@ -90,12 +90,12 @@ def measure_shares(measure: str, corpus, lexicon, seed: int) -> pd.DataFrame:
         model = LDA(k, random_state=seed, passes=10, iterations=100)
     else:
         vocab = set(vectorized.vocab)
-        seeds = {
+        anchors = {
             t: [w for w in lexicon[t].terms if w in vocab][:8]
             for t in DEFAULT_THEMES
             if any(w in vocab for w in lexicon[t].terms)
         }
-        model = LDA(k, random_state=seed, passes=10, iterations=100, seed_words=seeds)
+        model = LDA(k, random_state=seed, passes=10, iterations=100, anchor_words=anchors)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         result = model.fit(vectorized.bow, vocab=vectorized.vocab, unit_ids=unit_ids).result_

@@ -9,7 +9,7 @@ co-occurrence statistics gathered once against a fresh CoherenceModel per model.
 Usage: python benchmarks/models.py [--data ../shared/data/vntc_20k.jsonl.gz] [--n 3000]
        [--tokenizer auto|topiclab|pyvi] [--passes 5] [--iterations 100] [--repeats 2]
        [--sweeps 100] [--refits 3] [--nmf-k 10 20] [--coherence-grid 10 20 30]
-       [--sections quality overhead coherence seeded coherence_grid backends nmf schemes]
+       [--sections quality overhead coherence anchored coherence_grid backends nmf schemes]
 
 The "coherence_grid" section (alone: --sections coherence_grid) fits NMF (init="random",
 so refits differ) at every K of --coherence-grid with --refits seeds and times topiclab's
@@ -27,11 +27,11 @@ iteration caps on the TF-IDF matrix at each --nmf-k, on the same measures. The "
 section fits tomotopy directly with each ParallelScheme (NONE, COPY_MERGE, PARTITION) on
 one and two workers in three processes and says which give identical topics.
 
-The "seeded" section measures whether seeded LDA holds its themes: for a few VNTC
-categories it seeds one topic each with words of the category and reports, for a naive
-gensim eta (+1 on the seeds), topiclab's gensim prior, tomotopy with word priors and an
-unseeded fit, the share of seed words in the anchored topic's top 10 terms, the share of
-the seed words' tokens the data assigns to it, and the precision and recall of "dominant
+The "anchored" section measures whether anchored LDA holds its themes: for a few VNTC
+categories it anchors one topic each with words of the category and reports, for a naive
+gensim eta (+1 on the anchor words), topiclab's gensim prior, tomotopy with word priors and an
+unanchored fit, the share of anchor words in the anchored topic's top 10 terms, the share of
+the anchor words' tokens the data assigns to it, and the precision and recall of "dominant
 topic = anchored topic" against the category.
 
 --n takes a seeded sample of N articles (0 = all 19,767). Tokens are cached in
@@ -161,13 +161,13 @@ def main(argv: list[str] | None = None) -> int:
             "quality",
             "overhead",
             "coherence",
-            "seeded",
+            "anchored",
             "coherence_grid",
             "backends",
             "nmf",
             "schemes",
         ],
-        default=["quality", "overhead", "coherence", "seeded", "coherence_grid"],
+        default=["quality", "overhead", "coherence", "anchored", "coherence_grid"],
     )
     parser.add_argument("--coherence-grid", type=int, nargs="+", default=[10, 20, 30])
     args = parser.parse_args(argv)
@@ -195,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         overhead(vc, K, args)
     if "coherence" in args.sections:
         shared_coherence(vc, tokens, params, args.grid)
-    if "seeded" in args.sections:
-        seeded(vc, labels, K, params, max(args.sweeps))
+    if "anchored" in args.sections:
+        anchored(vc, labels, K, params, max(args.sweeps))
     if "coherence_grid" in args.sections:
         coherence_grid(vc, tokens, args.coherence_grid, args.refits)
     if "backends" in args.sections:
@@ -400,7 +400,7 @@ def coherence_grid(vc, tokens, grid, refits) -> None:
     )
 
 
-SEEDS_VNTC = {
+ANCHORS_VNTC = {
     "The thao": ["bóng_đá", "cầu_thủ", "hlv", "trận", "đội_tuyển", "giải"],
     "Phap luat": ["công_an", "điều_tra", "bị_cáo", "tòa", "án", "vụ"],
     "Suc khoe": ["bệnh", "bệnh_nhân", "bác_sĩ", "thuốc", "điều_trị", "bệnh_viện"],
@@ -408,11 +408,11 @@ SEEDS_VNTC = {
 }
 
 
-def seeded(vc, labels, K, params, sweeps) -> None:
-    """Does each seeded topic hold its seed words and its category's documents?"""
-    seeds = {c: [w for w in ws if w in set(vc.vocab)] for c, ws in SEEDS_VNTC.items()}
-    ids = [[vc.vocab.index(w) for w in ws] for ws in seeds.values()]
-    print("\nSeeded LDA anchoring, K =", K, "seeds:", seeds)
+def anchored(vc, labels, K, params, sweeps) -> None:
+    """Does each anchored topic hold its anchor words and its category's documents?"""
+    anchors = {c: [w for w in ws if w in set(vc.vocab)] for c, ws in ANCHORS_VNTC.items()}
+    ids = [[vc.vocab.index(w) for w in ws] for ws in anchors.values()]
+    print("\nAnchored LDA, K =", K, "anchor words:", anchors)
     corpus, id2word = BowCorpus(vc.bow), dict(enumerate(vc.vocab))
 
     def naive():
@@ -438,21 +438,21 @@ def seeded(vc, labels, K, params, sweeps) -> None:
                 warnings.simplefilter("ignore")
                 # tomotopy's passes are Gibbs sweeps: it gets --sweeps of them
                 fit_params = {**params, "passes": sweeps} if backend == "tomotopy" else params
-                lda = LDA(K, random_state=SEED, seed_words=seeds, backend=backend, **fit_params)
+                lda = LDA(K, random_state=SEED, anchor_words=anchors, backend=backend, **fit_params)
                 lda.fit(vc.bow, vocab=vc.vocab)
             return lda.components_, lda.topic_term_counts_, lda.result_.doc_topic
 
         return fit
 
-    def unseeded():
+    def unanchored():
         lda = LDA(K, random_state=SEED, **params).fit(vc.bow, vocab=vc.vocab)
         return lda.components_, lda.topic_term_counts_, lda.result_.doc_topic
 
-    def nmf(seed_words, solver="cd"):
+    def nmf(anchor_words, solver="cd"):
         def fit():
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                est = NMF(K, random_state=SEED, seed_words=seed_words, solver=solver)
+                est = NMF(K, random_state=SEED, anchor_words=anchor_words, solver=solver)
                 est.fit(vc.tfidf, vocab=vc.vocab)
             # NMF has no token counts: the H weights stand in for both columns
             return est.components_, est.components_, est.result_.doc_topic
@@ -463,10 +463,10 @@ def seeded(vc, labels, K, params, sweeps) -> None:
         "naive gensim eta (+1)": naive,
         "topiclab gensim": ours("gensim"),
         "topiclab tomotopy": ours("tomotopy"),
-        "unseeded gensim": unseeded,
-        "topiclab NMF seeded init": nmf(seeds),
-        "topiclab NMF seeded, mu (exclusive seeds)": nmf(seeds, "mu"),
-        "unseeded NMF": nmf(None),
+        "unanchored gensim": unanchored,
+        "topiclab NMF anchored init": nmf(anchors),
+        "topiclab NMF anchored, mu (exclusive anchor words)": nmf(anchors, "mu"),
+        "unanchored NMF": nmf(None),
     }
     rows = []
     for name, fit in variants.items():
@@ -474,7 +474,7 @@ def seeded(vc, labels, K, params, sweeps) -> None:
         posterior, counts, doc_topic = fit()
         seconds = time.perf_counter() - start
         dominant = np.asarray(doc_topic).argmax(axis=1)
-        for topic, (category, cols) in enumerate(zip(seeds, ids, strict=True)):
+        for topic, (category, cols) in enumerate(zip(anchors, ids, strict=True)):
             top = set(np.argsort(-posterior[topic], kind="stable")[:10])
             in_cat = labels == category
             hits = dominant == topic
@@ -482,8 +482,8 @@ def seeded(vc, labels, K, params, sweeps) -> None:
                 {
                     "variant": name,
                     "theme": category,
-                    "seeds_in_top10": np.mean([j in top for j in cols]),
-                    "seed_tokens_in_topic": counts[topic, cols].sum() / counts[:, cols].sum(),
+                    "anchors_in_top10": np.mean([j in top for j in cols]),
+                    "anchor_tokens_in_topic": counts[topic, cols].sum() / counts[:, cols].sum(),
                     "precision": (hits & in_cat).sum() / max(hits.sum(), 1),
                     "recall": (hits & in_cat).sum() / max(in_cat.sum(), 1),
                     "fit_s": seconds,

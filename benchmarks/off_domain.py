@@ -3,7 +3,7 @@
 Issue 14: on 300 general VNTC articles (football, make-up, medicine, traffic) the lift-only
 labels put 88% of NMF's text into Party-building themes, and the dictionary measure 77%
 (its shares were renormalised over whichever themes a paragraph mentioned). With labels
-that can say "other" (``themes.min_mass``), seeded topics that keep their theme and a
+that can say "other" (``themes.min_mass``), anchored topics that keep their theme and a
 dictionary that counts unmatched text as other, the nine themes together should take under
 0.10 of such text, and still appear on Party-press-like text.
 
@@ -31,7 +31,7 @@ Usage::
 
 ``--source DIR`` runs another checkout's code (e.g. ``git worktree add /tmp/before <commit>``)
 with this environment: a before/after comparison on the same cached fits. ``--five`` also runs
-``analysis.yaml`` (the five shipped articles, seeded models; ``--set`` does not apply to it).
+``analysis.yaml`` (the five shipped articles, anchored models; ``--set`` does not apply to it).
 Results are printed as Markdown and appended to ``<work>/results.md``. ``--masses`` lists
 instead, for every fit in the corpora's caches, the largest theme mass of its topics (what
 ``themes.min_mass`` is compared with).
@@ -101,7 +101,7 @@ def run(corpus: str, out: Path, cache: Path, args: argparse.Namespace, config: s
         command += ["--corpus", corpus]
     command += ["--output", str(out), "--jobs", str(args.jobs), "--set", f"cache={cache}"]
     command += ["--set", "figures.enabled=false"]
-    # --set is for the VNTC runs: analysis.yaml keeps its own settings (seeded, K >= 10)
+    # --set is for the VNTC runs: analysis.yaml keeps its own settings (anchored, K >= 10)
     for assignment in [] if config else args.overrides:
         command += ["--set", assignment]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1"}

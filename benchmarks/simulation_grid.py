@@ -10,9 +10,9 @@ Each run draws one corpus (topiclab.themes.simulate) and fits every measure on i
   corpus is the measure's own error, the "paired" bias);
 - ``lexicon``: the dictionary measure;
 - ``nmf``: NMF at the true K;
-- ``lda``, ``lda_km2``, ``lda_kp3``: unseeded LDA at K = truth, truth - 2, truth + 3;
-- ``lda_seeded``: LDA at the true K seeded with the lexicon's defining terms (weight >= 3,
-  the pipeline's ``models.seed_min_weight.lda``).
+- ``lda``, ``lda_km2``, ``lda_kp3``: unanchored LDA at K = truth, truth - 2, truth + 3;
+- ``lda_anchored``: LDA at the true K anchored on the lexicon's defining terms (weight >= 3,
+  the pipeline's ``models.anchor_min_weight.lda``).
 
 With ``--pipeline`` (what the acceptance uses) every measure but the oracles is computed as
 ``topiclab run`` computes it (:func:`pipeline_effects`): the shipped defaults
@@ -43,7 +43,7 @@ Scenarios (``--scenario``):
   ignored there.
 
 ``--factorial`` runs the item-3 experiment instead: LDA's bias (point estimates only) for every
-combination of ``--alphas`` x ``--units`` x seeding x K in {truth, truth + 3}.
+combination of ``--alphas`` x ``--units`` x anchoring x K in {truth, truth + 3}.
 
 Usage:
     python benchmarks/simulation_grid.py --pipeline [--set models.lda.alpha=auto] ...
@@ -85,9 +85,9 @@ LOCALITIES = ("A", "B", "C")
 YEARS = (2016, 2017, 2018, 2019, 2020)
 EFFECTS = (0.0, 0.02, 0.05, 0.2)
 SIZES = (2, 8, 32)
-MEASURES = ("oracle", "oracle_units", "lexicon", "nmf", "lda", "lda_km2", "lda_kp3", "lda_seeded")
+MEASURES = ("oracle", "oracle_units", "lexicon", "nmf", "lda", "lda_km2", "lda_kp3", "lda_anchored")
 #: K offsets from the true K of each LDA measure
-K_OFFSET = {"lda": 0, "lda_km2": -2, "lda_kp3": 3, "lda_seeded": 0}
+K_OFFSET = {"lda": 0, "lda_km2": -2, "lda_kp3": 3, "lda_anchored": 0}
 
 
 def scenario_options(scenario: str, d: float, n: int) -> dict:
@@ -187,11 +187,11 @@ def measure_shares(measure: str, corpus, lexicon, seed: int, lda: dict) -> pd.Da
     if measure == "nmf":
         model = NMF(k_true, random_state=seed)
     else:
-        seeds = None
-        if measure == "lda_seeded":
+        anchors = None
+        if measure == "lda_anchored":
             vocab = set(vectorized.vocab)
-            seeds = {t: [w for w in words if w in vocab] for t, words in _seed_words(lexicon)}
-            seeds = {t: words for t, words in seeds.items() if words}
+            anchors = {t: [w for w in words if w in vocab] for t, words in _anchor_words(lexicon)}
+            anchors = {t: words for t, words in anchors.items() if words}
         model = LDA(
             k_true + K_OFFSET[measure],
             random_state=seed,
@@ -199,7 +199,7 @@ def measure_shares(measure: str, corpus, lexicon, seed: int, lda: dict) -> pd.Da
             iterations=100,
             alpha=lda["alpha"],
             backend=lda["backend"],
-            seed_words=seeds,
+            anchor_words=anchors,
         )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -223,11 +223,11 @@ def pipeline_effects(
     The pipeline's own steps on the simulated units: ``vectorize`` with the config's
     ``vectorize`` settings, ``models.refits`` fits of the model with the pipeline's parameters
     (:func:`topiclab.pipeline._lda_params` / ``_nmf_params``: backend, alpha, sweeps, seeds
-    when ``models.seed_models``; NMF on TF-IDF) through the pipeline's fitting function, and
+    when ``models.anchor_models``; NMF on TF-IDF) through the pipeline's fitting function, and
     :func:`topiclab.themes.effects_run.theme_effects_table` (labels with ``themes.min_lift``
     and ``themes.min_mass``, the dictionary measure, LDA's posterior draws, the default
     formula ``C(locality) + year``, ``themes.min_group_size``). ``lda_km2``/``lda_kp3`` move K
-    off the truth; ``lda_seeded`` sets ``models.seed_models``.
+    off the truth; ``lda_anchored`` sets ``models.anchor_models``.
     """
     from topiclab.config import merge_config
     from topiclab.evaluate import fit_topic_models
@@ -236,8 +236,8 @@ def pipeline_effects(
     from topiclab.themes.effects_run import theme_effects_table
     from topiclab.vectorize import vectorize
 
-    if measure == "lda_seeded":
-        config = merge_config(config, {"models": {"seed_models": True}})
+    if measure == "lda_anchored":
+        config = merge_config(config, {"models": {"anchor_models": True}})
     settings = config["vectorize"]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -337,11 +337,11 @@ def dictionary_scale(corpus, lexicon) -> float:
     return float(m[planted] - m[others].mean())
 
 
-def _seed_words(lexicon) -> list[tuple[str, list[str]]]:
+def _anchor_words(lexicon) -> list[tuple[str, list[str]]]:
     # the pipeline's default: the defining terms (weight >= 3) of every theme
     from topiclab.themes.simulate import DEFAULT_THEMES
 
-    words = lexicon.seed_words(3)
+    words = lexicon.anchor_words(3)
     return [(t, words[t]) for t in DEFAULT_THEMES]
 
 
@@ -652,7 +652,7 @@ def _format(value) -> str:
 
 
 def factorial(args: argparse.Namespace) -> list[dict]:
-    """LDA bias for every alpha x unit x seeding x K (item 3), point estimates only."""
+    """LDA bias for every alpha x unit x anchoring x K (item 3), point estimates only."""
     rows: list[dict] = []
     measures = [m for m in args.measures if m.startswith("lda")]
     for alpha, unit in itertools.product(args.alphas, args.units):

@@ -24,7 +24,7 @@
 
 # %% tags=["parameters"]
 config_file = "../analysis.yaml"
-k_grid = None  # None: the config's models.k_grid; seeded themes need K >= 9
+k_grid = None  # None: the config's models.k_grid; anchored themes need K >= 9
 overrides = []  # more `--set`-style settings, e.g. ["models.lda.passes=5"]
 cache = None  # a token/model cache folder; None computes everything afresh
 

@@ -67,7 +67,7 @@ names = theme_labels(language, load_lexicon())
 # probability on that vocabulary, `spread_mass` the same without the vocabulary's most
 # probable term in the topic, `confidence` the topic's membership in it; topics whose spread
 # mass is below `themes.min_mass` or whose lift is below `themes.min_lift` are `other`, never
-# forced, and a `seeded` topic keeps the theme it was seeded with.
+# forced, and an `anchored` topic keeps the theme it was anchored on.
 
 # %%
 topics = tables["topics.csv"]
@@ -79,7 +79,7 @@ columns = [
     "mass",
     "spread_mass",
     "confidence",
-    "seeded",
+    "anchored",
     "c_npmi",
 ]
 topics[[*columns, "top_terms"]].round(3)

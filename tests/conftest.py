@@ -53,7 +53,7 @@ SHARED_RUN_ARGS = (
     "run",
     str(REPO_ROOT / "analysis.yaml"),
     "--k",
-    "10",  # analysis.yaml seeds nine themes
+    "10",  # analysis.yaml anchors nine themes
     "--set",
     "models.lda.passes=2",
     "--set",

@@ -41,7 +41,7 @@ BAD_VALUES = [
     ("models.lda.alpha=foo", "models.lda.alpha", "'foo'"),
     ("models.nmf.solver=lbfgs", "models.nmf.solver", "'lbfgs'"),
     ("models.refits=0", "models.refits", "0"),
-    ("models.seed_min_weight.lda=-1", "models.seed_min_weight", "{lda: -1, nmf: 2}"),
+    ("models.anchor_min_weight.lda=-1", "models.anchor_min_weight", "{lda: -1, nmf: 2}"),
     ("figures.dpi=3.5", "figures.dpi", "3.5"),
     ("parallel.scheduler=8786", "parallel.scheduler", "8786"),
 ]
@@ -75,7 +75,7 @@ def test_values_of_the_right_kind_pass_unchanged():
             "models.lda.alpha=[0.1, 0.2]",
             "models.lda.eta=auto",
             "parallel.n_jobs=-1",
-            "models.seed_min_weight=2",
+            "models.anchor_min_weight=2",
             "figures.formats=[svg]",
             "corpus.language=null",
             "output=2024",  # a folder named 2024, not an error
@@ -93,13 +93,13 @@ def test_seed_plus_refits_must_stay_a_valid_seed():
     assert load_config(None, ["seed=4294967295", "models.refits=1"])["seed"] == 4294967295
 
 
-def test_a_seed_weight_per_model_must_cover_every_model_when_seeding():
+def test_an_anchor_weight_per_model_must_cover_every_model_when_anchoring():
     config = default_config()
-    config["models"].update(seed_models=True, seed_min_weight={"lda": 3})
-    with pytest.raises(ConfigError, match=r"models.seed_min_weight: has no entry for nmf"):
+    config["models"].update(anchor_models=True, anchor_min_weight={"lda": 3})
+    with pytest.raises(ConfigError, match=r"models.anchor_min_weight: has no entry for nmf"):
         validate_config(config)
     config["models"]["names"] = ["lda"]
-    assert validate_config(config).models.seed_min_weight == {"lda": 3}
+    assert validate_config(config).models.anchor_min_weight == {"lda": 3}
 
 
 def test_an_unknown_key_names_its_section_suggests_and_stays_a_key_error():
@@ -261,11 +261,11 @@ def test_preflight_names_a_missing_or_broken_lexicon(tmp_path, good):
     assert "\n" not in str(caught.value)
 
 
-def test_preflight_needs_a_topic_per_seeded_theme_before_ingest(good):
+def test_preflight_needs_a_topic_per_anchored_theme_before_ingest(good):
     with pytest.raises(ConfigError, match=r"models.k: .* K must be at least 9, got 5"):
-        preflight(load_config(None, [*good, "models.seed_models=true", "models.k=5"]))
+        preflight(load_config(None, [*good, "models.anchor_models=true", "models.k=5"]))
     with pytest.raises(ConfigError, match=r"models.k_grid: .* at least 9, got \[4, 6\]"):
-        preflight(load_config(None, [*good, "models.seed_models=true", "models.k_grid=[4, 6]"]))
+        preflight(load_config(None, [*good, "models.anchor_models=true", "models.k_grid=[4, 6]"]))
 
 
 @pytest.mark.parametrize("key", ["output", "cache"])

@@ -1,4 +1,4 @@
-"""Settings live where they act: refits and seeding under ``models``, one ``parallel.n_jobs``.
+"""Settings live where they act: refits and anchoring under ``models``, one ``parallel.n_jobs``.
 
 A config that still names an old key fails before any work with one line naming the new
 place and where the old key was written (a file, ``--set``, or a mapping given directly).

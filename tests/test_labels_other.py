@@ -1,4 +1,4 @@
-"""Labels that can say "other": seeded topics keep their theme, off-domain topics are other,
+"""Labels that can say "other": anchored topics keep their theme, off-domain topics are other,
 the dictionary counts unmatched text as other, and a run says when the lexicon covers little.
 
 The off-domain texts below are written in the style of VNTC's sport, health and computing news
@@ -178,7 +178,7 @@ def _two_themes():
 VOCAB = ["bổ_nhiệm", "cán_bộ", "khiển_trách", "kinh_tế", "kỷ_luật", "luân_chuyển"]
 
 
-def _seeded_result(seed_words) -> TopicResult:
+def _anchored_result(anchor_words) -> TopicResult:
     topic_word = np.array(
         [
             [0.00, 0.50, 0.10, 0.40, 0.00, 0.00],  # anchored on rotation, drifted to economy
@@ -187,29 +187,29 @@ def _seeded_result(seed_words) -> TopicResult:
         ]
     )
     doc_topic = np.array([[0.8, 0.1, 0.1], [0.1, 0.8, 0.1], [0.1, 0.1, 0.8]])
-    params = {"seed_words": seed_words} if seed_words else {}
+    params = {"anchor_words": anchor_words} if anchor_words else {}
     return TopicResult(topic_word, doc_topic, VOCAB, ["a", "b", "c"], "lda", params, seed=0)
 
 
-def test_a_seeded_topic_keeps_its_theme(caplog):
+def test_an_anchored_topic_keeps_its_theme(caplog):
     lexicon = _two_themes()
-    free = label_topics(_seeded_result(None), lexicon)
+    free = label_topics(_anchored_result(None), lexicon)
     # relabelled from its words, the drifted topic is other and the free topic takes rotation
     assert free["theme"].tolist() == [OTHER, "discipline", "rotation"]
-    seeded = _seeded_result({"rotation": ["luân_chuyển"], "discipline": ["kỷ_luật"]})
+    anchored = _anchored_result({"rotation": ["luân_chuyển"], "discipline": ["kỷ_luật"]})
     with caplog.at_level(logging.WARNING, logger="topiclab.themes.labels"):
-        labels = label_topics(seeded, lexicon)
+        labels = label_topics(anchored, lexicon)
     assert labels["theme"].tolist() == ["rotation", "discipline", "rotation"]
-    assert labels["seeded"].tolist() == [True, True, False]
+    assert labels["anchored"].tolist() == [True, True, False]
     assert labels.loc[0, "confidence"] == 1.0 and labels.loc[1, "confidence"] == 1.0
     # the drifted anchor keeps its theme, and the run says that its mass is low
-    assert "seeded with, rotation" in caplog.text
-    membership = topic_theme_membership(seeded, lexicon)
+    assert "anchored on, rotation" in caplog.text
+    membership = topic_theme_membership(anchored, lexicon)
     assert membership.loc[0].tolist() == [1.0, 0.0, 0.0]
 
 
-def test_a_seeded_topic_keeps_its_theme_after_the_result_is_saved(tmp_path):
-    # result.json sorts keys, so the saved seed_words are alphabetical (discipline first)
+def test_an_anchored_topic_keeps_its_theme_after_the_result_is_saved(tmp_path):
+    # result.json sorts keys, so the saved anchor_words are alphabetical (discipline first)
     # while the fit anchored them in lexicon order (rotation on topic 0)
     tokens = [
         ["luân_chuyển", "cán_bộ", "bổ_nhiệm", "cán_bộ"] * 3,
@@ -218,13 +218,13 @@ def test_a_seeded_topic_keeps_its_theme_after_the_result_is_saved(tmp_path):
     ] * 4
     vocab = sorted({t for unit in tokens for t in unit})
     bow = np.array([[unit.count(term) for term in vocab] for unit in tokens], dtype=float)
-    seeds = {"rotation": ["luân_chuyển"], "discipline": ["kỷ_luật"]}
-    model = NMF(3, random_state=0, seed_words=seeds).fit(bow, vocab=vocab)
+    anchors = {"rotation": ["luân_chuyển"], "discipline": ["kỷ_luật"]}
+    model = NMF(3, random_state=0, anchor_words=anchors).fit(bow, vocab=vocab)
     model.result_.save(tmp_path / "fit")
     loaded = TopicResult.load(tmp_path / "fit")
-    assert list(loaded.params["seed_words"]) == ["discipline", "rotation"]
+    assert list(loaded.params["anchor_words"]) == ["discipline", "rotation"]
     labels = label_topics(loaded, _two_themes())
-    assert labels.loc[labels["seeded"], "theme"].tolist() == ["rotation", "discipline"]
+    assert labels.loc[labels["anchored"], "theme"].tolist() == ["rotation", "discipline"]
 
 
 def test_dictionary_shares_of_off_domain_text_are_mostly_other(off_domain_tokens):
@@ -454,7 +454,7 @@ def test_real_sport_health_and_computing_news_is_other_under_the_party_lexicon(v
 
 def test_the_spread_mass_leaves_out_the_theme_term_that_contributes_most():
     lexicon = _two_themes()
-    labels = label_topics(_seeded_result(None), lexicon, min_mass=0.0)
+    labels = label_topics(_anchored_result(None), lexicon, min_mass=0.0)
     # free topic 2: bổ_nhiệm 0.30 at weight 1, luân_chuyển 0.40 at weight 2 (the unit): the
     # mass is 0.30 / 2 + 0.40 = 0.55, without luân_chuyển 0.15
     assert labels.loc[2, "theme"] == "rotation"

@@ -15,23 +15,23 @@ import pytest
 from test_models_corpus import shipped_paragraphs
 
 from topiclab import LDA
-from topiclab.models import SeedWordsWarning
+from topiclab.models import AnchorWordsWarning
 from topiclab.vectorize import BowCorpus, EmptyUnitsWarning, vectorize
 
 TESTS_DIR = Path(__file__).resolve().parent
 
-SEED_WORDS = {
+ANCHOR_WORDS = {
     "cadre_planning": ["quy_hoạch", "nguồn", "trẻ"],
     "training": ["đào_tạo", "bồi_dưỡng", "lý_luận", "trình_độ", "chuyên_môn"],
     "political_education": ["học_tập", "tư_tưởng", "nghị_quyết", "đạo_đức", "quán_triệt"],
 }
 
-# backend, workers, seeded: every way the pipeline or a user can fit LDA
+# backend, workers, anchored: every way the pipeline or a user can fit LDA
 CONFIGS = {
     "gensim": ("gensim", 1, False),
-    "gensim-seeded": ("gensim", 1, True),
+    "gensim-anchored": ("gensim", 1, True),
     "tomotopy": ("tomotopy", 1, False),
-    "tomotopy-seeded": ("tomotopy", 1, True),
+    "tomotopy-anchored": ("tomotopy", 1, True),
     "tomotopy-2-workers": ("tomotopy", 2, False),
 }
 
@@ -49,7 +49,7 @@ def vc(tokens):
 
 
 def fit(config: str, vc, seed: int = 11) -> LDA:
-    backend, workers, seeded = CONFIGS[config]
+    backend, workers, anchored = CONFIGS[config]
     lda = LDA(
         6,
         random_state=seed,
@@ -57,10 +57,10 @@ def fit(config: str, vc, seed: int = 11) -> LDA:
         iterations=50,
         backend=backend,
         workers=workers,
-        seed_words=SEED_WORDS if seeded else None,
+        anchor_words=ANCHOR_WORDS if anchored else None,
     )
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SeedWordsWarning)
+        warnings.simplefilter("ignore", AnchorWordsWarning)
         return lda.fit(vc.bow, vocab=vc.vocab)
 
 
@@ -140,31 +140,36 @@ def test_tomotopy_result_has_the_shape_and_meaning_of_gensims(vc):
     np.testing.assert_array_equal(lda.transform(vc.bow[3:7]), result.doc_topic[3:7])
 
 
-def test_tomotopy_seed_prior_is_the_gensim_eta_and_holds(vc):
-    with pytest.warns(SeedWordsWarning):
+def test_tomotopy_anchor_prior_is_the_gensim_eta_and_holds(vc):
+    with pytest.warns(AnchorWordsWarning):
         lda = LDA(
-            6, random_state=5, passes=50, iterations=50, seed_words=SEED_WORDS, backend="tomotopy"
+            6,
+            random_state=5,
+            passes=50,
+            iterations=50,
+            anchor_words=ANCHOR_WORDS,
+            backend="tomotopy",
         ).fit(vc.bow, vocab=vc.vocab)
     # same meaning as the gensim backend: the prior is its eta, term for term
     counts = np.asarray(vc.bow.sum(axis=0)).ravel()
-    plan_eta = LDA(6, seed_words=SEED_WORDS)._gensim_eta(counts, _plan(vc))
+    plan_eta = LDA(6, anchor_words=ANCHOR_WORDS)._gensim_eta(counts, _plan(vc))
     np.testing.assert_allclose(lda.components_ - lda.topic_term_counts_, plan_eta)
-    assert lda.seed_topics_ == {"cadre_planning": 0, "training": 1, "political_education": 2}
-    for theme, topic in lda.seed_topics_.items():
-        ids = [vc.vocab.index(w) for w in SEED_WORDS[theme] if w in vc.vocab]
+    assert lda.anchor_topics_ == {"cadre_planning": 0, "training": 1, "political_education": 2}
+    for theme, topic in lda.anchor_topics_.items():
+        ids = [vc.vocab.index(w) for w in ANCHOR_WORDS[theme] if w in vc.vocab]
         top = set(lda.result_.top_terms(10)[topic])
         assert np.mean([vc.vocab[j] in top for j in ids]) >= 0.6, theme
-        # the data (not the prior) puts most of the seed tokens in the anchored topic
+        # the data (not the prior) puts most of the anchor tokens in the anchored topic
         counts = lda.topic_term_counts_[:, ids]
         assert counts[topic].sum() / counts.sum() >= 0.8, theme
 
 
 def _plan(vc):
-    from topiclab.models._base import plan_seed_words
+    from topiclab.models._base import plan_anchor_words
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", SeedWordsWarning)
-        return plan_seed_words(SEED_WORDS, vc.vocab, 6)
+        warnings.simplefilter("ignore", AnchorWordsWarning)
+        return plan_anchor_words(ANCHOR_WORDS, vc.vocab, 6)
 
 
 def test_tomotopy_fits_a_reiterable_corpus_as_it_fits_the_matrix(tokens, vc):

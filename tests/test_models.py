@@ -21,13 +21,13 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from test_models_corpus import shipped_paragraphs
 
 from topiclab import LDA, NMF, TopicResult
-from topiclab.models import ResultFormatError, SeedWordsWarning
+from topiclab.models import AnchorWordsWarning, ResultFormatError
 from topiclab.vectorize import EmptyUnitsWarning, vectorize
 
 TESTS_DIR = Path(__file__).resolve().parent
 
 # Themes that the five articles really discuss (party discipline barely appears in them).
-SEED_WORDS = {
+ANCHOR_WORDS = {
     "cadre_planning": ["quy_hoạch", "nguồn", "trẻ", "kế_cận"],
     "training": ["đào_tạo", "bồi_dưỡng", "lý_luận", "trình_độ", "chuyên_môn"],
     "political_education": ["học_tập", "tư_tưởng", "nghị_quyết", "đạo_đức", "quán_triệt"],
@@ -70,9 +70,9 @@ def test_scikit_learn_estimator_checks(estimator, check):
 
 
 def test_hyper_parameters_are_stored_verbatim_and_fitted_attributes_end_in_underscore(vc):
-    seeds = {"training": ["đào_tạo"]}
-    lda = LDA(3, random_state=np.random.RandomState(1), alpha="auto", seed_words=seeds)
-    assert lda.get_params()["seed_words"] is seeds
+    anchors = {"training": ["đào_tạo"]}
+    lda = LDA(3, random_state=np.random.RandomState(1), alpha="auto", anchor_words=anchors)
+    assert lda.get_params()["anchor_words"] is anchors
     assert isinstance(lda.get_params()["random_state"], np.random.RandomState)
     with pytest.raises(NotFittedError):
         lda.transform(vc.bow)
@@ -108,7 +108,7 @@ def test_result_matrices_are_distributions_aligned_with_units(kind, vc, unit_ids
 
 
 def test_lda_is_gensims_own_fit(vc):
-    """With no seed words the wrapper adds nothing to LdaModel's numbers (run in float64)."""
+    """With no anchor words the wrapper adds nothing to LdaModel's numbers (run in float64)."""
     lda = small_lda().fit(vc.bow, vocab=vc.vocab)
     bare = LdaModel(
         vc.corpus(),
@@ -313,15 +313,15 @@ def test_load_of_a_missing_folder_is_a_result_format_error(tmp_path):
         TopicResult.load(tmp_path / "nowhere")
 
 
-# seeded topics -------------------------------------------------------------------------
+# anchored topics -------------------------------------------------------------------------
 
 
 def _anchoring(model, vocab) -> list[tuple[str, float, float]]:
-    """Per theme: share of its seeds in the top 10 terms, share of its seed tokens that
+    """Per theme: share of its anchor words in the top 10 terms, share of its anchor tokens that
     the data (not the prior) assigns to the anchored topic."""
     rows = []
-    for theme, topic in model.seed_topics_.items():
-        ids = [vocab.index(w) for w in SEED_WORDS[theme] if w in vocab]
+    for theme, topic in model.anchor_topics_.items():
+        ids = [vocab.index(w) for w in ANCHOR_WORDS[theme] if w in vocab]
         top = set(model.result_.top_terms(10)[topic])
         counts = model.topic_term_counts_[:, ids]
         rows.append(
@@ -335,63 +335,63 @@ def _anchoring(model, vocab) -> list[tuple[str, float, float]]:
 
 
 @pytest.mark.parametrize("backend", ["gensim", "tomotopy"])
-def test_seeded_lda_holds_its_seed_words_in_the_anchored_topic(backend, vc):
-    with pytest.warns(SeedWordsWarning, match="kế_cận"):
+def test_anchored_lda_holds_its_anchor_words_in_the_anchored_topic(backend, vc):
+    with pytest.warns(AnchorWordsWarning, match="kế_cận"):
         lda = LDA(
-            6, random_state=5, passes=10, iterations=50, seed_words=SEED_WORDS, backend=backend
+            6, random_state=5, passes=10, iterations=50, anchor_words=ANCHOR_WORDS, backend=backend
         ).fit(vc.bow, vocab=vc.vocab)
-    assert lda.seed_topics_ == {"cadre_planning": 0, "training": 1, "political_education": 2}
+    assert lda.anchor_topics_ == {"cadre_planning": 0, "training": 1, "political_education": 2}
     rows = _anchoring(lda, vc.vocab)
     for theme, in_top, data_share in rows:
         assert in_top >= 0.6, (theme, in_top)
         assert data_share >= 0.6, (theme, data_share)
-    # the free topics stay free: without seeds, the same topics hold few of these words
+    # the free topics stay free: without anchor words, the same topics hold few of these words
     free = LDA(6, random_state=5, passes=10, iterations=50, backend=backend)
     free.fit(vc.bow, vocab=vc.vocab)
-    free.seed_topics_ = lda.seed_topics_
+    free.anchor_topics_ = lda.anchor_topics_
     assert np.mean([r[1] for r in _anchoring(free, vc.vocab)]) < 0.4
 
 
-def test_seed_words_initialise_nmf(vc):
-    with pytest.warns(SeedWordsWarning):
-        nmf = NMF(6, random_state=5, seed_words=SEED_WORDS).fit(vc.tfidf, vocab=vc.vocab)
-    assert nmf.seed_topics_ == {"cadre_planning": 0, "training": 1, "political_education": 2}
+def test_anchor_words_initialise_nmf(vc):
+    with pytest.warns(AnchorWordsWarning):
+        nmf = NMF(6, random_state=5, anchor_words=ANCHOR_WORDS).fit(vc.tfidf, vocab=vc.vocab)
+    assert nmf.anchor_topics_ == {"cadre_planning": 0, "training": 1, "political_education": 2}
     np.testing.assert_allclose(nmf.result_.doc_topic.sum(axis=1), 1.0)
 
 
-def test_multiplicative_nmf_keeps_seed_words_exclusive_to_their_topic(vc):
-    with pytest.warns(SeedWordsWarning):
-        nmf = NMF(6, random_state=5, solver="mu", seed_words=SEED_WORDS)
+def test_multiplicative_nmf_keeps_anchor_words_exclusive_to_their_topic(vc):
+    with pytest.warns(AnchorWordsWarning):
+        nmf = NMF(6, random_state=5, solver="mu", anchor_words=ANCHOR_WORDS)
         nmf.fit(vc.tfidf, vocab=vc.vocab)
-    with pytest.warns(SeedWordsWarning):
-        drifting = NMF(6, random_state=5, seed_words=SEED_WORDS).fit(vc.tfidf, vocab=vc.vocab)
+    with pytest.warns(AnchorWordsWarning):
+        drifting = NMF(6, random_state=5, anchor_words=ANCHOR_WORDS).fit(vc.tfidf, vocab=vc.vocab)
     leaked = []
     for model in (nmf, drifting):
         outside = 0.0
-        for theme, topic in model.seed_topics_.items():
-            ids = [vc.vocab.index(w) for w in SEED_WORDS[theme] if w in vc.vocab]
+        for theme, topic in model.anchor_topics_.items():
+            ids = [vc.vocab.index(w) for w in ANCHOR_WORDS[theme] if w in vc.vocab]
             others = [k for k in range(6) if k != topic]
             outside += model.components_[np.ix_(others, ids)].sum()
         leaked.append(outside)
     assert leaked[0] == 0.0
     # coordinate descent lets them regrow in other topics: the reason "mu" exists here
     assert leaked[1] > 0.0
-    for theme, topic in nmf.seed_topics_.items():
+    for theme, topic in nmf.anchor_topics_.items():
         top = set(nmf.result_.top_terms(10)[topic])
-        assert top & set(SEED_WORDS[theme]), (theme, top)
+        assert top & set(ANCHOR_WORDS[theme]), (theme, top)
 
 
-def test_seed_word_errors(vc):
-    with pytest.raises(ValueError, match="none of the seed words of theme 'party_discipline'"):
-        LDA(4, seed_words={"party_discipline": ["khiển_trách", "cảnh_cáo"]}).fit(
+def test_anchor_word_errors(vc):
+    with pytest.raises(ValueError, match="none of the anchor words of theme 'party_discipline'"):
+        LDA(4, anchor_words={"party_discipline": ["khiển_trách", "cảnh_cáo"]}).fit(
             vc.bow, vocab=vc.vocab
         )
     with pytest.raises(ValueError, match="4 themes but n_topics=3"):
-        LDA(3, seed_words={f"t{i}": ["cán_bộ"] for i in range(4)}).fit(vc.bow, vocab=vc.vocab)
+        LDA(3, anchor_words={f"t{i}": ["cán_bộ"] for i in range(4)}).fit(vc.bow, vocab=vc.vocab)
     with pytest.raises(ValueError, match="eta='auto'"):
-        LDA(4, eta="auto", seed_words={"t": ["cán_bộ"]}).fit(vc.bow, vocab=vc.vocab)
+        LDA(4, eta="auto", anchor_words={"t": ["cán_bộ"]}).fit(vc.bow, vocab=vc.vocab)
     with pytest.raises(TypeError, match="not a string"):
-        LDA(4, seed_words={"t": "cán_bộ"}).fit(vc.bow, vocab=vc.vocab)
+        LDA(4, anchor_words={"t": "cán_bộ"}).fit(vc.bow, vocab=vc.vocab)
 
 
 # impossible requests -------------------------------------------------------------------

@@ -78,7 +78,7 @@ PARAMETERS: dict[str, dict] = {
     "01_corpus_overview": {"corpus": "../corpus", "unit": "paragraph"},
     "02_preprocessing": {"paragraph_index": 1, "doc_index": 2},
     "03_model_selection": {
-        "k_grid": [10, 11],  # analysis.yaml seeds nine themes
+        "k_grid": [10, 11],  # analysis.yaml anchors nine themes
         "overrides": FAST,
         "cache": "{work}/cache",
     },

@@ -62,7 +62,7 @@ def test_every_readme_python_block_runs_in_order(repo_root, tmp_path, monkeypatc
     namespace: dict[str, object] = {"__name__": "__readme__"}
     start = time.perf_counter()
     with warnings.catch_warnings():
-        # the snippets fit tiny models: convergence and seed-word notices are expected
+        # the snippets fit tiny models: convergence and anchor-word notices are expected
         warnings.simplefilter("ignore")
         for number, block in enumerate(blocks, start=1):
             try:

@@ -1,7 +1,7 @@
 """The analysis rules that moved out of the pipeline into their rooms, on plain data.
 
 K choice (:func:`topiclab.evaluate.choose_k`), refit averaging and unit weighting
-(:mod:`topiclab.themes`), seed words (:meth:`Lexicon.seed_words`) and the table builders
+(:mod:`topiclab.themes`), anchor words (:meth:`Lexicon.anchor_words`) and the table builders
 (:mod:`topiclab.tables`) are called here directly, without a pipeline run.
 """
 
@@ -62,11 +62,14 @@ def test_choose_k_takes_the_highest_npmi_and_the_smaller_k_on_ties():
         choose_k(table, ["tomotopy"])
 
 
-def test_seed_words_keep_the_terms_at_least_as_heavy_as_the_floor():
+def test_anchor_words_keep_the_terms_at_least_as_heavy_as_the_floor():
     lexicon = _lexicon()
-    assert lexicon.seed_words(2) == {"discipline": ["kỷ_luật"], "cadres": ["cán_bộ"]}
-    assert lexicon.seed_words(1) == {"discipline": ["kỷ_luật", "khiển_trách"], "cadres": ["cán_bộ"]}
-    assert lexicon.seed_words(5) == {"discipline": [], "cadres": []}
+    assert lexicon.anchor_words(2) == {"discipline": ["kỷ_luật"], "cadres": ["cán_bộ"]}
+    assert lexicon.anchor_words(1) == {
+        "discipline": ["kỷ_luật", "khiển_trách"],
+        "cadres": ["cán_bộ"],
+    }
+    assert lexicon.anchor_words(5) == {"discipline": [], "cadres": []}
 
 
 def test_units_are_weighed_by_the_tokens_the_model_saw():

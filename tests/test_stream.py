@@ -139,14 +139,14 @@ def test_lda_fits_a_bow_store_chunk_by_chunk_as_its_matrix(streamed, in_memory) 
     np.testing.assert_array_equal(from_disk.components_, in_mem.components_)
     np.testing.assert_array_equal(from_disk.result_.doc_topic, in_mem.result_.doc_topic)
     assert from_disk.result_.vocab == vc.vocab
-    seeds = {"cadre": ["cán_bộ"], "discipline": ["kỷ_luật"]}
-    in_mem = LDA(4, seed_words=seeds, **params).fit(vc.bow, vocab=vc.vocab)
-    from_disk = LDA(4, seed_words=seeds, **params).fit(bow_store)
+    anchors = {"cadre": ["cán_bộ"], "discipline": ["kỷ_luật"]}
+    in_mem = LDA(4, anchor_words=anchors, **params).fit(vc.bow, vocab=vc.vocab)
+    from_disk = LDA(4, anchor_words=anchors, **params).fit(bow_store)
     np.testing.assert_array_equal(from_disk.components_, in_mem.components_)
     np.testing.assert_array_equal(from_disk.transform(bow_store), in_mem.transform(vc.bow))
-    assert from_disk.seed_topics_ == {"cadre": 0, "discipline": 1}
+    assert from_disk.anchor_topics_ == {"cadre": 0, "discipline": 1}
     # the gensim backend also reads token lists, with the topics of their count matrix
-    from_tokens = LDA(4, seed_words=seeds, **params).fit(list(streamed[2]), vocab=vc.vocab)
+    from_tokens = LDA(4, anchor_words=anchors, **params).fit(list(streamed[2]), vocab=vc.vocab)
     np.testing.assert_array_equal(from_tokens.components_, in_mem.components_)
 
 

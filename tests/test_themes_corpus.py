@@ -2,7 +2,7 @@
 
 These are the acceptance checks of the five articles, run with their own config,
 ``tests/smoke_config.yaml``, not with the paper config ``analysis.yaml`` (whose settings come
-from the benchmarks named in its comments). Paragraph units. The topic models are seeded with
+from the benchmarks named in its comments). Paragraph units. The topic models are anchored on
 the lexicon's terms (one topic per theme plus five free topics, K = 14) and refitted five
 times with seeds ``seed .. seed + 4``; the shares are averaged over the refits. Why this
 configuration, and not a plain K = 5 fit:
@@ -11,26 +11,26 @@ configuration, and not a plain K = 5 fit:
   drops every word used in one paragraph only, among them all four sanction words of the Nam
   Đông article ("kỷ luật khiển trách ... cảnh cáo ... khai trừ"); no topic model can then see the
   reprimands the article reports.
-- seeded topics: unseeded LDA and NMF on 35 paragraphs mix planning with training and
+- anchored topics: unanchored LDA and NMF on 35 paragraphs mix planning with training and
   discipline with grassroots organisation (the themes share paragraphs), and the rankings then
   depend on K and on the seed.
-- LDA is seeded with the defining (weight-3) terms only, NMF with the weight-2 terms as well
-  (``models.seed_min_weight``). With the weight-2 terms LDA's discipline topic took in whole
+- LDA is anchored on the defining (weight-3) terms only, NMF with the weight-2 terms as well
+  (``models.anchor_min_weight``). With the weight-2 terms LDA's discipline topic took in whole
   paragraphs of routine self-review and Resolution-4 talk in Thái Thụy and Đồng Mỏ ("kiểm điểm",
-  "tự diễn biến": the seed's prior pulls the paragraph with it) and ranked them above Nam
+  "tự diễn biến": the anchor word's prior pulls the paragraph with it) and ranked them above Nam
   Đông's sanctions under every seed tried; TF-IDF already discounts such common words, so NMF
   loses nothing by them and gains coverage.
 - ``models.lda.alpha = 0.5``: with gensim's 1/K a paragraph goes almost wholly to one topic,
   so one mixed paragraph decides a ranking; 0.5 lets a paragraph carry several themes.
-- seeded NMF runs with multiplicative updates (the pipeline's default when seeded), which keep
-  the seed words in their topic; with coordinate descent the seeded topics drifted (the
-  planning seed became a topic of resolutions and self-review) and the discipline ranking
+- anchored NMF runs with multiplicative updates (the pipeline's default when anchored), which keep
+  the anchor words in their topic; with coordinate descent the anchored topics drifted (the
+  planning anchor became a topic of resolutions and self-review) and the discipline ranking
   changed with the seed.
 - five refits: single fits change their rankings from seed to seed; averaging refits is the
   same remedy the simulation study calls for.
 
-These settings were chosen on these five articles (a grid of seed floors 2/3, LDA alpha 1/K,
-0.5, 1 and NMF solver and seed weight, each under the seeds 20181206, 1, 2 and 3): they are a
+These settings were chosen on these five articles (a grid of anchor floors 2/3, LDA alpha 1/K,
+0.5, 1 and NMF solver and anchor weight, each under the seeds 20181206, 1, 2 and 3): they are a
 calibration, not a validation. The test below that reruns the checks under three other seeds
 is there so that a ranking held by luck shows up as a failure. Being chosen on these articles,
 they say nothing about another corpus: a smoke test, not evidence for the paper's settings.
@@ -48,7 +48,7 @@ from topiclab.config import load_config
 from topiclab.pipeline import TABLES
 from topiclab.themes import find_terms_in_text, load_lexicon
 
-#: the smoke test's own config (K = 14, seeded, no_below = 1, alpha = 0.5, five refits); the
+#: the smoke test's own config (K = 14, anchored, no_below = 1, alpha = 0.5, five refits); the
 #: paper config analysis.yaml is validated elsewhere (its comments say where)
 SMOKE_CONFIG = Path(__file__).resolve().parent / "smoke_config.yaml"
 ACCEPTANCE = [str(SMOKE_CONFIG)]
@@ -59,7 +59,7 @@ SMOKE_SETTINGS = [
     "models.k=14",
     "units.unit=paragraph",
     "vectorize.no_below=1",
-    "models.seed_models=true",
+    "models.anchor_models=true",
     "models.refits=5",
     "themes.n_boot=200",
     "models.lda.alpha=0.5",

@@ -7,7 +7,7 @@ import pytest
 
 from topiclab.cli import main
 from topiclab.config import load_config
-from topiclab.pipeline import TABLES, _FitSettings, _stage_model_selection, seed_words
+from topiclab.pipeline import TABLES, _FitSettings, _stage_model_selection, anchor_words
 from topiclab.settings import ModelSettings, validate_config
 from topiclab.themes import load_lexicon
 
@@ -20,7 +20,7 @@ FAST = [
     "--set",
     "models.nmf.max_iter=300",
     "--set",
-    "models.k_grid=[10, 12]",  # analysis.yaml seeds nine themes
+    "models.k_grid=[10, 12]",  # analysis.yaml anchors nine themes
     "--set",
     "themes.n_boot=100",
     # the figures have their own tests; these check the tables
@@ -67,10 +67,10 @@ def test_two_runs_without_a_shared_cache_write_identical_bytes(analysis_runs):
         assert first == second, name
 
 
-def test_seeded_models_need_k_at_least_the_number_of_themes(tmp_path):
+def test_anchored_models_need_k_at_least_the_number_of_themes(tmp_path):
     config = load_config(
         None,
-        {"models": {"seed_models": True, "k_grid": [4, 6]}, "cache": str(tmp_path)},
+        {"models": {"anchor_models": True, "k_grid": [4, 6]}, "cache": str(tmp_path)},
     )
 
     class Tiny:
@@ -81,20 +81,20 @@ def test_seeded_models_need_k_at_least_the_number_of_themes(tmp_path):
         _stage_model_selection(Tiny(), [], _FitSettings.of(validate_config(config)))
 
 
-def test_seed_words_follow_the_lexicon_weights_per_model():
+def test_anchor_words_follow_the_lexicon_weights_per_model():
     lexicon = load_lexicon()
-    models = validate_config(load_config(None, {"models": {"seed_models": True}})).models
-    lda, nmf = seed_words(models, None, "lda"), seed_words(models, None, "nmf")
+    models = validate_config(load_config(None, {"models": {"anchor_models": True}})).models
+    lda, nmf = anchor_words(models, None, "lda"), anchor_words(models, None, "nmf")
     discipline = lexicon["party_discipline"].terms
     assert set(lda["party_discipline"]) == {t for t, w in discipline.items() if w >= 3}
     assert set(nmf["party_discipline"]) == {t for t, w in discipline.items() if w >= 2}
     assert "kiểm_điểm" in nmf["party_discipline"] and "kiểm_điểm" not in lda["party_discipline"]
     # one number applies to both models
-    both = ModelSettings(seed_models=True, seed_min_weight=2)
-    assert seed_words(both, None, "lda") == seed_words(both, None, "nmf") == nmf
+    both = ModelSettings(anchor_models=True, anchor_min_weight=2)
+    assert anchor_words(both, None, "lda") == anchor_words(both, None, "nmf") == nmf
     # a whole config with a missing entry fails validation; the section alone reaches here
-    missing = ModelSettings(seed_models=True, seed_min_weight={"lda": 3})
+    missing = ModelSettings(anchor_models=True, anchor_min_weight={"lda": 3})
     with pytest.raises(KeyError, match="no entry for 'nmf'"):
-        seed_words(missing, None, "nmf")
-    # not seeded unless asked
-    assert seed_words(ModelSettings(), None, "lda") is None
+        anchor_words(missing, None, "nmf")
+    # not anchored unless asked
+    assert anchor_words(ModelSettings(), None, "lda") is None

@@ -58,7 +58,7 @@ def preflight(config: Mapping[str, Any], *, timeout: float = 2.0) -> Settings:
     settings = validate_config(config)
     check_corpus(settings.corpus.path, settings.corpus.metadata)
     n_themes = _check_lexicon(settings.themes.lexicon)
-    _check_seeded_k(settings, n_themes)
+    _check_anchored_k(settings, n_themes)
     _check_effects_formula(settings)
     if settings.output is None:
         raise ConfigError("output is not set; give --output DIR (or output: in the config)")
@@ -165,27 +165,27 @@ def _check_lexicon(path: str | None) -> int:
         ) from None
 
 
-def _check_seeded_k(settings: Settings, n_themes: int) -> None:
-    """Seeded models need a topic per seeded theme: check K now, not after tokenizing."""
-    explicit = settings.models.lda.seed_words
-    n_seeded = len(explicit) if explicit else (n_themes if settings.models.seed_models else 0)
-    if not n_seeded:
+def _check_anchored_k(settings: Settings, n_themes: int) -> None:
+    """Anchored models need a topic per anchored theme: check K now, not after tokenizing."""
+    explicit = settings.models.lda.anchor_words
+    n_anchored = len(explicit) if explicit else (n_themes if settings.models.anchor_models else 0)
+    if not n_anchored:
         return
     what = (
-        "models.lda.seed_words names"
+        "models.lda.anchor_words names"
         if explicit
-        else "models.seed_models anchors one topic on each of"
+        else "models.anchor_models anchors one topic on each of"
     )
     if settings.models.k is not None:
-        if settings.models.k < n_seeded:
+        if settings.models.k < n_anchored:
             raise ConfigError(
-                f"models.k: {what} {n_seeded} themes, so K must be at least {n_seeded}, "
+                f"models.k: {what} {n_anchored} themes, so K must be at least {n_anchored}, "
                 f"got {settings.models.k}",
                 key="models.k",
             )
-    elif max(settings.models.k_grid) < n_seeded:
+    elif max(settings.models.k_grid) < n_anchored:
         raise ConfigError(
-            f"models.k_grid: {what} {n_seeded} themes, so K must be at least {n_seeded}, "
+            f"models.k_grid: {what} {n_anchored} themes, so K must be at least {n_anchored}, "
             f"got {list(settings.models.k_grid)}",
             key="models.k_grid",
         )

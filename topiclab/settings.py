@@ -219,7 +219,7 @@ class VectorizeSettings(_Section):
     keep_n: PositiveInt | None = _setting(20000, "a whole number >= 1, or null to keep every term")
 
 
-SeedWords = dict[StrictStr, tuple[StrictStr, ...]]
+AnchorWords = dict[StrictStr, tuple[StrictStr, ...]]
 
 
 class LDASettings(_Section):
@@ -234,10 +234,10 @@ class LDASettings(_Section):
         None, "null, symmetric, auto, a number > 0 or a list of them"
     )
     backend: Literal["gensim", "tomotopy"] = _setting("tomotopy", "tomotopy or gensim")
-    seed_words: SeedWords | None = _setting(
-        None, "null or a mapping {theme: [seed words]} such as {discipline: [kỷ_luật]}"
+    anchor_words: AnchorWords | None = _setting(
+        None, "null or a mapping {theme: [anchor words]} such as {discipline: [kỷ_luật]}"
     )
-    seed_weight: PositiveFloat = _setting(1.0, "a number > 0")
+    anchor_weight: PositiveFloat = _setting(1.0, "a number > 0")
 
 
 class NMFSettings(_Section):
@@ -245,7 +245,7 @@ class NMFSettings(_Section):
 
     max_iter: PositiveInt = _setting(400, "a whole number >= 1")
     solver: Literal["cd", "mu"] | None = _setting(None, "cd, mu or null")
-    seed_weight: PositiveFloat = _setting(1.0, "a number > 0")
+    anchor_weight: PositiveFloat = _setting(1.0, "a number > 0")
 
 
 class ModelSettings(_Section):
@@ -260,8 +260,8 @@ class ModelSettings(_Section):
     )
     refits: PositiveInt = _setting(5, "a whole number of fits per model >= 1")
     selection_fits: PositiveInt = _setting(1, "a whole number of fits per K >= 1")
-    seed_models: StrictBool = _setting(False, "true or false")
-    seed_min_weight: PositiveFloat | dict[Literal["lda", "nmf"], PositiveFloat] = _setting(
+    anchor_models: StrictBool = _setting(False, "true or false")
+    anchor_min_weight: PositiveFloat | dict[Literal["lda", "nmf"], PositiveFloat] = _setting(
         {"lda": 3, "nmf": 2}, "a number > 0 or one per model such as {lda: 3, nmf: 2}"
     )
     lda: LDASettings = LDASettings()
@@ -343,12 +343,12 @@ class Settings(_Section):
                 f"seed: seed + models.refits - 1 must be at most {MAX_SEED}, "
                 f"got {self.seed} + {self.models.refits} - 1; choose a smaller seed"
             )
-        floor = self.models.seed_min_weight
-        if self.models.seed_models and isinstance(floor, dict):
+        floor = self.models.anchor_min_weight
+        if self.models.anchor_models and isinstance(floor, dict):
             missing = [name for name in self.models.names if name not in floor]
             if missing:
                 raise ValueError(
-                    f"models.seed_min_weight: has no entry for {', '.join(missing)} "
+                    f"models.anchor_min_weight: has no entry for {', '.join(missing)} "
                     f"(models.names); give one per model, e.g. {{lda: 3, nmf: 2}}, or one number"
                 )
         return self

@@ -1,4 +1,4 @@
-"""What LDA and NMF share: input checks, seeds, seed words, the estimator tags."""
+"""What LDA and NMF share: input checks, seeds, anchor words, the estimator tags."""
 
 from __future__ import annotations
 
@@ -22,13 +22,13 @@ MAX_SEED = 2**31 - 1
 FIT_REVISION = 3
 
 
-class SeedWordsWarning(UserWarning):
-    """Some seed words are not in the vocabulary and were ignored."""
+class AnchorWordsWarning(UserWarning):
+    """Some anchor words are not in the vocabulary and were ignored."""
 
 
 @dataclass(frozen=True)
-class SeedPlan:
-    """Which topic each theme anchors and the vocabulary ids of its seed words."""
+class AnchorPlan:
+    """Which topic each theme anchors and the vocabulary ids of its anchor words."""
 
     themes: tuple[str, ...]
     topics: tuple[int, ...]
@@ -85,32 +85,32 @@ def check_unit_ids(unit_ids: Sequence[str] | None, n_units: int) -> list[str]:
     return unit_ids
 
 
-def plan_seed_words(
-    seed_words: Mapping[str, Sequence[str]] | None, vocab: Sequence[str], n_topics: int
-) -> SeedPlan | None:
+def plan_anchor_words(
+    anchor_words: Mapping[str, Sequence[str]] | None, vocab: Sequence[str], n_topics: int
+) -> AnchorPlan | None:
     """Anchor theme ``i`` (in the mapping's order) to topic ``i``; warn about absent words.
 
     Raises
     ------
     ValueError
-        If there are more themes than topics, or no seed word of a theme is in the
+        If there are more themes than topics, or no anchor word of a theme is in the
         vocabulary (the theme's topic could not be anchored at all).
     """
-    if not seed_words:
+    if not anchor_words:
         return None
-    if not isinstance(seed_words, Mapping):
-        raise TypeError("seed_words must be a mapping theme -> list of words")
-    if len(seed_words) > n_topics:
+    if not isinstance(anchor_words, Mapping):
+        raise TypeError("anchor_words must be a mapping theme -> list of words")
+    if len(anchor_words) > n_topics:
         raise ValueError(
-            f"seed_words has {len(seed_words)} themes but n_topics={n_topics}; "
+            f"anchor_words has {len(anchor_words)} themes but n_topics={n_topics}; "
             "each theme anchors one topic"
         )
     index = {term: j for j, term in enumerate(vocab)}
     themes, topics, term_ids = [], [], []
     missing: dict[str, list[str]] = {}
-    for topic, (theme, words) in enumerate(seed_words.items()):
+    for topic, (theme, words) in enumerate(anchor_words.items()):
         if isinstance(words, str):
-            raise TypeError(f"seed_words[{theme!r}] must be a list of words, not a string")
+            raise TypeError(f"anchor_words[{theme!r}] must be a list of words, not a string")
         words = list(dict.fromkeys(str(w) for w in words))
         absent = [w for w in words if w not in index]
         if absent:
@@ -118,7 +118,7 @@ def plan_seed_words(
         present = tuple(index[w] for w in words if w in index)
         if not present:
             raise ValueError(
-                f"none of the seed words of theme {theme!r} is in the vocabulary: "
+                f"none of the anchor words of theme {theme!r} is in the vocabulary: "
                 f"{', '.join(words)}"
             )
         themes.append(str(theme))
@@ -127,11 +127,11 @@ def plan_seed_words(
     if missing:
         listing = "; ".join(f"{theme}: {', '.join(words)}" for theme, words in missing.items())
         warnings.warn(
-            f"seed words not in the vocabulary, ignored: {listing}",
-            SeedWordsWarning,
+            f"anchor words not in the vocabulary, ignored: {listing}",
+            AnchorWordsWarning,
             stacklevel=3,
         )
-    return SeedPlan(tuple(themes), tuple(topics), tuple(term_ids), missing)
+    return AnchorPlan(tuple(themes), tuple(topics), tuple(term_ids), missing)
 
 
 class TopicModelBase(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):

@@ -1,7 +1,7 @@
-"""Latent Dirichlet allocation on gensim's LdaModel (or tomotopy), with seeded themes.
+"""Latent Dirichlet allocation on gensim's LdaModel (or tomotopy), with anchored themes.
 
 Size: just over 500 lines, because both backends live in one estimator: they share its
-parameters, the seeded prior and the E-step that gives every unit its shares, and a split
+parameters, the anchored prior and the E-step that gives every unit its shares, and a split
 by backend would pass that state between modules. What ``fit`` accepts besides a matrix is
 in :mod:`topiclab.models._corpora`.
 """
@@ -21,12 +21,12 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from topiclab.models._base import (
-    SeedPlan,
+    AnchorPlan,
     TopicModelBase,
     check_unit_ids,
     check_vocab,
     normalize_rows,
-    plan_seed_words,
+    plan_anchor_words,
     resolve_seed,
 )
 from topiclab.models._corpora import (
@@ -40,10 +40,10 @@ from topiclab.models._tomotopy import import_tomotopy
 from topiclab.models.result import TopicResult
 from topiclab.vectorize import BowCorpus
 
-# In the seeded gensim prior, a seed word's pseudo-count in every topic other than its
+# In the anchored gensim prior, an anchor word's pseudo-count in every topic other than its
 # anchored one is the base eta times this factor: the data alone then decides whether
 # another topic also uses the word, instead of the symmetric prior pulling it there.
-_SEED_OTHER_TOPICS = 1e-3
+_ANCHOR_OTHER_TOPICS = 1e-3
 
 # tomotopy's parallel schemes, each fitted in three processes with one seed
 # (benchmarks/models.py --sections schemes; tests/test_lda_backends.py): PARTITION (the
@@ -102,15 +102,15 @@ class LDA(TopicModelBase):
     eta : {"symmetric", "auto"}, float, array-like or None, default=None
         Topic-word prior, as gensim takes it (None = symmetric ``1 / n_topics``;
         tomotopy takes None, "symmetric" or a number).
-    seed_words : dict of str to list of str or None, default=None
-        Theme name -> seed words. Theme ``i`` (in the mapping's order) anchors topic
-        ``i``; the remaining topics are free. Seed words absent from the vocabulary are
-        ignored with a :class:`SeedWordsWarning` naming them.
-    seed_weight : float, default=1.0
-        Strength of the seeding. In the anchored topic, each seed word gets a prior
-        pseudo-count of ``seed_weight`` times its count in the corpus (gensim's eta,
+    anchor_words : dict of str to list of str or None, default=None
+        Theme name -> anchor words. Theme ``i`` (in the mapping's order) anchors topic
+        ``i``; the remaining topics are free. Anchor words absent from the vocabulary are
+        ignored with a :class:`AnchorWordsWarning` naming them.
+    anchor_weight : float, default=1.0
+        Strength of the anchoring. In the anchored topic, each anchor word gets a prior
+        pseudo-count of ``anchor_weight`` times its count in the corpus (gensim's eta,
         tomotopy's word prior); in the other topics its prior is almost zero. With
-        gensim the topic also starts from the seed words' counts, so the first pass
+        gensim the topic also starts from the anchor words' counts, so the first pass
         already gathers the units that use them.
     backend : {"gensim", "tomotopy"}, default="gensim"
         ``"tomotopy"`` fits tomotopy's collapsed Gibbs ``LDAModel``; the result has the
@@ -139,9 +139,9 @@ class LDA(TopicModelBase):
         tomotopy's token counts of the last sweep plus the prior).
     topic_term_counts_ : ndarray of shape (n_topics, n_features)
         Expected term counts per topic from the data alone (lambda minus the prior):
-        the evidence to check whether a seeded topic holds.
-    seed_topics_ : dict of str to int
-        Theme -> anchored topic (empty without seed words).
+        the evidence to check whether an anchored topic holds.
+    anchor_topics_ : dict of str to int
+        Theme -> anchored topic (empty without anchor words).
     seed_ : int
         The integer seed the fit used.
     model_ : gensim.models.LdaModel or tomotopy.LDAModel
@@ -180,8 +180,8 @@ class LDA(TopicModelBase):
         "iterations": [Interval(Integral, 1, None, closed="left")],
         "alpha": [StrOptions({"symmetric", "asymmetric", "auto"}), Real, "array-like"],
         "eta": [StrOptions({"symmetric", "auto"}), Real, "array-like", None],
-        "seed_words": [dict, None],
-        "seed_weight": [Interval(Real, 0, None, closed="neither")],
+        "anchor_words": [dict, None],
+        "anchor_weight": [Interval(Real, 0, None, closed="neither")],
         "backend": [StrOptions({"gensim", "tomotopy"})],
         "workers": [Interval(Integral, 1, None, closed="left")],
         "chunksize": [Interval(Integral, 1, None, closed="left")],
@@ -199,8 +199,8 @@ class LDA(TopicModelBase):
         iterations: int = 200,
         alpha="symmetric",
         eta=None,
-        seed_words: dict[str, list[str]] | None = None,
-        seed_weight: float = 1.0,
+        anchor_words: dict[str, list[str]] | None = None,
+        anchor_weight: float = 1.0,
         backend: str = "gensim",
         workers: int = 1,
         chunksize: int = 2000,
@@ -214,8 +214,8 @@ class LDA(TopicModelBase):
         self.iterations = iterations
         self.alpha = alpha
         self.eta = eta
-        self.seed_words = seed_words
-        self.seed_weight = seed_weight
+        self.anchor_words = anchor_words
+        self.anchor_weight = anchor_weight
         self.backend = backend
         self.workers = workers
         self.chunksize = chunksize
@@ -236,7 +236,7 @@ class LDA(TopicModelBase):
         y : None
             Ignored.
         vocab : list of str, optional
-            Term of each column (needed for seed words and readable topics).
+            Term of each column (needed for anchor words and readable topics).
         unit_ids : list of str, optional
             Id of each row.
 
@@ -297,8 +297,8 @@ class LDA(TopicModelBase):
 
     # gensim ---------------------------------------------------------------------------
 
-    def _gensim_eta(self, counts: np.ndarray, plan: SeedPlan | None):
-        """gensim's topic-word prior: ``eta``, or the seeded prior from the term counts."""
+    def _gensim_eta(self, counts: np.ndarray, plan: AnchorPlan | None):
+        """gensim's topic-word prior: ``eta``, or the anchored prior from the term counts."""
         if plan is None:
             return self.eta
         n_terms = len(counts)
@@ -310,8 +310,8 @@ class LDA(TopicModelBase):
         for topic, ids in zip(plan.topics, plan.term_ids, strict=True):
             ids = np.asarray(ids)
             others = np.arange(self.n_topics) != topic
-            eta[np.ix_(others, ids)] *= _SEED_OTHER_TOPICS
-            eta[topic, ids] += self.seed_weight * counts[ids]
+            eta[np.ix_(others, ids)] *= _ANCHOR_OTHER_TOPICS
+            eta[topic, ids] += self.anchor_weight * counts[ids]
         return eta
 
     def _fit_gensim_corpus(self, X, kind: str, vocab: list[str] | None) -> list[str]:
@@ -343,10 +343,10 @@ class LDA(TopicModelBase):
         self, corpus: Iterable[list[tuple[int, float]]], vocab: list[str], counts: np.ndarray
     ) -> None:
         """gensim's online VB over ``corpus`` (re-iterable rows), given the term counts."""
-        plan = plan_seed_words(self.seed_words, vocab, self.n_topics)
+        plan = plan_anchor_words(self.anchor_words, vocab, self.n_topics)
         if plan is not None and isinstance(self.eta, str) and self.eta == "auto":
-            raise ValueError("eta='auto' re-learns the prior and would undo seed_words")
-        self.seed_topics_ = plan.as_dict() if plan else {}
+            raise ValueError("eta='auto' re-learns the prior and would undo anchor_words")
+        self.anchor_topics_ = plan.as_dict() if plan else {}
         alpha = self.alpha if isinstance(self.alpha, str | Real) else np.asarray(self.alpha)
         model = LdaModel(
             corpus=None,
@@ -369,14 +369,14 @@ class LDA(TopicModelBase):
             dtype=np.float64,
         )
         if plan is not None:
-            # Start each anchored topic with its seed words' corpus counts, as if every
-            # seed token had been assigned to it, so the first E-step already pulls the
+            # Start each anchored topic with its anchor words' corpus counts, as if every
+            # anchor token had been assigned to it, so the first E-step already pulls the
             # units that use them (the prior alone acts only from the first M-step on).
             for topic, ids in zip(plan.topics, plan.term_ids, strict=True):
                 ids = np.asarray(ids)
                 model.state.sstats[topic, ids] += counts[ids]
             model.expElogbeta = np.exp(dirichlet_expectation(model.state.sstats))
-        # The same call LdaModel(corpus, ...) makes: the unseeded fit is gensim's own.
+        # The same call LdaModel(corpus, ...) makes: the unanchored fit is gensim's own.
         model.update(corpus)
         self.model_ = model
         self.components_ = model.state.get_lambda().astype(np.float64)
@@ -423,7 +423,7 @@ class LDA(TopicModelBase):
         return np.broadcast_to(np.asarray(self.alpha, dtype=float).ravel(), (K,)).tolist()
 
     def _fit_tomotopy(self, X, kind: str, vocab: list[str] | None) -> list[str]:
-        """Add the units to a tomotopy model one by one, set the seed priors, train.
+        """Add the units to a tomotopy model one by one, set the anchor priors, train.
 
         Returns the vocabulary (the sorted tokens of the corpus when ``vocab`` is None
         and ``X`` holds token lists).
@@ -456,21 +456,21 @@ class LDA(TopicModelBase):
             vocab = _placeholder_vocab(model.vocabs)
         _check_corpus_size(self.n_topics, n_units, len(vocab), len(model.docs))
         self._n_units_fit = n_units
-        plan = plan_seed_words(self.seed_words, vocab, self.n_topics)
+        plan = plan_anchor_words(self.anchor_words, vocab, self.n_topics)
         if plan is not None and isinstance(self.eta, str) and self.eta == "auto":
-            raise ValueError("eta='auto' re-learns the prior and would undo seed_words")
-        self.seed_topics_ = plan.as_dict() if plan else {}
+            raise ValueError("eta='auto' re-learns the prior and would undo anchor_words")
+        self.anchor_topics_ = plan.as_dict() if plan else {}
         prior = np.full((self.n_topics, len(vocab)), eta)
         if plan is not None:
-            # The gensim backend's prior, term for term: in its anchored topic a seed word
-            # gets a pseudo-count of seed_weight x its corpus count on top of the base eta,
+            # The gensim backend's prior, term for term: in its anchored topic an anchor word
+            # gets a pseudo-count of anchor_weight x its corpus count on top of the base eta,
             # in every other topic eta x 1e-3, so the data alone decides whether another
             # topic uses it (tomotopy's word prior is exactly a per-topic eta of the word).
             freq = dict(zip(model.vocabs, np.asarray(model.vocab_freq, dtype=float), strict=True))
             for topic, ids in zip(plan.topics, plan.term_ids, strict=True):
                 for j in ids:
-                    prior[:, j] = eta * _SEED_OTHER_TOPICS
-                    prior[topic, j] = eta + self.seed_weight * freq.get(vocab[j], 0.0)
+                    prior[:, j] = eta * _ANCHOR_OTHER_TOPICS
+                    prior[topic, j] = eta + self.anchor_weight * freq.get(vocab[j], 0.0)
                     if vocab[j] in freq:
                         model.set_word_prior(vocab[j], prior[:, j].tolist())
         with warnings.catch_warnings():

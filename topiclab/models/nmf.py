@@ -14,12 +14,12 @@ from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
 from topiclab.models._base import (
-    SeedPlan,
+    AnchorPlan,
     TopicModelBase,
     check_unit_ids,
     check_vocab,
     normalize_rows,
-    plan_seed_words,
+    plan_anchor_words,
     resolve_seed,
 )
 from topiclab.models.result import TopicResult
@@ -53,12 +53,12 @@ class NMF(TopicModelBase):
     random_state : int, RandomState instance or None, default=None
         Decides the initialisation.
     init : {"nndsvd", "nndsvda", "nndsvdar", "random"}, default="nndsvda"
-        Initialisation of W and H (ignored when ``seed_words`` is given: seeded
-        topics start from their seed words, the others at random).
+        Initialisation of W and H (ignored when ``anchor_words`` is given: anchored
+        topics start from their anchor words, the others at random).
     solver : {"cd", "mu"}, default="cd"
-        scikit-learn's solver. With ``seed_words``, ``"mu"`` keeps every seed word out of the
+        scikit-learn's solver. With ``anchor_words``, ``"mu"`` keeps every anchor word out of the
         other topics for the whole fit (multiplicative updates never make a zero entry of H
-        non-zero), so a seeded topic cannot lose its seeds to a neighbour; ``"cd"`` only
+        non-zero), so an anchored topic cannot lose its anchor words to a neighbour; ``"cd"`` only
         starts them there.
     beta_loss : {"frobenius", "kullback-leibler"}, default="frobenius"
         Divergence minimised (``"kullback-leibler"`` needs ``solver="mu"``).
@@ -68,12 +68,12 @@ class NMF(TopicModelBase):
         Stopping tolerance.
     alpha_W, alpha_H, l1_ratio : float
         Regularisation, as in :class:`sklearn.decomposition.NMF`.
-    seed_words : dict of str to list of str or None, default=None
-        Theme -> seed words: theme ``i`` starts topic ``i`` with weight on its seed
+    anchor_words : dict of str to list of str or None, default=None
+        Theme -> anchor words: theme ``i`` starts topic ``i`` with weight on its anchor
         words. With ``solver="cd"`` this is an initialisation only (the factorisation may move
-        away from it); with ``solver="mu"`` the seed words stay exclusive to their topic.
-    seed_weight : float, default=1.0
-        Initial weight of the seed words relative to the largest random entry of H.
+        away from it); with ``solver="mu"`` the anchor words stay exclusive to their topic.
+    anchor_weight : float, default=1.0
+        Initial weight of the anchor words relative to the largest random entry of H.
 
     Attributes
     ----------
@@ -85,8 +85,8 @@ class NMF(TopicModelBase):
         Iterations the solver ran.
     reconstruction_err_ : float
         Divergence between X and W H at the end of the fit.
-    seed_topics_ : dict of str to int
-        Theme -> seeded topic.
+    anchor_topics_ : dict of str to int
+        Theme -> anchored topic.
     seed_ : int
         The integer seed the fit used.
     model_ : sklearn.decomposition.NMF
@@ -125,8 +125,8 @@ class NMF(TopicModelBase):
         "alpha_W": [Interval(Real, 0, None, closed="left")],
         "alpha_H": [Interval(Real, 0, None, closed="left"), StrOptions({"same"})],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
-        "seed_words": [dict, None],
-        "seed_weight": [Interval(Real, 0, None, closed="neither")],
+        "anchor_words": [dict, None],
+        "anchor_weight": [Interval(Real, 0, None, closed="neither")],
     }
 
     def __init__(
@@ -142,8 +142,8 @@ class NMF(TopicModelBase):
         alpha_W: float = 0.0,
         alpha_H: float | str = "same",
         l1_ratio: float = 0.0,
-        seed_words: dict[str, list[str]] | None = None,
-        seed_weight: float = 1.0,
+        anchor_words: dict[str, list[str]] | None = None,
+        anchor_weight: float = 1.0,
     ) -> None:
         self.n_topics = n_topics
         self.random_state = random_state
@@ -155,13 +155,13 @@ class NMF(TopicModelBase):
         self.alpha_W = alpha_W
         self.alpha_H = alpha_H
         self.l1_ratio = l1_ratio
-        self.seed_words = seed_words
-        self.seed_weight = seed_weight
+        self.anchor_words = anchor_words
+        self.anchor_weight = anchor_weight
 
-    def _seeded_init(
-        self, X: sp.csr_matrix, plan: SeedPlan, seed: int
+    def _anchored_init(
+        self, X: sp.csr_matrix, plan: AnchorPlan, seed: int
     ) -> tuple[np.ndarray, np.ndarray]:
-        """W and H with the seeded topics concentrated on their seed words."""
+        """W and H with the anchored topics concentrated on their anchor words."""
         rng = np.random.RandomState(seed)
         n_units, n_terms = X.shape
         # The scale scikit-learn's "random" init uses, so the solver starts well-conditioned.
@@ -172,9 +172,9 @@ class NMF(TopicModelBase):
         for topic, ids in zip(plan.topics, plan.term_ids, strict=True):
             ids = np.asarray(ids)
             H[topic] *= 0.01
-            H[topic, ids] = self.seed_weight * top
+            H[topic, ids] = self.anchor_weight * top
             others = np.flatnonzero(np.arange(self.n_topics) != topic)
-            # zeros are fixed points of the multiplicative updates: with "mu" the seed words
+            # zeros are fixed points of the multiplicative updates: with "mu" the anchor words
             # can never load on another topic; coordinate descent would regrow them anyway
             H[np.ix_(others, ids)] *= 0.0 if self.solver == "mu" else 0.01
             use = np.asarray(X[:, ids].sum(axis=1)).ravel()
@@ -203,9 +203,9 @@ class NMF(TopicModelBase):
         X = self._validate_fit_input(X)
         vocab = check_vocab(vocab, X.shape[1])
         unit_ids = check_unit_ids(unit_ids, X.shape[0])
-        plan = plan_seed_words(self.seed_words, vocab, self.n_topics)
+        plan = plan_anchor_words(self.anchor_words, vocab, self.n_topics)
         self.seed_ = resolve_seed(self.random_state)
-        self.seed_topics_ = plan.as_dict() if plan else {}
+        self.anchor_topics_ = plan.as_dict() if plan else {}
         model = SklearnNMF(
             n_components=self.n_topics,
             init="custom" if plan else self.init,
@@ -220,7 +220,7 @@ class NMF(TopicModelBase):
         )
         with threadpool_limits(limits=1):
             if plan is not None:
-                W0, H0 = self._seeded_init(X, plan, self.seed_)
+                W0, H0 = self._anchored_init(X, plan, self.seed_)
                 W = model.fit_transform(X, W=W0, H=H0)
             else:
                 W = model.fit_transform(X)

@@ -26,7 +26,7 @@ This package, one concern a module:
 - ``_output``: the output set (staging folder, leftovers of killed runs, the swap into
   place, ``run.json``, :func:`check_output`);
 - ``_stages``: ingest, units, tokens and vectorize, over the stores and in memory;
-- ``_fits``: model selection and the refits at the chosen K (:class:`Fitted`, seed words,
+- ``_fits``: model selection and the refits at the chosen K (:class:`Fitted`, anchor words,
   model parameters);
 - ``_themes``: the theme tables;
 - ``_keys``: the stage-cache keys of the tokens and of the fits.
@@ -58,7 +58,7 @@ from topiclab.pipeline._fits import (
 from topiclab.pipeline._fits import SavedFit as SavedFit
 from topiclab.pipeline._fits import _lda_params as _lda_params
 from topiclab.pipeline._fits import _nmf_params as _nmf_params
-from topiclab.pipeline._fits import seed_words as seed_words
+from topiclab.pipeline._fits import anchor_words as anchor_words
 from topiclab.pipeline._keys import _counts_digest as _counts_digest
 from topiclab.pipeline._keys import _model_key as _model_key
 from topiclab.pipeline._keys import _stage_cache as _stage_cache
@@ -99,12 +99,12 @@ __all__ = [
     "Fitted",
     "Prepared",
     "SavedFit",
+    "anchor_words",
     "check_output",
     "fit_models",
     "prepare",
     "run",
     "run_record",
-    "seed_words",
     "select_models",
     "theme_tables",
 ]

@@ -85,7 +85,7 @@ STABILITY_NOTE = f"; stability at the chosen K only, over its first {STABILITY_F
 @dataclass(frozen=True)
 class _FitSettings:
     """What the model stages read: the ``models`` and ``parallel`` sections, the seed, the
-    lexicon (seed words may come from it) and the cache folder."""
+    lexicon (anchor words may come from it) and the cache folder."""
 
     models: ModelSettings
     parallel: ParallelSettings
@@ -141,13 +141,13 @@ def _stage_model_selection(
 
     grid = [k for k in models.k_grid if k <= len(vectorized.vocab)]
     grid = [k for k in grid if k <= vectorized.n_units]
-    seeds = seed_words(models, fitting.lexicon)
-    if seeds:
-        grid = [k for k in grid if k >= len(seeds)]
+    anchors = anchor_words(models, fitting.lexicon)
+    if anchors:
+        grid = [k for k in grid if k >= len(anchors)]
     if not grid:
         raise ValueError(
             f"no K of models.k_grid {list(models.k_grid)} fits {vectorized.n_units} units"
-            + (f" with {len(seeds)} seeded themes (K must be at least that)" if seeds else "")
+            + (f" with {len(anchors)} anchored themes (K must be at least that)" if anchors else "")
         )
     lda_params = _lda_params(models, fitting.lexicon, vectorized.vocab)
     nmf_params = _nmf_params(models, fitting.lexicon, vectorized.vocab)
@@ -315,25 +315,25 @@ def _stability_at_chosen_k(table: pd.DataFrame, refits: dict[str, list[Any]]) ->
     return table
 
 
-def seed_words(
+def anchor_words(
     models: ModelSettings, lexicon: str | None = None, model: str = "lda"
 ) -> dict[str, list[str]] | None:
-    """Seed words of ``model``: ``models.lda.seed_words``, or, when ``models.seed_models`` is
+    """Anchor words of ``model``: ``models.lda.anchor_words``, or, when ``models.anchor_models`` is
     on, the terms of the lexicon (``themes.lexicon``, None: the shipped one) of weight at
-    least ``models.seed_min_weight`` (one number, or one per model: ``{lda: 3, nmf: 2}``)."""
-    explicit = models.lda.seed_words
+    least ``models.anchor_min_weight`` (one number, or one per model: ``{lda: 3, nmf: 2}``)."""
+    explicit = models.lda.anchor_words
     if explicit:
         return {theme: list(words) for theme, words in explicit.items()}
-    if not models.seed_models:
+    if not models.anchor_models:
         return None
     from topiclab.themes import load_lexicon
 
-    floor = models.seed_min_weight
+    floor = models.anchor_min_weight
     if isinstance(floor, dict):
         if model not in floor:
-            raise KeyError(f"models.seed_min_weight has no entry for {model!r}: {floor}")
+            raise KeyError(f"models.anchor_min_weight has no entry for {model!r}: {floor}")
         floor = floor[model]
-    return load_lexicon(lexicon).seed_words(float(floor))
+    return load_lexicon(lexicon).anchor_words(float(floor))
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -343,9 +343,9 @@ def _lda_params(
     models: ModelSettings, lexicon: str | None, vocab: list[str] | None = None
 ) -> dict[str, Any]:
     params = {k: v for k, v in models.lda.model_dump().items() if v is not None}
-    seeds = _seeds_in_vocab(models, lexicon, vocab, "lda")
-    if seeds:
-        params["seed_words"] = seeds
+    anchors = _anchor_words_in_vocab(models, lexicon, vocab, "lda")
+    if anchors:
+        params["anchor_words"] = anchors
     return params
 
 
@@ -353,32 +353,32 @@ def _nmf_params(
     models: ModelSettings, lexicon: str | None, vocab: list[str] | None = None
 ) -> dict[str, Any]:
     params = {k: v for k, v in models.nmf.model_dump().items() if v is not None}
-    seeds = _seeds_in_vocab(models, lexicon, vocab, "nmf")
-    if seeds:
-        params["seed_words"] = seeds
-        # coordinate descent lets seeded topics drift off their seeds; "mu" cannot
+    anchors = _anchor_words_in_vocab(models, lexicon, vocab, "nmf")
+    if anchors:
+        params["anchor_words"] = anchors
+        # coordinate descent lets anchored topics drift off their anchor words; "mu" cannot
         params.setdefault("solver", "mu")
     return params
 
 
-def _seeds_in_vocab(
+def _anchor_words_in_vocab(
     models: ModelSettings, lexicon: str | None, vocab: list[str] | None, model: str
 ) -> dict[str, list[str]]:
-    """Seed words, restricted to the vocabulary when seeds come from the lexicon.
+    """Anchor words, restricted to the vocabulary when anchor words come from the lexicon.
 
     The lexicon lists a phrase both joined and as its parts, so some forms are always absent;
     they are logged here rather than warned about on every fit. Explicit
-    ``models.lda.seed_words`` are passed through untouched (the models warn about them).
+    ``models.lda.anchor_words`` are passed through untouched (the models warn about them).
     """
-    seeds = seed_words(models, lexicon, model)
-    if not seeds or vocab is None or models.lda.seed_words:
-        return seeds or {}
+    anchors = anchor_words(models, lexicon, model)
+    if not anchors or vocab is None or models.lda.anchor_words:
+        return anchors or {}
     known = set(vocab)
-    kept = {theme: [w for w in words if w in known] for theme, words in seeds.items()}
-    absent = sum(len(words) for words in seeds.values()) - sum(map(len, kept.values()))
+    kept = {theme: [w for w in words if w in known] for theme, words in anchors.items()}
+    absent = sum(len(words) for words in anchors.values()) - sum(map(len, kept.values()))
     empty = [theme for theme, words in kept.items() if not words]
     if empty:
-        logger.warning("seeding: no seed word of %s is in the vocabulary; not seeded", empty)
+        logger.warning("anchoring: no anchor word of %s is in the vocabulary; not anchored", empty)
         kept = {theme: words for theme, words in kept.items() if words}
-    logger.info("seeding: %d lexicon seed words are not in the vocabulary", absent)
+    logger.info("anchoring: %d lexicon anchor words are not in the vocabulary", absent)
     return kept

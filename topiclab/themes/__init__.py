@@ -26,7 +26,7 @@ contributes most: one generic word is not a theme) reaches ``min_mass``, and its
 *lift* (the score divided by the same score in the corpus-wide word distribution) reaches
 ``min_lift``. A topic that passes no theme's floors is labelled ``other``; it is never forced
 onto a theme. Otherwise the topic is shared among the themes that pass, in proportion to their
-excess lift ``lift - 1``; its ``confidence`` is the part that goes to its best theme. A seeded
+excess lift ``lift - 1``; its ``confidence`` is the part that goes to its best theme. An anchored
 topic keeps the theme it is anchored on.
 
 A unit's theme share is then ``sum_k theta[unit, k] * membership[k, theme]``; the ``other``
@@ -47,8 +47,8 @@ from topiclab.themes.labels import (
     LABEL_COLUMNS,
     MIN_LIFT,
     MIN_MASS,
+    anchored_topics,
     label_topics,
-    seeded_topics,
     topic_theme_membership,
 )
 from topiclab.themes.lexicon import (
@@ -87,6 +87,7 @@ __all__ = [
     "LexiconError",
     "Theme",
     "agreement",
+    "anchored_topics",
     "compare",
     "coverage_note",
     "document_shares",
@@ -102,7 +103,6 @@ __all__ = [
     "match_terms",
     "mean_of_refits",
     "normalize_term",
-    "seeded_topics",
     "share_columns",
     "stack_replicates",
     "theme_shares",

@@ -1,7 +1,7 @@
 """Topics to themes: each topic scored against each theme, labelled only when it is on theme.
 
 A theme's *score* in topic ``k`` is the weighted lexicon mass of the topic's word distribution,
-``s[k, t] = sum_w weight[t, w] * phi[k, w]``. Two numbers decide whether a free (unseeded)
+``s[k, t] = sum_w weight[t, w] * phi[k, w]``. Two numbers decide whether a free (unanchored)
 topic joins a theme, and a topic must pass both:
 
 - its *mass*, the absolute part of the topic's probability on the theme's terms, each term
@@ -25,10 +25,10 @@ passes no theme's two floors is labelled ``other``; it is never forced onto a th
 it is shared among the themes that pass both, in proportion to their excess lift
 ``lift - 1``; its ``confidence`` is the part that goes to its best theme.
 
-A *seeded* topic (anchored on a theme's indicator terms, ``seed_words`` of LDA or NMF) keeps
+An *anchored* topic (on a theme's indicator terms, ``anchor_words`` of LDA or NMF) keeps
 that theme by construction, with confidence 1: it was built to measure it, and relabelling it
 from its fitted words could hand the theme to another topic or to ``other`` from fit to fit.
-Its mass and lift are still reported, and a seeded topic below the mass floor is logged.
+Its mass and lift are still reported, and an anchored topic below the mass floor is logged.
 """
 
 from __future__ import annotations
@@ -83,7 +83,7 @@ def label_topics(
         the score of the theme of highest lift), ``lift`` (of the same theme), ``confidence``
         (the topic's membership in its theme, 0 for ``other``), ``mass`` (of the same theme),
         ``spread_mass`` (the same mass without its top term: what ``min_mass`` is compared
-        with), ``seeded``
+        with), ``anchored``
         (whether the topic is anchored on its theme), then one column per theme id with the
         theme's score in the topic.
 
@@ -94,12 +94,12 @@ def label_topics(
     lexicon = lexicon or load_lexicon()
     _check_floors(min_lift, min_mass)
     scores, lifts, masses, spread = _topic_scores(result, lexicon)
-    seeded = seeded_topics(result, lexicon)
-    membership = _membership(lifts, spread, min_lift, min_mass, seeded, len(lexicon))
-    for topic, theme in seeded.items():
+    anchored = anchored_topics(result, lexicon)
+    membership = _membership(lifts, spread, min_lift, min_mass, anchored, len(lexicon))
+    for topic, theme in anchored.items():
         if spread[topic, theme] < min_mass:
             logger.warning(
-                "labels: %s topic %d keeps the theme it is seeded with, %s, but only %.3f of "
+                "labels: %s topic %d keeps the theme it is anchored on, %s, but only %.3f of "
                 "its probability is on the theme's terms other than its top one (min_mass %g): "
                 "the anchor may not hold in this corpus",
                 result.model,
@@ -123,7 +123,7 @@ def label_topics(
             "confidence": float(membership[k, best]) if matched else 0.0,
             "mass": float(masses[k, best]) if len(lexicon) else 0.0,
             "spread_mass": float(spread[k, best]) if len(lexicon) else 0.0,
-            "seeded": k in seeded,
+            "anchored": k in anchored,
         }
         for i, theme_id in enumerate(lexicon.ids):
             row[theme_id] = float(scores[k, i])
@@ -142,33 +142,33 @@ LABEL_COLUMNS = [
     "confidence",
     "mass",
     "spread_mass",
-    "seeded",
+    "anchored",
 ]
 
 
-def seeded_topics(result: Any, lexicon: Lexicon) -> dict[int, int]:
-    """Topic index -> index of the lexicon theme it is anchored on, for a seeded fit.
+def anchored_topics(result: Any, lexicon: Lexicon) -> dict[int, int]:
+    """Topic index -> index of the lexicon theme it is anchored on, for an anchored fit.
 
-    The anchor map comes from ``result.params["seed_topics"]`` (theme -> topic) when the
-    model recorded it. Otherwise from ``params["seed_words"]``: LDA and NMF anchor theme ``i``
-    of that mapping to topic ``i`` (:func:`topiclab.models._base.plan_seed_words`). A saved
-    result lists ``seed_words`` in alphabetical order (``result.json`` sorts its keys), so when
+    The anchor map comes from ``result.params["anchor_topics"]`` (theme -> topic) when the
+    model recorded it. Otherwise from ``params["anchor_words"]``: LDA and NMF anchor theme ``i``
+    of that mapping to topic ``i`` (:func:`topiclab.models._base.plan_anchor_words`). A saved
+    result lists ``anchor_words`` in alphabetical order (``result.json`` sorts its keys), so when
     the names are in alphabetical order and all are lexicon themes they are taken in lexicon
-    order, the order in which the pipeline seeds them (:func:`topiclab.pipeline.seed_words`);
-    a fit seeded in an alphabetical order that is not the lexicon's, then saved, is mislabelled
-    (the models do not record ``seed_topics`` yet). Seeds named after no theme of ``lexicon``
+    order, the order in which the pipeline anchors them (:func:`topiclab.pipeline.anchor_words`);
+    a fit anchored in an alphabetical order that is not the lexicon's, then saved, is mislabelled
+    (the models do not record ``anchor_topics`` yet). Anchors named after no theme of ``lexicon``
     anchor nothing here: their topics are labelled as free topics.
     """
     params = getattr(result, "params", None) or {}
     index = {theme_id: i for i, theme_id in enumerate(lexicon.ids)}
-    anchors = params.get("seed_topics")
+    anchors = params.get("anchor_topics")
     if isinstance(anchors, Mapping):
         pairs = [(int(topic), str(theme)) for theme, topic in anchors.items()]
     else:
-        seeds = params.get("seed_words")
-        if not isinstance(seeds, Mapping) or not seeds:
+        anchor_terms = params.get("anchor_words")
+        if not isinstance(anchor_terms, Mapping) or not anchor_terms:
             return {}
-        names = [str(name) for name in seeds]
+        names = [str(name) for name in anchor_terms]
         if names == sorted(names) and all(name in index for name in names):
             # alphabetical: as result.json stores them, whatever order the fit used
             names = sorted(names, key=index.__getitem__)
@@ -230,7 +230,7 @@ def _membership(
     spread: np.ndarray,
     min_lift: float,
     min_mass: float,
-    seeded: Mapping[int, int],
+    anchored: Mapping[int, int],
     n_themes: int,
 ) -> np.ndarray:
     """Share of each topic that goes to each theme, last column ``other`` (rows sum to 1)."""
@@ -243,7 +243,7 @@ def _membership(
         share = np.where(total > 0, excess / total, 0.0)
     matched = eligible.any(axis=1) & (total[:, 0] > 0)
     share[~matched] = 0.0
-    for topic, theme in seeded.items():
+    for topic, theme in anchored.items():
         share[topic] = 0.0
         share[topic, theme] = 1.0
         matched[topic] = True
@@ -262,9 +262,9 @@ def topic_theme_membership(
     lexicon = lexicon or load_lexicon()
     _check_floors(min_lift, min_mass)
     _, lifts, _, spread = _topic_scores(result, lexicon)
-    seeded = seeded_topics(result, lexicon)
+    anchored = anchored_topics(result, lexicon)
     return pd.DataFrame(
-        _membership(lifts, spread, min_lift, min_mass, seeded, len(lexicon)),
+        _membership(lifts, spread, min_lift, min_mass, anchored, len(lexicon)),
         index=pd.RangeIndex(result.n_topics, name="topic"),
         columns=[*lexicon.ids, OTHER],
     )

@@ -137,7 +137,7 @@ class Lexicon:
                 free += 1
         return colours
 
-    def seed_words(self, min_weight: float) -> dict[str, list[str]]:
+    def anchor_words(self, min_weight: float) -> dict[str, list[str]]:
         """The terms of each theme of weight at least ``min_weight``, to guide a model.
 
         Parameters
