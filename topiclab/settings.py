@@ -92,28 +92,40 @@ def _jobs(value: int | None) -> int | None:
     return value
 
 
-#: Keys that moved, old dotted key -> new one: a config that still uses an old key gets a
-#: one-line error naming the new place (settings live where they act, issue 12).
+#: Keys that moved or were renamed, old dotted key -> new one: a config that still uses an
+#: old key gets a one-line error naming the new key (settings live where they act, and
+#: "seed" means the random seed only: guided topics are anchored, issue 12).
 MOVED_KEYS: dict[str, str] = {
     "themes.refits": "models.refits",
-    "themes.seed_models": "models.seed_models",
-    "themes.seed_min_weight": "models.seed_min_weight",
+    "themes.seed_models": "models.anchor_models",
+    "themes.seed_min_weight": "models.anchor_min_weight",
+    "models.seed_models": "models.anchor_models",
+    "models.seed_min_weight": "models.anchor_min_weight",
+    "models.lda.seed_words": "models.lda.anchor_words",
+    "models.lda.seed_weight": "models.lda.anchor_weight",
+    "models.nmf.seed_weight": "models.nmf.anchor_weight",
     "preprocess.n_jobs": "parallel.n_jobs",
     "models.n_jobs": "parallel.n_jobs",
 }
 
 
 def moved_key_message(dotted: str, source: str = "") -> str | None:
-    """The one-line error for an old key (``source``: `` (from ...)``), or None."""
+    """The one-line error for an old key (``source``: `` (from ...)``), or None.
+
+    A key that kept its section "has been renamed", one in another section "has moved".
+    """
     new = MOVED_KEYS.get(dotted)
     if new is None:
         return None
-    shared = (
-        " (one number of processes for tokenization and model fits; --jobs sets it)"
-        if new == "parallel.n_jobs"
-        else ""
-    )
-    return f"config key {dotted}{source} has moved to {new}{shared}; write {new} instead"
+    if new == "parallel.n_jobs":
+        why = " (one number of processes for tokenization and model fits; --jobs sets it)"
+    elif "anchor" in new:
+        why = " (guided topics are anchored; seed means the random seed only)"
+    else:
+        why = ""
+    renamed = dotted.rsplit(".", 1)[0] == new.rsplit(".", 1)[0]
+    verb = "has been renamed" if renamed else "has moved"
+    return f"config key {dotted}{source} {verb} to {new}{why}; write {new} instead"
 
 
 PositiveFloat = Annotated[StrictFloat, Field(gt=0)]
