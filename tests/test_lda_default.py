@@ -18,8 +18,10 @@ def test_the_default_lda_is_tomotopy_at_50_sweeps_in_both_places():
     assert (Settings().models.lda.backend, Settings().models.lda.passes) == ("tomotopy", 50)
 
 
-def test_analysis_yaml_keeps_the_papers_gensim_fits():
+def test_analysis_yaml_fits_the_validated_default_lda():
+    # the simulation grid's least biased LDA (benchmarks/results/simulation_grid.md)
     models = load_config(REPO / "analysis.yaml")["models"]
-    assert (models["lda"]["backend"], models["lda"]["passes"]) == ("gensim", 20)
+    assert models["lda"] == default_config()["models"]["lda"]
+    assert models["lda"]["backend"] == "tomotopy"
     # and its selection table keeps every K's stability (three fits per K)
     assert models["selection_fits"] == 3 and default_config()["models"]["selection_fits"] == 1
