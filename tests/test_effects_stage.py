@@ -236,6 +236,11 @@ def test_the_default_place_term_is_the_finest_column_whose_levels_can_get_interv
     assert len(dropped) == 1 and "province's 8 levels hold a median of 50" in dropped[0]
     # a formula the user writes is taken as written
     assert resolve_formula(documents, "C(locality)", min_group_size=7)[0] == "C(locality)"
+    # a year known for two documents (VNTC: 2 of 19,718) would leave the rest out: dropped
+    sparse_years = documents.assign(year=[2018.0, 2019.0] + [np.nan] * (n - 2))
+    formula, dropped = resolve_formula(sparse_years, None, min_group_size=7)
+    assert formula == "C(province)"
+    assert dropped == ["year: known for 2 of the 400 documents the other terms keep"]
 
 
 def test_an_explicit_formula_loses_the_terms_that_do_not_vary():

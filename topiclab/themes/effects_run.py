@@ -100,6 +100,27 @@ def resolve_formula(
                 continue
             candidate = " + ".join([*kept, term])
             used = data.dropna(subset=_formula_variables(candidate, data.columns))
+            before = (
+                data.dropna(subset=_formula_variables(" + ".join(kept), data.columns))
+                if kept
+                else data
+            )
+            # the regression keeps the documents that have every covariate: a column known
+            # for a few documents would leave the rest out (VNTC: 2 dated of 19,718)
+            if 2 * len(used) < len(before):
+                dropped.append(
+                    f"{term}: known for {len(used)} of the {len(before)} documents "
+                    "the other terms keep"
+                )
+                continue
+            levels = [
+                used[c].nunique()
+                for c in _formula_variables(candidate, data.columns)
+                if c in PLACE_COLUMNS
+            ]
+            if min(levels, default=2) < 2:
+                dropped.append(f"{term}: fewer than two places among the documents it keeps")
+                continue
             n_coefficients = patsy.dmatrix(candidate, used).shape[1]
             if n_coefficients >= len(used):
                 dropped.append(f"{term}: {n_coefficients} coefficients for {len(used)} documents")
