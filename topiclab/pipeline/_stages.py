@@ -32,20 +32,23 @@ logger = logging.getLogger("topiclab.pipeline")
 # ------------------------------------------------------------------------------------ stages
 
 
+def _reader_options(corpus: CorpusSettings) -> dict[str, Any]:
+    """The reading options both ingest paths (in memory and the store) pass on unchanged."""
+    return {
+        "text_column": corpus.text_column,
+        "near_duplicate_threshold": corpus.near_duplicate_threshold,
+        "min_words": corpus.min_words,
+        "language": corpus.language,
+        "max_bytes": corpus.max_bytes,
+    }
+
+
 def _stage_ingest(corpus: CorpusSettings):
     """Read the corpus (every input file lands in the manifest, included or not)."""
     from topiclab.corpus import load_corpus
 
     logger.info("ingest: reading %s", corpus.path)
-    loaded = load_corpus(
-        corpus.path,
-        metadata=corpus.metadata,
-        text_column=corpus.text_column,
-        near_duplicate_threshold=corpus.near_duplicate_threshold,
-        min_words=corpus.min_words,
-        language=corpus.language,
-        max_bytes=corpus.max_bytes,
-    )
+    loaded = load_corpus(corpus.path, metadata=corpus.metadata, **_reader_options(corpus))
     logger.info("ingest: %d documents", len(loaded.documents))
     if loaded.documents.empty:
         raise ValueError(f"no document could be read from {corpus.path}; see manifest")
@@ -123,15 +126,7 @@ def _ingest_store(corpus: CorpusSettings, root: Path, chunk_size: int):
     from topiclab.stream import DocumentStream, ingest
 
     logger.info("ingest: reading %s", corpus.path)
-    stream = DocumentStream(
-        corpus.path,
-        corpus.metadata,
-        text_column=corpus.text_column,
-        near_duplicate_threshold=corpus.near_duplicate_threshold,
-        min_words=corpus.min_words,
-        language=corpus.language,
-        max_bytes=corpus.max_bytes,
-    )
+    stream = DocumentStream(corpus.path, corpus.metadata, **_reader_options(corpus))
     documents = ingest(stream, root, chunk_size=chunk_size)
     logger.info("ingest: %d documents", len(documents))
     if len(documents) == 0:
