@@ -2,7 +2,7 @@
 
 Runs the stages before it through the run's cache (run ``topiclab run`` with the same config
 and overrides first, so tokens and fits are read, not computed), then times
-:func:`topiclab.themes.effects_run.run_theme_effects` for each number of draws, and how wide
+the run's effects stage (``pipeline._themes._stage_effects``) for each number of draws, and how wide
 the LDA intervals are with and without the posterior draws of the unit mixtures.
 
     OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/effects_stage.py analysis.yaml \\
@@ -63,7 +63,11 @@ def _stage(effects_run, fitted, documents, config, posterior: bool):
     from topiclab.themes import load_lexicon
 
     if posterior:
-        return effects_run.run_theme_effects(fitted, documents, config)
+        from topiclab.pipeline._themes import _stage_effects
+        from topiclab.settings import validate_config
+
+        settings = validate_config(config)
+        return _stage_effects(fitted, documents, settings.themes, seed=settings.seed)
     settings = config["themes"]["effects"]
     return effects_run.theme_effects_table(
         fitted.refits,

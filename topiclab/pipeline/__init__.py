@@ -85,7 +85,7 @@ from topiclab.pipeline._stages import (
     _write_corpus_tables,
     _write_units_table,
 )
-from topiclab.pipeline._themes import _stage_themes
+from topiclab.pipeline._themes import _stage_effects, _stage_themes
 from topiclab.progress import summarised_warnings
 from topiclab.settings import Settings
 
@@ -193,8 +193,8 @@ def _run_stages(
     chunk_size: int = CHUNK_SIZE,
 ) -> tuple[list[Path], dict[str, str]]:
     """Every stage, writing into ``folder`` (its stores in ``stores``); returns the files
-    and the figures not drawn. Each stage gets its sections of ``settings``; the effects
-    and figure stages (in their rooms) read ``config``."""
+    and the figures not drawn. Each stage gets its sections of ``settings``; the figure
+    stage also reads ``config``, because ENVIRONMENT.txt records the whole configuration."""
     s = settings
     tables = folder / "tables"
     written: list[Path] = []
@@ -225,10 +225,8 @@ def _run_stages(
         frames = _stage_themes(fitted, s.themes, seed=s.seed)
     for name, frame in frames.items():
         written.append(write_table(frame, tables / f"{name}.csv"))
-    from topiclab.themes.effects_run import run_theme_effects
-
     with summarised_warnings("effects"):  # themes.effects: regressions on the metadata
-        effects = run_theme_effects(fitted, _document_metadata(documents), config)
+        effects = _stage_effects(fitted, _document_metadata(documents), s.themes, seed=s.seed)
     written.append(write_table(effects, tables / "theme_effects.csv"))
     logger.info("wrote %d tables", len(written))
     from topiclab.figures import figure_stage

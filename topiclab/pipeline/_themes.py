@@ -77,6 +77,58 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
     return out
 
 
+def _stage_effects(
+    fitted: Fitted, documents: pd.DataFrame, settings: ThemeSettings, *, seed: int
+) -> pd.DataFrame:
+    """``tables/theme_effects.csv``: the regressions of ``themes.effects`` on the metadata.
+
+    Parameters
+    ----------
+    fitted : Fitted
+        The refits, units, tokens and vectorized corpus of the run.
+    documents : DataFrame
+        The ingested documents with their metadata.
+    settings : ThemeSettings
+        The run's ``themes`` section (lexicon, label floors, ``min_group_size`` and
+        ``effects``).
+    seed : int
+        The run's seed: it decides every draw.
+
+    Returns
+    -------
+    DataFrame
+        The tidy effects table (:func:`topiclab.themes.effects_run.theme_effects_table`).
+    """
+    from topiclab.memory import release_memory
+    from topiclab.themes.effects_run import theme_effects_table
+    from topiclab.themes.lexicon import load_lexicon
+    from topiclab.themes.refits import refit_sequences  # read one refit at a time
+
+    effects = settings.effects
+    # what the theme tables freed goes back to the system before the regressions allocate
+    release_memory()
+    table = theme_effects_table(
+        refit_sequences(fitted.refits),
+        fitted.units,
+        fitted.vectorized.bow,
+        fitted.tokens,
+        load_lexicon(settings.lexicon),
+        documents,
+        formula=effects.formula,
+        draws=effects.draws,
+        random_state=seed,
+        reference=effects.reference,
+        cluster=effects.cluster,
+        family=effects.family,
+        min_lift=settings.min_lift,
+        min_mass=settings.min_mass,
+        min_group_size=settings.min_group_size,
+    )
+    # the thousands of regressions leave freed blocks behind in the allocator
+    release_memory()
+    return table
+
+
 class _RefitMean:
     """:func:`topiclab.themes.mean_of_refits` of unit share tables given one at a time: the
     first table with its share columns replaced by their mean (summed in refit order, then

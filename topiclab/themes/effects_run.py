@@ -25,12 +25,11 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
-from topiclab.memory import release_memory
 from topiclab.themes.comparison import MIN_GROUP_SIZE
 from topiclab.themes.effects import EFFECT_COLUMNS, draw_unit_mixtures, estimate_effects
 from topiclab.themes.labels import MIN_MASS, topic_theme_membership
 from topiclab.themes.lexicon import OTHER, Lexicon
-from topiclab.themes.refits import SpilledArrays, refit_sequences
+from topiclab.themes.refits import SpilledArrays
 from topiclab.themes.shares import document_shares, lexicon_shares, theme_shares
 
 logger = logging.getLogger(__name__)
@@ -373,44 +372,6 @@ def theme_effects_table(
     numbers = [c for c in ("estimate", "lower", "upper") if c in table.columns]
     # + 0.0: a rounded -1e-17 is -0.0, which would print as "-0" on one kernel only
     table[numbers] = table[numbers].round(EFFECT_DECIMALS) + 0.0
-    return table
-
-
-def run_theme_effects(
-    fitted: Any, documents: pd.DataFrame, config: Mapping[str, Any]
-) -> pd.DataFrame:
-    """The stage as :func:`topiclab.pipeline.run` calls it: ``themes.effects`` of ``config``.
-
-    ``fitted`` is the pipeline's :class:`~topiclab.pipeline.Fitted` (refits, units,
-    tokens, vectorized corpus); ``documents`` the ingested documents with their metadata.
-    """
-    from topiclab.themes.lexicon import load_lexicon
-
-    themes = config["themes"]
-    settings = dict(themes.get("effects") or {})
-    # what the theme tables freed goes back to the system before the regressions allocate
-    release_memory()
-    # the run keeps refits after the first on disk (SavedFit): they are read one at a time
-    refits = refit_sequences(fitted.refits)
-    table = theme_effects_table(
-        refits,
-        fitted.units,
-        fitted.vectorized.bow,
-        fitted.tokens,
-        load_lexicon(themes["lexicon"]),
-        documents,
-        formula=settings.get("formula"),
-        draws=int(settings.get("draws", 100)),
-        random_state=int(config["seed"]),
-        reference=settings.get("reference"),
-        cluster=settings.get("cluster"),
-        family=settings.get("family", "fractional_logit"),
-        min_lift=float(themes["min_lift"]),
-        min_mass=float(themes["min_mass"]),
-        min_group_size=int(themes["min_group_size"]),
-    )
-    # the thousands of regressions leave freed blocks behind in the allocator
-    release_memory()
     return table
 
 
