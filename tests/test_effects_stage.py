@@ -141,7 +141,7 @@ def _undated_one_locality(raw_files: list[Path], path: Path) -> Path:
     return path
 
 
-def test_an_undated_one_locality_corpus_writes_no_effects_and_says_why(raw_files, tmp_path):
+def test_an_undated_one_locality_corpus_writes_no_effects_and_says_why(raw_files, tmp_path, caplog):
     corpus = _undated_one_locality(raw_files, tmp_path / "one.jsonl")
     output = tmp_path / "out"
     argv = ["run", "--corpus", str(corpus), "--output", str(output), "--models", "nmf"]
@@ -153,7 +153,12 @@ def test_an_undated_one_locality_corpus_writes_no_effects_and_says_why(raw_files
     assert not list(output.glob("fig8_theme_effects.*"))
     readme = (output / "README.md").read_text(encoding="utf-8")
     skipped = dict(re.findall(r"^- `([^`]+)`: (.+)$", readme, re.MULTILINE))
-    assert "no covariate of themes.effects.formula" in skipped["fig8_theme_effects"]
+    assert "no term of themes.effects.formula could enter" in skipped["fig8_theme_effects"]
+    # the log names each term left out and why, not only that none is left
+    (warning,) = [
+        r.getMessage() for r in caplog.records if "no term of the formula" in r.getMessage()
+    ]
+    assert "locality" in warning and "year" in warning
     record = json.loads((output / "run.json").read_text(encoding="utf-8"))
     assert "fig8_theme_effects" in record["figures_not_drawn"]
 

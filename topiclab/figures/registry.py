@@ -252,8 +252,9 @@ def _has_effects(tables: Tables) -> str:
         return "theme_effects.csv was not written"
     if frame.empty:
         return (
-            "theme_effects.csv has no rows: no covariate of themes.effects.formula takes two "
-            "or more values among the documents (e.g. an undated corpus from one locality)"
+            "theme_effects.csv has no rows: no term of themes.effects.formula could enter the "
+            "regression (one that takes one value, or is known for too few documents; the "
+            "run's log names each term left out and why)"
         )
     return ""
 

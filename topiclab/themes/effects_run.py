@@ -67,7 +67,7 @@ def resolve_formula(
     Returns
     -------
     formula : str or None
-        The terms kept, joined by ``+``; ``None`` when no covariate varies.
+        The terms kept, joined by ``+``; ``None`` when no term is left.
     dropped : list of str
         Why each left-out term was dropped, for the log.
 
@@ -320,7 +320,7 @@ def theme_effects_table(
     -------
     DataFrame
         The columns of :func:`estimate_effects`, estimates and bounds rounded to
-        :data:`EFFECT_DECIMALS` decimals; no rows when no covariate varies.
+        :data:`EFFECT_DECIMALS` decimals; no rows when no term of the formula is left.
     """
     keys = pd.DataFrame({"unit_id": units["unit_id"].astype(str), "doc_id": units["doc_id"]})
     seen = np.asarray(bow.sum(axis=1)).ravel()
@@ -335,11 +335,12 @@ def theme_effects_table(
     rhs, dropped = resolve_formula(
         covariates, formula, MIN_GROUP_SIZE if min_group_size is None else int(min_group_size)
     )
+    if rhs is None:
+        why = "; ".join(dropped) or "the formula names no covariate"
+        logger.warning("effects: no term of the formula is left (%s); no effects estimated", why)
+        return pd.DataFrame(columns=list(EFFECT_COLUMNS))
     for reason in dropped:
         logger.info("effects: term left out, %s", reason)
-    if rhs is None:
-        logger.warning("effects: no covariate varies among the documents; no effects estimated")
-        return pd.DataFrame(columns=list(EFFECT_COLUMNS))
     frames = []
     for fits in refits.values():
         for r, result in enumerate(fits):
