@@ -263,6 +263,40 @@ def test_select_k_gives_the_same_fits_in_two_processes(tokens, vc):
         np.testing.assert_array_equal(result.doc_topic, parallel_fits[cell].doc_topic)
 
 
+class _WhereLoaded:
+    """A matrix read where it is fitted (as a StoredMatrix is), noting that process's id."""
+
+    def __init__(self, matrix, folder) -> None:
+        self.matrix, self.folder = matrix, folder
+
+    def load(self):
+        import os
+
+        (self.folder / f"{os.getpid()}-{id(self)}").touch()
+        return self.matrix
+
+
+def test_the_calling_process_fits_every_n_jobs_th_task_and_one_worker_the_rest(vc, tmp_path):
+    import os
+
+    from topiclab.evaluate import fit_topic_models
+
+    def tasks(folder):
+        for i in range(4):
+            (folder / str(i)).mkdir(parents=True)
+        return [("nmf", 3, i, _WhereLoaded(vc.tfidf, folder / str(i)), vc.vocab, {}, None)
+                for i in range(4)]  # fmt: skip
+
+    two = list(fit_topic_models(tasks(tmp_path / "two"), n_jobs=2))
+    one = list(fit_topic_models(tasks(tmp_path / "one"), n_jobs=1))
+    for a, b in zip(one, two, strict=True):
+        np.testing.assert_array_equal(a.doc_topic, b.doc_topic)
+    where = {p.parent.name: int(p.name.split("-")[0]) for p in (tmp_path / "two").glob("*/*")}
+    # n_jobs = 2: the run's own process and one worker, not two workers beside an idle parent
+    assert where["0"] == where["2"] == os.getpid()
+    assert where["1"] == where["3"] != os.getpid()
+
+
 def test_select_k_rejects_impossible_k(tokens, vc):
     with pytest.raises(ValueError, match="larger than the number of units"):
         select_k(vc, tokens, k_grid=[4, 500], progress=False)

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from topiclab.io import write_table
+from topiclab.memory import release_memory
 from topiclab.pipeline._keys import (
     _counts_digest,
     _fit_revision,
@@ -283,7 +284,9 @@ def _stage_fit(
             if r > 0 and spill is not None:
                 result = _spilled(result, cached, spill / f"{name}-{r}")
             fits[name][r] = result
+            del result
         del results
+        release_memory()  # the model's results, received and spilled, are freed here
     return fits
 
 

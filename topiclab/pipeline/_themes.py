@@ -7,6 +7,7 @@ import logging
 import numpy as np
 import pandas as pd
 
+from topiclab.memory import release_memory
 from topiclab.pipeline._fits import Fitted
 from topiclab.settings import ThemeSettings
 from topiclab.tables import (
@@ -37,12 +38,16 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
             del result
             replicates.append(themes.document_shares(shares).assign(replicate=r))
             mean.add(shares)
+            del shares
+            # each refit's unit tables leave freed blocks that would otherwise add up
+            release_memory()
         averaged.append(mean.result())
     dictionary = themes.lexicon_shares(fitted.tokens, lexicon, units)
     averaged.append(dictionary)
     replicates.append(themes.document_shares(dictionary).assign(replicate=0))
     stacked_units = pd.concat(averaged, ignore_index=True)
     del averaged, dictionary  # the unit tables are in stacked_units now (one copy, not two)
+    release_memory()
     documents = themes.document_shares(stacked_units)
     out: dict[str, pd.DataFrame] = {
         "topics": topics_table(
@@ -99,7 +104,6 @@ def _stage_effects(
     DataFrame
         The tidy effects table (:func:`topiclab.themes.effects_run.theme_effects_table`).
     """
-    from topiclab.memory import release_memory
     from topiclab.themes.effects_run import theme_effects_table
     from topiclab.themes.lexicon import load_lexicon
     from topiclab.themes.refits import refit_sequences  # read one refit at a time
