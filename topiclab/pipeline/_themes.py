@@ -49,6 +49,7 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
     del averaged, dictionary  # the unit tables are in stacked_units now (one copy, not two)
     release_memory()
     documents = themes.document_shares(stacked_units)
+    release_memory()  # between the large tables: freed blocks do not pile up to one peak
     out: dict[str, pd.DataFrame] = {
         "topics": topics_table(
             fitted.results, fitted.tokens, fitted.vectorized.dictionary, lexicon, **floors
@@ -58,6 +59,7 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
         ),
         "document_themes": documents,
     }
+    release_memory()
     stacked_replicates = themes.stack_replicates(replicates)
     for by in ("locality", "year"):
         logger.info("themes: comparing by %s (%d resamples)", by, settings.n_boot)
@@ -69,10 +71,14 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
             min_group_size=settings.min_group_size,
             themes=[*lexicon.ids, themes.OTHER],
         )
+    del replicates, stacked_replicates
+    release_memory()
     out["exemplars"] = exemplars_table(stacked_units, fitted.units, fitted.tokens, lexicon)
     out["alignment"] = alignment_table(fitted.results)
     out["agreement"] = themes.agreement(documents)
     out["lexicon_coverage"] = themes.lexicon_coverage(stacked_units)
+    del stacked_units
+    release_memory()
     if note := themes.coverage_note(out["lexicon_coverage"]):
         logger.warning("themes: %s", note)
     from topiclab.themes.refits import refit_sequences  # read one refit at a time
