@@ -389,3 +389,26 @@ def test_ldavis_page_of_the_bow_store_equals_that_of_the_matrix(stores) -> None:
     from_matrix = ldavis_html(ldavis_data(lda.result_, vc.bow, n_terms=5))
     from_store = ldavis_html(ldavis_data(lda.result_, bow, n_terms=5))
     assert from_store == from_matrix
+
+
+def test_every_fit_read_back_shares_the_runs_unit_id_strings(tmp_path):
+
+    from topiclab.models import TopicResult
+    from topiclab.pipeline._fits import Fitted, SavedFit
+
+    ids = [f"doc{i}#p{j}" for i in range(3) for j in range(2)]
+    result = TopicResult(
+        topic_word=np.full((2, 3), 1 / 3),
+        doc_topic=np.full((6, 2), 0.5),
+        vocab=["a", "b", "c"],
+        unit_ids=ids,
+        model="lda",
+    )
+    result.save(tmp_path / "refit1")
+    units = pd.DataFrame({"unit_id": ids, "doc_id": [i.split("#")[0] for i in ids]})
+    fitted = Fitted(units=units, tokens=None, vectorized=None, refits={"lda": [result]})
+    fitted.refits["lda"].append(SavedFit(tmp_path / "refit1"))
+    # read from disk, a fit has its own copy of every id; equal ids become the run's one list
+    first, second = fitted.each_refit("lda")
+    assert first.unit_ids is second.unit_ids is fitted.unit_ids
+    assert fitted.results["lda"].unit_ids is fitted.unit_ids
