@@ -392,7 +392,6 @@ def test_ldavis_page_of_the_bow_store_equals_that_of_the_matrix(stores) -> None:
 
 
 def test_every_fit_read_back_shares_the_runs_unit_id_strings(tmp_path):
-
     from topiclab.models import TopicResult
     from topiclab.pipeline._fits import Fitted, SavedFit
 
