@@ -273,7 +273,7 @@ def _fit_here(task: FitTask) -> TopicResult:
     from topiclab.memory import release_memory
 
     result = _fit_one(*task)
-    release_memory()
+    release_memory(collect=False)
     return result
 
 

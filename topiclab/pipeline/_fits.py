@@ -309,7 +309,7 @@ def _stage_fit(
             fits[name][r] = _with_shared_ids(result, unit_ids)
             del result
         del results
-        release_memory()  # the model's results, received and spilled, are freed here
+        release_memory(collect=False)  # the model's results, received and spilled, are freed
     return fits
 
 

@@ -40,16 +40,16 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
             mean.add(shares)
             del shares
             # each refit's unit tables leave freed blocks that would otherwise add up
-            release_memory()
+            release_memory(collect=False)
         averaged.append(mean.result())
     dictionary = themes.lexicon_shares(fitted.tokens, lexicon, units)
     averaged.append(dictionary)
     replicates.append(themes.document_shares(dictionary).assign(replicate=0))
     stacked_units = pd.concat(averaged, ignore_index=True)
     del averaged, dictionary  # the unit tables are in stacked_units now (one copy, not two)
-    release_memory()
+    release_memory(collect=False)
     documents = themes.document_shares(stacked_units)
-    release_memory()  # between the large tables: freed blocks do not pile up to one peak
+    release_memory(collect=False)  # between the large tables: freed blocks do not pile up
     out: dict[str, pd.DataFrame] = {
         "topics": topics_table(
             fitted.results, fitted.tokens, fitted.vectorized.dictionary, lexicon, **floors
@@ -59,7 +59,7 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
         ),
         "document_themes": documents,
     }
-    release_memory()
+    release_memory(collect=False)
     stacked_replicates = themes.stack_replicates(replicates)
     for by in ("locality", "year"):
         logger.info("themes: comparing by %s (%d resamples)", by, settings.n_boot)
@@ -78,7 +78,7 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
     out["agreement"] = themes.agreement(documents)
     out["lexicon_coverage"] = themes.lexicon_coverage(stacked_units)
     del stacked_units
-    release_memory()
+    release_memory(collect=False)
     if note := themes.coverage_note(out["lexicon_coverage"]):
         logger.warning("themes: %s", note)
     from topiclab.themes.refits import refit_sequences  # read one refit at a time
