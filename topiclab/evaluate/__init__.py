@@ -244,7 +244,7 @@ def fit_topic_models(tasks: Sequence[FitTask], n_jobs: int | None = 1) -> Iterat
     Each fit is seeded and single-threaded, so the results do not depend on ``n_jobs``.
 
     The caller is a fitter rather than an idle parent because a worker process costs its
-    own copy of the libraries and of its fit's data: at 80,706 VNTC articles two workers
+    own copy of the libraries and of its fit's data: at 80,000 VNTC articles two workers
     beside a waiting parent held about 0.6-0.8 GB each, the largest peak of the run.
     """
     from joblib import cpu_count
