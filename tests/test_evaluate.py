@@ -297,6 +297,17 @@ def test_the_calling_process_fits_every_n_jobs_th_task_and_one_worker_the_rest(v
     assert where["1"] == where["3"] != os.getpid()
 
 
+def test_joblib_parallel_still_works_after_fits_in_worker_processes(vc):
+    from joblib import Parallel, delayed
+
+    from topiclab.evaluate import fit_topic_models
+
+    tasks = [("nmf", 3, seed, vc.tfidf, vc.vocab, {}, None) for seed in range(2)]
+    assert len(list(fit_topic_models(tasks, n_jobs=2))) == 2
+    # the tokenizer's joblib map reuses the same worker pool
+    assert Parallel(n_jobs=2)(delayed(abs)(-i) for i in range(4)) == [0, 1, 2, 3]
+
+
 def test_select_k_rejects_impossible_k(tokens, vc):
     with pytest.raises(ValueError, match="larger than the number of units"):
         select_k(vc, tokens, k_grid=[4, 500], progress=False)

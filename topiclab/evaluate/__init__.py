@@ -248,7 +248,7 @@ def fit_topic_models(tasks: Sequence[FitTask], n_jobs: int | None = 1) -> Iterat
     beside a waiting parent held about 0.6-0.8 GB each, the largest peak of the run.
     """
     from joblib import cpu_count
-    from joblib.externals.loky import get_reusable_executor
+    from joblib.executor import get_memmapping_executor
 
     # joblib's meaning: None is one process, -1 every CPU this process may use
     n_jobs = 1 if n_jobs is None else cpu_count() if n_jobs < 0 else int(n_jobs)
@@ -256,7 +256,9 @@ def fit_topic_models(tasks: Sequence[FitTask], n_jobs: int | None = 1) -> Iterat
         yield from (_fit_here(task) for task in tasks)
         return
 
-    executor = get_reusable_executor(max_workers=n_jobs - 1)
+    # joblib's own reusable executor (what Parallel uses): a bare loky executor would lack
+    # joblib's temporary-folder manager, and a later Parallel reusing it would fail
+    executor = get_memmapping_executor(n_jobs - 1)
     # every task of the workers is queued before the first fit here starts
     queued = {
         i: executor.submit(_fit_recording, *task) for i, task in enumerate(tasks) if i % n_jobs
