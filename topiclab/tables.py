@@ -94,19 +94,21 @@ def document_topics_table(
     bow : sparse matrix of shape (n_units, n_terms)
         The counts the models were fitted on.
     """
-    weights = pd.Series(
-        np.asarray(bow.sum(axis=1), dtype=float).ravel(),
-        index=units["unit_id"].astype(str),
-    )
+    unit_ids = pd.Index(units["unit_id"].astype(str))
+    seen = np.asarray(bow.sum(axis=1), dtype=float).ravel()
     frames = []
     for name, result in results.items():
         theta = result.doc_topic_frame()
-        w = weights.reindex(theta.index).fillna(0.0).to_numpy()
-        doc_ids = units.set_index("unit_id")["doc_id"].reindex(theta.index)
+        if theta.index.equals(unit_ids):
+            # a run's fits hold the units' ids in order: no lookup over every unit id
+            w, doc_ids = seen, units["doc_id"].to_numpy()
+        else:
+            w = pd.Series(seen, index=unit_ids).reindex(theta.index).fillna(0.0).to_numpy()
+            doc_ids = units.set_index("unit_id")["doc_id"].reindex(theta.index).to_numpy()
         weighted = theta.mul(w, axis=0)
-        sums = weighted.groupby(doc_ids.to_numpy(), sort=True).sum()
-        total = pd.Series(w, index=theta.index).groupby(doc_ids.to_numpy(), sort=True).sum()
-        plain = theta.groupby(doc_ids.to_numpy(), sort=True).mean()
+        sums = weighted.groupby(doc_ids, sort=True).sum()
+        total = pd.Series(w, index=theta.index).groupby(doc_ids, sort=True).sum()
+        plain = theta.groupby(doc_ids, sort=True).mean()
         mean = sums.div(total.where(total > 0), axis=0).fillna(plain)
         mean.index.name = "doc_id"
         mean = mean.reset_index()
@@ -151,24 +153,31 @@ def exemplars_table(
     from topiclab import themes
 
     ids = units["unit_id"].astype(str)
-    dictionary = stacked_units[stacked_units["model"] == "lexicon"]
+    dictionary = stacked_units.loc[stacked_units["model"] == "lexicon", ["unit_id", *lexicon.ids]]
     if dictionary.empty:
         dictionary = themes.lexicon_shares(tokens, lexicon, units)
     hits = {
         theme_id: set(dictionary["unit_id"].astype(str)[dictionary[theme_id] > 0])
         for theme_id in lexicon.ids
     }
+    # the ranking reads three columns of each measure's unit shares: copying whole unit
+    # tables for every measure and theme made this the largest step of a national run
+    columns = ["unit_id", "locality", *lexicon.ids]
+    by_measure = {
+        model: stacked_units.loc[stacked_units["model"] == model, columns].astype({"unit_id": str})
+        for model in stacked_units["model"].unique()
+    }
     wanted: set[str] = set()
-    for model in stacked_units["model"].unique():
-        shares = stacked_units[stacked_units["model"] == model]
+    for shares in by_measure.values():
         for theme_id in lexicon.ids:
-            ranked = shares.assign(unit_id=shares["unit_id"].astype(str), share=shares[theme_id])
-            ranked = ranked[ranked["unit_id"].isin(hits[theme_id])]
+            ranked = shares.loc[shares["unit_id"].isin(hits[theme_id]), ["unit_id", "locality"]]
+            ranked = ranked.assign(share=shares[theme_id])
             ranked = ranked.sort_values(
                 ["share", "unit_id"], ascending=[False, True], kind="stable"
             )
             wanted.update(ranked["unit_id"].head(n))
             wanted.update(ranked.groupby("locality", dropna=False, sort=False).head(1)["unit_id"])
+    del by_measure
     positions = np.flatnonzero(ids.isin(wanted).to_numpy())
     few = units.iloc[positions].reset_index(drop=True)
     if hasattr(tokens, "passages"):
@@ -180,7 +189,11 @@ def exemplars_table(
 
     frames = []
     for model in stacked_units["model"].unique():
-        shares = stacked_units[stacked_units["model"] == model]
+        # only the candidate passages: themes.exemplars ranks the units it has texts for, so
+        # the other rows of the measure would be copied and dropped again for every theme
+        shares = stacked_units[
+            (stacked_units["model"] == model) & stacked_units["unit_id"].astype(str).isin(wanted)
+        ]
         for theme_id in lexicon.ids:
             frames.append(
                 themes.exemplars(

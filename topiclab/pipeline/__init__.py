@@ -335,13 +335,9 @@ def _settings_of(config: Mapping[str, Any] | Settings) -> Settings:
 
 
 def _release_workers() -> None:
-    """Stop joblib's idle worker processes (loky keeps them for minutes to reuse them): each
-    holds the libraries and what its last task left, which the next stages do not need and
-    which would count in the memory of the run's process tree; a later stage starts new
-    ones."""
-    from joblib.externals.loky import get_reusable_executor
+    """Stop joblib's idle worker processes (:func:`topiclab.parallel.release_workers`): the
+    next stages do not need what they hold, and it would count in the memory of the run's
+    process tree; a later stage starts new ones."""
+    from topiclab.parallel import release_workers
 
-    from topiclab.memory import release_memory
-
-    get_reusable_executor().shutdown(wait=True)
-    release_memory()  # and what the finished stage freed in this process
+    release_workers()

@@ -18,6 +18,7 @@ import pandas as pd
 
 from topiclab.io import write_table
 from topiclab.memory import release_memory
+from topiclab.parallel import release_workers
 from topiclab.pipeline._keys import (
     _counts_digest,
     _fit_revision,
@@ -309,7 +310,12 @@ def _stage_fit(
             fits[name][r] = _with_shared_ids(result, unit_ids)
             del result
         del results
-        release_memory(collect=False)  # the model's results, received and spilled, are freed
+        if len(tasks) > 1 and fitting.parallel.n_jobs not in (None, 1):
+            # the next model's fits start in new workers, not in ones holding this model's
+            # leftovers; this also frees the model's results, received and spilled
+            release_workers()
+        else:
+            release_memory(collect=False)  # the model's results, received and spilled
     return fits
 
 

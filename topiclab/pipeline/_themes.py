@@ -50,17 +50,24 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
     release_memory(collect=False)
     documents = themes.document_shares(stacked_units)
     release_memory(collect=False)  # between the large tables: freed blocks do not pile up
-    out: dict[str, pd.DataFrame] = {
-        "topics": topics_table(
-            fitted.results, fitted.tokens, fitted.vectorized.dictionary, lexicon, **floors
-        ),
-        "document_topics": document_topics_table(
-            fitted.results, fitted.units, fitted.vectorized.bow
-        ),
-        "document_themes": documents,
-    }
+    topics = topics_table(
+        fitted.results, fitted.tokens, fitted.vectorized.dictionary, lexicon, **floors
+    )
+    document_topics = document_topics_table(fitted.results, fitted.units, fitted.vectorized.bow)
+    # the tables read from the unit shares come before the comparisons, so that the unit
+    # shares (three rows per unit) are freed before the resampled document tables are built
+    exemplars = exemplars_table(stacked_units, fitted.units, fitted.tokens, lexicon)
+    coverage = themes.lexicon_coverage(stacked_units)
+    del stacked_units
     release_memory(collect=False)
     stacked_replicates = themes.stack_replicates(replicates)
+    del replicates  # one copy of the replicate tables during the comparisons, not two
+    release_memory(collect=False)
+    out: dict[str, pd.DataFrame] = {
+        "topics": topics,
+        "document_topics": document_topics,
+        "document_themes": documents,
+    }
     for by in ("locality", "year"):
         logger.info("themes: comparing by %s (%d resamples)", by, settings.n_boot)
         out[f"theme_prevalence_by_{by}"] = themes.compare(
@@ -71,14 +78,12 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
             min_group_size=settings.min_group_size,
             themes=[*lexicon.ids, themes.OTHER],
         )
-    del replicates, stacked_replicates
+    del stacked_replicates
     release_memory()
-    out["exemplars"] = exemplars_table(stacked_units, fitted.units, fitted.tokens, lexicon)
+    out["exemplars"] = exemplars
     out["alignment"] = alignment_table(fitted.results)
     out["agreement"] = themes.agreement(documents)
-    out["lexicon_coverage"] = themes.lexicon_coverage(stacked_units)
-    del stacked_units
-    release_memory(collect=False)
+    out["lexicon_coverage"] = coverage
     if note := themes.coverage_note(out["lexicon_coverage"]):
         logger.warning("themes: %s", note)
     from topiclab.themes.refits import refit_sequences  # read one refit at a time

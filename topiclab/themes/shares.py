@@ -289,11 +289,30 @@ def share_columns(shares: pd.DataFrame) -> list[str]:
 
 
 def _attach_units(values: pd.DataFrame, units: pd.DataFrame, *, model: str) -> pd.DataFrame:
-    units = units.copy()
-    units["unit_id"] = units["unit_id"].astype(str)
-    if units["unit_id"].duplicated().any():
+    unit_ids = pd.Index(units["unit_id"].astype(str), name="unit_id")
+    if unit_ids.has_duplicates:
         raise ValueError("units has duplicated unit_id values")
-    unknown = values.index.difference(pd.Index(units["unit_id"]))
+    meta_columns = [c for c in units.columns if c not in ("text", "unit_id", *values.columns)]
+    front = [c for c in meta_columns if c != "n_tokens"]
+    if values.index.equals(unit_ids):
+        # the usual case (a run's fits hold the units' own ids, in order): the rows are the
+        # units' rows, so no lookup table over every unit id is built for each refit
+        meta = units[meta_columns].set_axis(values.index, axis=0)
+    else:
+        meta = _units_in_order(values.index, units.set_axis(unit_ids, axis=0), meta_columns)
+        meta = meta.set_axis(values.index, axis=0)
+    out = meta[front].copy()
+    out["model"] = model
+    if "n_tokens" in meta.columns:
+        out["n_tokens"] = meta["n_tokens"].to_numpy()
+    for column in values.columns:
+        out[column] = values[column].to_numpy()
+    return out.reset_index()
+
+
+def _units_in_order(order: pd.Index, units: pd.DataFrame, columns: list[str]) -> pd.DataFrame:
+    """The ``columns`` of ``units`` (indexed by unit id) in the order of a model's rows."""
+    unknown = order.difference(units.index)
     if len(unknown):
         # a model fitted without unit_ids names its rows "0", "1", ...: say how to fix that
         raise ValueError(
@@ -302,18 +321,10 @@ def _attach_units(values: pd.DataFrame, units: pd.DataFrame, *, model: str) -> p
             "LDA(k).fit(bow, vocab=vocab, unit_ids=units['unit_id']), so that its rows "
             "name the units"
         )
-    unseen = pd.Index(units["unit_id"]).difference(values.index)
+    unseen = units.index.difference(order)
     if len(unseen):
         logger.info("%d units have no doc-topic row (e.g. empty after filtering)", len(unseen))
-    meta_columns = [c for c in units.columns if c not in ("text",) and c not in values.columns]
-    meta = units.set_index("unit_id").loc[values.index, [c for c in meta_columns if c != "unit_id"]]
-    front = [c for c in meta.columns if c != "n_tokens"]
-    out = meta[front].copy()
-    out["model"] = model
-    if "n_tokens" in meta.columns:
-        out["n_tokens"] = meta["n_tokens"].to_numpy()
-    out = out.join(values)
-    return out.reset_index()
+    return units.loc[order, columns]
 
 
 def _check_level(level: str) -> None:
