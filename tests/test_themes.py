@@ -284,21 +284,24 @@ def test_theme_shares_per_unit_and_per_document():
     assert d1["n_units"] == 2 and d1["n_tokens"] == 40
 
 
+def _rows_in_order(result: TopicResult, order: list[int]) -> TopicResult:
+    """``result`` with its doc-topic rows (and their unit ids) taken in ``order``."""
+    return TopicResult(
+        result.topic_word,
+        result.doc_topic[order],
+        VOCAB,
+        [result.unit_ids[i] for i in order],
+        result.model,
+        seed=0,
+    )
+
+
 def test_theme_shares_do_not_depend_on_the_order_of_the_models_rows():
     # a run's fits hold the units' ids in order (the rows are taken as they are); any other
     # order, or a model that saw only some units, is looked up by id: the same shares
     in_order = theme_shares(_result(), _lexicon(), UNITS)
-    base = _result()
-    order = [3, 0, 2]  # d2:p0 ... without d1:p1
-    permuted = TopicResult(
-        base.topic_word,
-        base.doc_topic[order],
-        VOCAB,
-        [base.unit_ids[i] for i in order],
-        "lda",
-        seed=0,
-    )
-    looked_up = theme_shares(permuted, _lexicon(), UNITS)
+    # d3:p0, d1:p0, d2:p0: another order, and without d1:p1
+    looked_up = theme_shares(_rows_in_order(_result(), [3, 0, 2]), _lexicon(), UNITS)
     assert list(looked_up.columns) == list(in_order.columns)
     assert looked_up["unit_id"].tolist() == ["d3:p0", "d1:p0", "d2:p0"]
     expected = in_order.set_index("unit_id").loc[looked_up["unit_id"]].reset_index()
@@ -311,19 +314,9 @@ def test_document_topics_do_not_depend_on_the_order_of_the_models_rows():
     from topiclab.tables import document_topics_table
 
     bow = sparse.csr_matrix(np.array([[3, 0], [1, 0], [2, 0], [0, 2]]))
-    base = _result()
-    order = [2, 0, 3, 1]
-    permuted = TopicResult(
-        base.topic_word,
-        base.doc_topic[order],
-        VOCAB,
-        [base.unit_ids[i] for i in order],
-        "lda",
-        seed=0,
-    )
     pd.testing.assert_frame_equal(
-        document_topics_table({"lda": base}, UNITS, bow),
-        document_topics_table({"lda": permuted}, UNITS, bow),
+        document_topics_table({"lda": _result()}, UNITS, bow),
+        document_topics_table({"lda": _rows_in_order(_result(), [2, 0, 3, 1])}, UNITS, bow),
     )
 
 
