@@ -187,13 +187,12 @@ def exemplars_table(
     else:
         few_tokens = [list(tokens[p]) for p in positions]
 
+    # only the candidate passages: themes.exemplars ranks the units it has texts for, so
+    # the other rows of each measure would be copied and dropped again for every theme
+    candidates = stacked_units[stacked_units["unit_id"].astype(str).isin(wanted)]
     frames = []
     for model in stacked_units["model"].unique():
-        # only the candidate passages: themes.exemplars ranks the units it has texts for, so
-        # the other rows of the measure would be copied and dropped again for every theme
-        shares = stacked_units[
-            (stacked_units["model"] == model) & stacked_units["unit_id"].astype(str).isin(wanted)
-        ]
+        shares = candidates[candidates["model"] == model]
         for theme_id in lexicon.ids:
             frames.append(
                 themes.exemplars(
