@@ -239,15 +239,22 @@ def document_shares(shares: pd.DataFrame) -> pd.DataFrame:
         logger.info("no 'weight' column: units weigh the same in each document")
         w = np.ones(len(frame))
     w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
-    sums = pd.DataFrame(
-        frame[value_columns].to_numpy(dtype=float) * w[:, None], columns=value_columns
-    )
+    grouped = frame.groupby(keys, sort=False)
+    # The sums are grouped by each row's group number, not by copies of the key columns: as
+    # Python strings those were 160 MB at 1.3 million unit rows (80,000 articles, three
+    # measures). Same rows in the same order per group, so the same sums to the last bit.
+    group = grouped.ngroup().to_numpy(dtype=float)
+    values = frame[value_columns].to_numpy(dtype=float)
+    kept = ~np.isnan(group)  # a row with a missing key belongs to no group, as in groupby
+    if not kept.all():
+        values, group, w = values[kept], group[kept], w[kept]
+    group = group.astype(np.int64)
+    sums = pd.DataFrame(values * w[:, None], columns=value_columns)
     sums["_w"] = w
-    for key in keys:
-        sums[key] = frame[key].to_numpy()
-    totals = sums.groupby(keys, sort=False)[[*value_columns, "_w"]].sum()
+    totals = sums.groupby(group, sort=False).sum()
+    del sums
     means = totals[value_columns].div(totals["_w"].where(totals["_w"] > 0), axis=0)
-    plain = frame.groupby(keys, sort=False)[value_columns].mean()
+    plain = pd.DataFrame(values, columns=value_columns).groupby(group, sort=False).mean()
     means = means.fillna(plain)
     counters = [c for c in ("n_tokens", "n_hits", "weight") if c in frame.columns]
     meta_columns = [
@@ -257,12 +264,11 @@ def document_shares(shares: pd.DataFrame) -> pd.DataFrame:
         and c not in keys
         and c not in ("unit_id", "unit_index", "replicate", *counters)
     ]
-    grouped = frame.groupby(keys, sort=False)
     out = grouped[meta_columns].first()
     out["n_units"] = grouped.size()
     for column in counters:
         out[column] = grouped[column].sum()
-    out = out.join(means).reset_index()
+    out = out.join(means.set_axis(out.index, axis=0)).reset_index()
     return out[[*keys, *meta_columns, "n_units", *counters, *value_columns]]
 
 
