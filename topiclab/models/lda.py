@@ -390,18 +390,19 @@ class LDA(TopicModelBase):
         generator = model.random_state
         model.random_state = _PriorMeanGamma()
         try:
+            # each batch is normalised as it comes (a row's shares depend on that row only):
+            # the unnormalised posterior of every unit is never held beside the shares
             parts, batch = [], []
             for row in rows:
                 batch.append(row)
                 if len(batch) == self.chunksize:
-                    parts.append(np.asarray(model.inference(batch)[0], dtype=np.float64))
+                    parts.append(normalize_rows(model.inference(batch)[0]))
                     batch = []
             if batch:
-                parts.append(np.asarray(model.inference(batch)[0], dtype=np.float64))
+                parts.append(normalize_rows(model.inference(batch)[0]))
         finally:
             model.random_state = generator
-        gamma = np.vstack(parts) if parts else np.zeros((0, self.n_topics))
-        return normalize_rows(gamma)
+        return np.vstack(parts) if parts else np.zeros((0, self.n_topics))
 
     # tomotopy -------------------------------------------------------------------------
 
