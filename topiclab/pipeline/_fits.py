@@ -296,9 +296,11 @@ def _stage_fit(
         tasks = [
             (name, k, seed + r, matrix, vectorized.vocab, params, unit_ids) for r, _ in missing
         ]
-        logger.info("fit: %s K=%d, %d refit(s) to fit", name, k, len(tasks))
+        n_jobs = _refit_jobs(name, fitting.parallel.n_jobs)
+        where = "this process" if n_jobs in (None, 1) else f"{n_jobs} processes"
+        logger.info("fit: %s K=%d in %s, %d refit(s) to fit", name, k, where, len(tasks))
         results = progress(
-            fit_topic_models(tasks, n_jobs=fitting.parallel.n_jobs),
+            fit_topic_models(tasks, n_jobs=n_jobs),
             desc=f"refits {name} K={k}",
             total=len(tasks),
             unit="fit",
@@ -310,13 +312,28 @@ def _stage_fit(
             fits[name][r] = _with_shared_ids(result, unit_ids)
             del result
         del results
-        if len(tasks) > 1 and fitting.parallel.n_jobs not in (None, 1):
+        if len(tasks) > 1 and n_jobs not in (None, 1):
             # the next model's fits start in new workers, not in ones holding this model's
             # leftovers; this also frees the model's results, received and spilled
             release_workers()
         else:
             release_memory(collect=False)  # the model's results, received and spilled
     return fits
+
+
+#: Models whose refits run in ``parallel.n_jobs`` processes; the others are refitted in the
+#: run's own process, one after the other. A process fitting NMF holds its own copy of the
+#: TF-IDF matrix and scikit-learn's randomized-SVD work arrays (n_units x (K + 10) floats,
+#: four of them at once): at 80,000 VNTC articles a second NMF process added about 730 MB to
+#: the run's peak (benchmarks/results/scale_run.md) to save about 15 s, whereas an LDA refit
+#: (Gibbs sampling, about 160 s there) is worth its process. The fits are seeded and
+#: single-threaded, so where they run changes no value.
+PARALLEL_REFITS = frozenset({"lda"})
+
+
+def _refit_jobs(model: str, n_jobs: int | None) -> int | None:
+    """The processes the refits of ``model`` run in: ``n_jobs`` for LDA, 1 for NMF."""
+    return n_jobs if model in PARALLEL_REFITS else 1
 
 
 def _spilled(result, cached: Path | None, folder: Path) -> SavedFit:
