@@ -240,22 +240,28 @@ def document_shares(shares: pd.DataFrame) -> pd.DataFrame:
         w = np.ones(len(frame))
     w = np.where(np.isfinite(w) & (w > 0), w, 0.0)
     grouped = frame.groupby(keys, sort=False)
-    # The sums are grouped by each row's group number, not by copies of the key columns: as
-    # Python strings those were 160 MB at 1.3 million unit rows (80,000 articles, three
-    # measures). Same rows in the same order per group, so the same sums to the last bit.
+    # Grouped by each row's group number rather than by copies of the key columns (as Python
+    # strings those were 160 MB at 1.3 million unit rows: 80,000 articles, three measures),
+    # and one share column at a time rather than the whole block (each copy of which was
+    # 105 MB there). pandas sums and averages every column on its own, in row order, so the
+    # values are the same to the last bit.
     group = grouped.ngroup().to_numpy(dtype=float)
-    values = frame[value_columns].to_numpy(dtype=float)
     kept = ~np.isnan(group)  # a row with a missing key belongs to no group, as in groupby
-    if not kept.all():
-        values, group, w = values[kept], group[kept], w[kept]
-    group = group.astype(np.int64)
-    sums = pd.DataFrame(values * w[:, None], columns=value_columns)
-    sums["_w"] = w
-    totals = sums.groupby(group, sort=False).sum()
-    del sums
-    means = totals[value_columns].div(totals["_w"].where(totals["_w"] > 0), axis=0)
-    plain = pd.DataFrame(values, columns=value_columns).groupby(group, sort=False).mean()
-    means = means.fillna(plain)
+    every_row = bool(kept.all())
+    group = group[kept].astype(np.int64)
+    if not every_row:
+        w = w[kept]
+    sums, plain = {}, {}
+    for column in value_columns:
+        values = frame[column].to_numpy(dtype=float)
+        if not every_row:
+            values = values[kept]
+        sums[column] = pd.Series(values * w).groupby(group, sort=False).sum()
+        plain[column] = pd.Series(values).groupby(group, sort=False).mean()
+    weights = pd.Series(w).groupby(group, sort=False).sum()
+    totals = pd.DataFrame(sums, index=weights.index)
+    means = totals.div(weights.where(weights > 0), axis=0)
+    means = means.fillna(pd.DataFrame(plain, index=weights.index))
     counters = [c for c in ("n_tokens", "n_hits", "weight") if c in frame.columns]
     meta_columns = [
         c
