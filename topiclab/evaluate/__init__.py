@@ -32,7 +32,7 @@ from topiclab.evaluate.coherence import (
 )
 from topiclab.evaluate.selection import CHOICE_METRIC, CHOICE_NOTE, choose_k
 from topiclab.models import LDA, NMF, TopicResult
-from topiclab.models._base import MAX_SEED
+from topiclab.models._base import MAX_SEED, check_unit_ids
 
 __all__ = [
     "CHOICE_METRIC",
@@ -265,7 +265,8 @@ def fit_topic_models(tasks: Sequence[FitTask], n_jobs: int | None = 1) -> Iterat
     }
     for i, task in enumerate(tasks):
         if i in queued:
-            yield from _rewarned([queued.pop(i).result()])
+            for result in _rewarned([queued.pop(i).result()]):
+                yield _with_unit_ids(result, task[-1])
         else:
             yield _fit_here(task)
 
@@ -289,16 +290,30 @@ def _fit_one(model, k, seed, matrix, vocab, params, unit_ids) -> TopicResult:
 
 
 def _fit_recording(*task) -> tuple[TopicResult, list[tuple[type[Warning], str]]]:
-    """A fit in a worker process: its warnings are returned, not printed by the worker."""
+    """A fit in a worker process: its warnings are returned, not printed by the worker.
+
+    The unit ids given in the task are not sent back (:func:`_with_unit_ids` puts the
+    caller's own list in): at 437,856 paragraph units they were as many strings to pickle,
+    unpickle and compare for every fit, and their freed copies fragmented the caller's heap.
+    """
     from topiclab.memory import release_memory
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         result = _fit_one(*task)
+    if task[-1] is not None:
+        result.unit_ids = []
     # the fit's corpus and sampler state are garbage now: the worker waits for its next
     # fit without them
     release_memory()
     return result, [(item.category, str(item.message)) for item in caught]
+
+
+def _with_unit_ids(result: TopicResult, unit_ids: Sequence[str] | None) -> TopicResult:
+    """A worker's ``result`` holding the task's ``unit_ids`` (see :func:`_fit_recording`)."""
+    if unit_ids is not None:
+        result.unit_ids = check_unit_ids(unit_ids, result.doc_topic.shape[0])
+    return result
 
 
 def _rewarned(outputs) -> Iterable[TopicResult]:
