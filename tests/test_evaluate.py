@@ -297,6 +297,20 @@ def test_the_calling_process_fits_every_n_jobs_th_task_and_one_worker_the_rest(v
     assert where["1"] == where["3"] != os.getpid()
 
 
+def test_a_workers_fit_holds_the_callers_unit_ids(vc):
+    from topiclab.evaluate import fit_topic_models
+
+    ids = [f"doc-{i}#p0" for i in range(vc.n_units)]
+    tasks = [("lda", 3, seed, vc.bow, vc.vocab, {"passes": 2}, ids) for seed in range(2)]
+    here, worker = list(fit_topic_models(tasks, n_jobs=2))
+    # the worker sends its fit back without the ids; the caller's own strings are put in
+    assert here.unit_ids == worker.unit_ids == ids
+    assert all(a is b for a, b in zip(worker.unit_ids, ids, strict=True))
+    (alone,) = list(fit_topic_models(tasks[1:], n_jobs=1))
+    np.testing.assert_array_equal(worker.doc_topic, alone.doc_topic)
+    assert alone.unit_ids == ids
+
+
 def test_joblib_parallel_still_works_after_fits_in_worker_processes(vc):
     from joblib import Parallel, delayed
 
