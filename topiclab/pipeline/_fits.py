@@ -297,8 +297,10 @@ def _stage_fit(
             (name, k, seed + r, matrix, vectorized.vocab, params, unit_ids) for r, _ in missing
         ]
         n_jobs = _refit_jobs(name, fitting.parallel.n_jobs)
-        where = "this process" if n_jobs in (None, 1) else f"{n_jobs} processes"
-        logger.info("fit: %s K=%d in %s, %d refit(s) to fit", name, k, where, len(tasks))
+        logger.info("fit: %s K=%d, %d refit(s) to fit", name, k, len(tasks))
+        if len(tasks) > 1:
+            where = "this process" if n_jobs in (None, 1) else f"{n_jobs} processes"
+            logger.info("fit: the %s refits run in %s", name, where)
         results = progress(
             fit_topic_models(tasks, n_jobs=n_jobs),
             desc=f"refits {name} K={k}",
