@@ -254,7 +254,8 @@ def _stage_fit(
     A refit whose :func:`_model_key` is in ``prefit`` (the fits of model selection at the
     chosen K, same seed and parameters) is taken from there, not fitted again. LDA reads
     ``vectorized.bow`` (a matrix or a :class:`~topiclab.stream.BowStore`, read chunk by
-    chunk in the worker), NMF the TF-IDF matrix.
+    chunk in the process that fits it), NMF the TF-IDF matrix. The LDA refits run in
+    ``parallel.n_jobs`` processes, the NMF refits in this one (:data:`PARALLEL_REFITS`).
 
     With ``spill`` (a folder), only the first fit of each model stays in memory: every
     other refit is a :class:`SavedFit` (its cache folder, or a folder under ``spill`` when
@@ -334,7 +335,8 @@ PARALLEL_REFITS = frozenset({"lda"})
 
 
 def _refit_jobs(model: str, n_jobs: int | None) -> int | None:
-    """The processes the refits of ``model`` run in: ``n_jobs`` for LDA, 1 for NMF."""
+    """The processes the refits of ``model`` run in: ``n_jobs`` for the models of
+    :data:`PARALLEL_REFITS`, 1 (this process) for the others."""
     return n_jobs if model in PARALLEL_REFITS else 1
 
 
