@@ -117,6 +117,20 @@ def test_streamed_bow_equals_vectorize(streamed, in_memory) -> None:
     np.testing.assert_array_equal(bow_store.column_sums(), np.asarray(vc.bow.sum(axis=0)).ravel())
 
 
+def test_figure_digest_of_counts_reads_the_store_chunk_by_chunk(streamed, in_memory) -> None:
+    """The figure stage's key of the counts is the same for the store (read a chunk at a
+    time, never whole) and for its matrix, and changes with one count."""
+    from topiclab.figures.stage import _counts_digest
+
+    bow_store = streamed[3]
+    assert len(list(bow_store.chunks())) > 1  # the case that matters: several chunks
+    matrix = in_memory[3].bow
+    assert _counts_digest(bow_store) == _counts_digest(matrix)
+    changed = matrix.copy()
+    changed.data[-1] += 1
+    assert _counts_digest(changed) != _counts_digest(matrix)
+
+
 def test_filters_report_the_same_removals(streamed, in_memory, tmp_path: Path) -> None:
     tokens = list(streamed[2])
     with warnings.catch_warnings():

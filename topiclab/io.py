@@ -16,8 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 
-def sha256_bytes(data: bytes) -> str:
-    """Hex SHA-256 of ``data``."""
+def sha256_bytes(data: bytes | memoryview) -> str:
+    """Hex SHA-256 of ``data`` (bytes, or a memoryview of a C-contiguous array: no copy)."""
     return hashlib.sha256(data).hexdigest()
 
 
