@@ -98,22 +98,32 @@ def document_topics_table(
     seen = np.asarray(bow.sum(axis=1), dtype=float).ravel()
     frames = []
     for name, result in results.items():
-        theta = result.doc_topic_frame()
-        if theta.index.equals(unit_ids):
+        theta = np.asarray(result.doc_topic)
+        rows = pd.Index(result.unit_ids)
+        if rows.equals(unit_ids):
             # a run's fits hold the units' ids in order: no lookup over every unit id
             w, doc_ids = seen, units["doc_id"].to_numpy()
         else:
-            w = pd.Series(seen, index=unit_ids).reindex(theta.index).fillna(0.0).to_numpy()
-            doc_ids = units.set_index("unit_id")["doc_id"].reindex(theta.index).to_numpy()
-        weighted = theta.mul(w, axis=0)
-        sums = weighted.groupby(doc_ids, sort=True).sum()
-        total = pd.Series(w, index=theta.index).groupby(doc_ids, sort=True).sum()
-        plain = theta.groupby(doc_ids, sort=True).mean()
-        mean = sums.div(total.where(total > 0), axis=0).fillna(plain)
-        mean.index.name = "doc_id"
-        mean = mean.reset_index()
-        mean.insert(1, "model", name)
-        frames.append(mean)
+            w = pd.Series(seen, index=unit_ids).reindex(rows).fillna(0.0).to_numpy()
+            doc_ids = units.set_index("unit_id")["doc_id"].reindex(rows).to_numpy()
+        # Grouped by each unit's document number, one topic at a time: the frames of every
+        # unit's weighted shares, grouped by document id strings, took 360 MB at 80,000
+        # articles. The groups and their order are those of groupby(doc_ids, sort=True), and
+        # pandas sums each column on its own in row order: the same values to the last bit.
+        codes, documents = pd.factorize(doc_ids, sort=True)
+        kept = codes >= 0  # a unit of no known document belongs to no group, as in groupby
+        codes, w = codes[kept], w[kept]
+        total = pd.Series(w).groupby(codes, sort=True).sum()
+        mean = {}
+        for k in range(theta.shape[1]):
+            values = theta[kept, k]
+            sums = pd.Series(values * w).groupby(codes, sort=True).sum()
+            plain = pd.Series(values).groupby(codes, sort=True).mean()
+            mean[f"topic_{k}"] = sums.div(total.where(total > 0)).fillna(plain).to_numpy()
+        table = pd.DataFrame(mean, index=pd.Index(documents[total.index], name="doc_id"))
+        table = table.reset_index()
+        table.insert(1, "model", name)
+        frames.append(table)
     return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
 
 
@@ -131,8 +141,10 @@ def exemplars_table(
     Only the few passages that can be shown are read: a unit contains an indicator term of a
     theme exactly when its dictionary (``lexicon``) share of the theme is positive (term
     weights are positive), so the candidates of each measure, theme and group are ranked
-    from the shares alone, and :func:`topiclab.themes.exemplars` then gets the texts and
-    tokens of the top ``n`` of each.
+    from the shares alone (:func:`exemplar_candidates`), and
+    :func:`topiclab.themes.exemplars` then gets the texts and tokens of the top ``n`` of each
+    (:func:`exemplars_of_candidates`). A run calls those two itself, one measure at a time,
+    so that the unit shares of every measure are never in memory together.
 
     Parameters
     ----------
@@ -152,33 +164,97 @@ def exemplars_table(
     """
     from topiclab import themes
 
-    ids = units["unit_id"].astype(str)
-    dictionary = stacked_units.loc[stacked_units["model"] == "lexicon", ["unit_id", *lexicon.ids]]
+    dictionary = stacked_units[stacked_units["model"] == "lexicon"]
     if dictionary.empty:
         dictionary = themes.lexicon_shares(tokens, lexicon, units)
-    hits = {
-        theme_id: set(dictionary["unit_id"].astype(str)[dictionary[theme_id] > 0])
-        for theme_id in lexicon.ids
-    }
-    # the ranking reads three columns of each measure's unit shares: copying whole unit
-    # tables for every measure and theme made this the largest step of a national run
-    columns = ["unit_id", "locality", *lexicon.ids]
-    by_measure = {
-        model: stacked_units.loc[stacked_units["model"] == model, columns].astype({"unit_id": str})
+    hits = exemplar_hits(dictionary, lexicon)
+    candidates = [
+        exemplar_candidates(stacked_units[stacked_units["model"] == model], hits, lexicon, n=n)
         for model in stacked_units["model"].unique()
-    }
+    ]
+    return exemplars_of_candidates(candidates, units, tokens, lexicon, n=n)
+
+
+def exemplar_hits(dictionary: pd.DataFrame, lexicon: Any) -> dict[str, set[str]]:
+    """The units that contain an indicator term of each theme: those whose dictionary share
+    of the theme is positive.
+
+    Parameters
+    ----------
+    dictionary : DataFrame
+        Unit-level shares of the dictionary measure (:func:`topiclab.themes.lexicon_shares`).
+    lexicon : Lexicon
+        The themes.
+
+    Returns
+    -------
+    dict of str to set of str
+        Theme id -> the unit ids that hold one of its indicator terms.
+    """
+    ids = dictionary["unit_id"].astype(str)
+    return {theme_id: set(ids[dictionary[theme_id] > 0]) for theme_id in lexicon.ids}
+
+
+def exemplar_candidates(
+    shares: pd.DataFrame, hits: Mapping[str, set[str]], lexicon: Any, n: int = 3
+) -> pd.DataFrame:
+    """The rows of one measure's unit shares that can be an exemplar passage of a theme.
+
+    For each theme they are the top ``n`` units holding one of its indicator terms (by
+    share, ties by unit id) and the top one of each locality: what
+    :func:`exemplars_of_candidates` ranks again with the texts and tokens.
+
+    Parameters
+    ----------
+    shares : DataFrame
+        Unit-level shares of one measure (a ``model`` column with one value).
+    hits : dict of str to set of str
+        :func:`exemplar_hits`.
+    lexicon : Lexicon
+        The themes.
+    n : int, default=3
+        Passages per theme in the overall scope.
+
+    Returns
+    -------
+    DataFrame
+        The candidate rows of ``shares``, in their order.
+    """
+    # the ranking reads three columns of the unit shares: copying whole unit tables for
+    # every measure and theme made this the largest step of a national run
+    ids = shares["unit_id"].astype(str)
+    columns = shares[["locality", *lexicon.ids]].assign(unit_id=ids)
     wanted: set[str] = set()
-    for shares in by_measure.values():
-        for theme_id in lexicon.ids:
-            ranked = shares.loc[shares["unit_id"].isin(hits[theme_id]), ["unit_id", "locality"]]
-            ranked = ranked.assign(share=shares[theme_id])
-            ranked = ranked.sort_values(
-                ["share", "unit_id"], ascending=[False, True], kind="stable"
-            )
-            wanted.update(ranked["unit_id"].head(n))
-            wanted.update(ranked.groupby("locality", dropna=False, sort=False).head(1)["unit_id"])
-    del by_measure
-    positions = np.flatnonzero(ids.isin(wanted).to_numpy())
+    for theme_id in lexicon.ids:
+        ranked = columns.loc[ids.isin(hits[theme_id]), ["unit_id", "locality"]]
+        ranked = ranked.assign(share=columns[theme_id])
+        ranked = ranked.sort_values(["share", "unit_id"], ascending=[False, True], kind="stable")
+        wanted.update(ranked["unit_id"].head(n))
+        wanted.update(ranked.groupby("locality", dropna=False, sort=False).head(1)["unit_id"])
+    return shares[ids.isin(wanted).to_numpy()]
+
+
+def exemplars_of_candidates(
+    candidates: Sequence[pd.DataFrame], units: pd.DataFrame, tokens: Any, lexicon: Any, n: int = 3
+) -> pd.DataFrame:
+    """exemplars.csv from the candidate rows of each measure (:func:`exemplar_candidates`).
+
+    The result is that of :func:`exemplars_table` on the measures' whole unit shares: a
+    measure's top passages of a theme are among its candidates, and the ranking of
+    :func:`topiclab.themes.exemplars` is a total order (share, then unit id), so rows that
+    are not candidates change nothing.
+
+    Parameters
+    ----------
+    candidates : sequence of DataFrame
+        The candidate rows of each measure, in the order the table lists the measures.
+    units, tokens, lexicon, n
+        As for :func:`exemplars_table`.
+    """
+    from topiclab import themes
+
+    wanted = set().union(*(set(frame["unit_id"].astype(str)) for frame in candidates))
+    positions = np.flatnonzero(units["unit_id"].astype(str).isin(wanted).to_numpy())
     few = units.iloc[positions].reset_index(drop=True)
     if hasattr(tokens, "passages"):
         found = tokens.passages(positions)
@@ -187,12 +263,8 @@ def exemplars_table(
     else:
         few_tokens = [list(tokens[p]) for p in positions]
 
-    # only the candidate passages: themes.exemplars ranks the units it has texts for, so
-    # the other rows of each measure would be copied and dropped again for every theme
-    candidates = stacked_units[stacked_units["unit_id"].astype(str).isin(wanted)]
     frames = []
-    for model in stacked_units["model"].unique():
-        shares = candidates[candidates["model"] == model]
+    for shares in candidates:
         for theme_id in lexicon.ids:
             frames.append(
                 themes.exemplars(

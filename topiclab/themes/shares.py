@@ -37,6 +37,9 @@ logger = logging.getLogger(__name__)
 #: computing news.
 LOW_COVERAGE = 0.02
 
+#: the counters document_shares sums, in the order it writes them
+_COUNTERS = ("n_tokens", "n_hits", "weight")
+
 
 def theme_shares(
     result: Any,
@@ -262,7 +265,7 @@ def document_shares(shares: pd.DataFrame) -> pd.DataFrame:
     totals = pd.DataFrame(sums, index=weights.index)
     means = totals.div(weights.where(weights > 0), axis=0)
     means = means.fillna(pd.DataFrame(plain, index=weights.index))
-    counters = [c for c in ("n_tokens", "n_hits", "weight") if c in frame.columns]
+    counters = [c for c in _COUNTERS if c in frame.columns]
     meta_columns = [
         c
         for c in frame.columns
@@ -390,6 +393,30 @@ def mean_of_refits(per_fit: Sequence[pd.DataFrame]) -> pd.DataFrame:
     columns = share_columns(mean)
     mean[columns] = np.mean([frame[columns].to_numpy(dtype=float) for frame in per_fit], axis=0)
     return mean
+
+
+def stack_documents(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
+    """The document shares of several measures in one table, as :func:`document_shares`
+    gives them for the measures' unit shares stacked.
+
+    A run aggregates each measure on its own, so that the unit shares of the measures are
+    never in memory together; this stacks the results. :func:`document_shares` sums each
+    counter over a document's units, which is 0 for a measure that lacks it (``n_hits``,
+    only the dictionary measure's): so it is here.
+
+    Parameters
+    ----------
+    frames : sequence of DataFrame
+        Document-level shares of each measure (:func:`document_shares`), in order.
+    """
+    stacked = pd.concat(frames, ignore_index=True)
+    for column in _COUNTERS:
+        if column in stacked.columns and any(column not in frame.columns for frame in frames):
+            stacked[column] = stacked[column].astype(float).fillna(0.0)
+    values = share_columns(frames[0])
+    counters = [c for c in _COUNTERS if c in stacked.columns]
+    front = [c for c in stacked.columns if c not in (*values, *counters, "n_units")]
+    return stacked[[*front, "n_units", *counters, *values]]
 
 
 def stack_replicates(frames: Sequence[pd.DataFrame]) -> pd.DataFrame:
