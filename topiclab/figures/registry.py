@@ -41,6 +41,11 @@ class FigureSpec:
     needs : callable
         ``needs(tables) -> str``: why the figure cannot be drawn from these tables (a model
         that was not fitted, say), or ``""`` when it can.
+    columns : dict of str to tuple of str
+        The only columns read of some of its tables (those present are read); a table not
+        named here is read whole. Set for the tables of one row per unit or document,
+        whose other columns (ids, titles) are most of the memory of the figure stage on a
+        large corpus.
     """
 
     name: str
@@ -50,6 +55,7 @@ class FigureSpec:
     size: tuple[float, float]
     draw: Callable[[Tables, Figure, str, Mapping[str, str] | None], Any]
     needs: Callable[[Tables], str] = field(default=lambda tables: "")
+    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 def _has_model(table: str, model: str) -> Callable[[Tables], str]:
@@ -327,6 +333,11 @@ def _registry() -> dict[str, FigureSpec]:
             size=(7.0, 2.8),
             draw=_draw_overview,
             needs=_has_tables("documents.csv", "units.csv"),
+            # what plot_corpus_overview reads: the units' lengths, the documents' groups
+            columns={
+                "documents.csv": ("doc_id", "locality", "year"),
+                "units.csv": ("doc_id", "n_tokens", "n_words"),
+            },
         ),
         FigureSpec(
             name="fig8_theme_effects",
@@ -367,29 +378,53 @@ def table_files() -> list[str]:
 
 
 def read_tables(
-    directory: str | Path, names: Iterable[str] | None = None, *, skip: Iterable[str] = ()
+    directory: str | Path,
+    names: Iterable[str] | None = None,
+    *,
+    skip: Iterable[str] = (),
+    columns: Mapping[str, Iterable[str]] | None = None,
 ) -> dict[str, pd.DataFrame]:
     """Read the tables behind the figures from ``directory``; absent files are left out.
 
     Identifier-like columns (ids, localities, terms, themes) are read as strings so that a
     locality called ``"2"`` or a term ``"nan"`` stays what it is. Columns named in ``skip``
     are not read (the figures never draw ``text``, the bulk of documents.csv and units.csv
-    on a large corpus).
+    on a large corpus); of a table named in ``columns``, only the columns listed there (those
+    present) are read.
     """
     directory = Path(directory)
     skipped = set(skip)
+    only = {name: set(wanted) for name, wanted in (columns or {}).items()}
     tables: dict[str, pd.DataFrame] = {}
     for name in sorted(names if names is not None else table_files()):
         path = directory / name
         if path.exists():
+            kept = only.get(name)
+
+            def read(column: str, kept: set[str] | None = kept) -> bool:
+                return column not in skipped and (kept is None or column in kept)
+
             tables[name] = pd.read_csv(
                 path,
                 dtype={c: "string" for c in _TEXT_COLUMNS},
                 keep_default_na=False,
                 na_values=[""],
-                usecols=(lambda column: column not in skipped) if skipped else None,
+                usecols=read if skipped or kept is not None else None,
             )
     return tables
+
+
+def columns_read(specs: Iterable[FigureSpec]) -> dict[str, tuple[str, ...]]:
+    """The columns the figures ``specs`` read of the tables they all limit (see
+    :attr:`FigureSpec.columns`); a table that one of them reads whole is not listed."""
+    specs = list(specs)
+    wanted: dict[str, tuple[str, ...]] = {}
+    for table in sorted({name for spec in specs for name in spec.tables}):
+        readers = [spec for spec in specs if table in spec.tables]
+        if all(table in spec.columns for spec in readers):
+            union = {column for spec in readers for column in spec.columns[table]}
+            wanted[table] = tuple(sorted(union))
+    return wanted
 
 
 _TEXT_COLUMNS = (

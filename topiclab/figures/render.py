@@ -16,7 +16,7 @@ from typing import Any
 from matplotlib.figure import Figure
 
 from topiclab import plotting
-from topiclab.figures.registry import FIGURES, FigureSpec, Tables, read_tables
+from topiclab.figures.registry import FIGURES, FigureSpec, Tables, columns_read, read_tables
 from topiclab.io import atomic_write_bytes
 
 logger = logging.getLogger(__name__)
@@ -145,7 +145,9 @@ def build_figures(
     if unknown:
         raise KeyError(f"unknown figures {unknown}; registered: {sorted(FIGURES)}")
     # the texts of units.csv and documents.csv are not drawn: not read on a large corpus
-    tables = read_tables(tables_dir, skip=("text",))
+    tables = read_tables(
+        tables_dir, skip=("text",), columns=columns_read(FIGURES[name] for name in wanted)
+    )
     labels = lexicon_labels(language, lexicon)
     written: list[Path] = []
     skipped: dict[str, str] = {}

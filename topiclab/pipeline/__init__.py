@@ -225,6 +225,7 @@ def _run_stages(
         frames = _stage_themes(fitted, s.themes, seed=s.seed)
     for name, frame in frames.items():
         written.append(write_table(frame, tables / f"{name}.csv"))
+    del frames  # the later stages read what they need from the tables written
     with summarised_warnings("effects"):  # themes.effects: regressions on the metadata
         effects = _stage_effects(fitted, _document_metadata(documents), s.themes, seed=s.seed)
     written.append(write_table(effects, tables / "theme_effects.csv"))
