@@ -203,7 +203,8 @@ def _fit(small_run, cache: Path):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # ConvergenceWarning of a 100-iteration NMF
         fitting = _FitSettings.of(validate_config(config))
-        return vectorized, _stage_fit(vectorized, units, fitting, {"lda": 2, "nmf": 2})
+        unit_ids = units["unit_id"].astype(str).tolist()
+        return vectorized, _stage_fit(vectorized, unit_ids, fitting, {"lda": 2, "nmf": 2})
 
 
 def _fitting(config: dict) -> _FitSettings:

@@ -81,6 +81,7 @@ from topiclab.pipeline._stages import (
     _stage_units,
     _stage_vectorize,
     _token_store,
+    _unit_ids,
     _units_frame,
     _write_corpus_tables,
     _write_units_table,
@@ -204,23 +205,25 @@ def _run_stages(
     with summarised_warnings("tokens"):
         tokens = _token_store(documents, s.units, s.preprocess, s.parallel, s.cache, stores)
     _release_workers()
-    units = _units_frame(tokens)
     written.append(_write_units_table(tokens, tables / "units.csv"))
     with summarised_warnings("vectorize"):
         vectorized = _bow_store(tokens, s.vectorize, stores)
     fitting = _FitSettings.of(s)
+    # The fits need only the units' ids. The units table (ids and metadata: 130 MB at 80,000
+    # articles) is read from the token store after them, so that this process does not hold
+    # it while it fits models beside its workers, the largest step of a run.
+    unit_ids = _unit_ids(tokens)
     selected: dict[str, Any] = {}  # the fits of selection at the chosen K: the first refits
     with summarised_warnings("model selection"):
-        selection, chosen = _stage_model_selection(
-            vectorized, tokens, fitting, selected, units["unit_id"].astype(str).tolist()
-        )
+        selection, chosen = _stage_model_selection(vectorized, tokens, fitting, selected, unit_ids)
     with summarised_warnings("fit"):
-        refits = _stage_fit(vectorized, units, fitting, chosen, selected, spill=stores / "fits")
+        refits = _stage_fit(vectorized, unit_ids, fitting, chosen, selected, spill=stores / "fits")
     selected.clear()
     selection = _stability_at_chosen_k(selection, refits)
     written.append(write_table(selection, tables / "model_selection.csv"))
     _release_workers()
-    fitted = Fitted(units=units, tokens=tokens, vectorized=vectorized, refits=refits)
+    fitted = Fitted(units=_units_frame(tokens), tokens=tokens, vectorized=vectorized, refits=refits)
+    fitted.unit_ids = unit_ids  # the list the fits hold, not a copy of every id
     with summarised_warnings("themes"):
         frames = _stage_themes(fitted, s.themes, seed=s.seed)
     for name, frame in frames.items():
@@ -309,9 +312,9 @@ def fit_models(
     """Fit each model of ``config`` at its chosen K ``models.refits`` times, as a run does
     (the model cache is read and written); ``prefit`` is :func:`select_models`'s
     ``fits_out``."""
-    refits = _stage_fit(
-        prepared.vectorized, prepared.units, _FitSettings.of(_settings_of(config)), chosen, prefit
-    )
+    unit_ids = prepared.units["unit_id"].astype(str).tolist()
+    fitting = _FitSettings.of(_settings_of(config))
+    refits = _stage_fit(prepared.vectorized, unit_ids, fitting, chosen, prefit)
     return Fitted(
         units=prepared.units,
         tokens=prepared.tokens,

@@ -241,7 +241,7 @@ def _stage_model_selection(
 
 def _stage_fit(
     vectorized,
-    units: pd.DataFrame,
+    unit_ids: list[str],
     fitting: _FitSettings,
     chosen: dict[str, int],
     prefit: dict[str, Any] | None = None,
@@ -266,7 +266,6 @@ def _stage_fit(
     from topiclab.models import TopicResult
 
     fits: dict[str, list[Any]] = {}
-    unit_ids = units["unit_id"].astype(str).tolist()
     models = _stage_cache(fitting.cache, "models")
     content = _counts_digest(vectorized, unit_ids)
     seed = fitting.seed

@@ -240,6 +240,15 @@ def _units_frame(tokens) -> pd.DataFrame:
     return pd.concat(_with_columns(iter(frames), columns), ignore_index=True)
 
 
+def _unit_ids(tokens) -> list[str]:
+    """The id of every unit of a token store, in token order (only that column is read)."""
+    return [
+        unit_id
+        for frame in tokens.unit_chunks(("unit_id",))
+        for unit_id in frame["unit_id"].astype(str)
+    ]
+
+
 def _write_units_table(tokens, path: Path) -> Path:
     """units.csv (with the texts), one chunk of units at a time."""
 
