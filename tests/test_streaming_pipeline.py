@@ -173,21 +173,35 @@ def test_exemplars_from_the_store_equal_those_from_lists(stores) -> None:
     streamed = exemplars_table(stacked, units.drop(columns=["text"]), tokens, lexicon)
     assert len(in_memory) > 0
     pd.testing.assert_frame_equal(streamed, in_memory)
-    # and both equal the plain walk of themes.exemplars over every unit
-    every = themes.exemplars(
-        stacked[stacked["model"] == "lda"],
-        units,
-        lexicon.ids[0],
-        n=3,
-        lexicon=lexicon,
-        tokens=token_lists,
-    )
-    mine = in_memory[
-        (in_memory["model"] == "lda")
-        & (in_memory["theme"] == lexicon.ids[0])
-        & (in_memory["scope"] == "overall")
+    # and both equal the plain walk of themes.exemplars over every unit, for every measure,
+    # theme and scope: ranking candidates first (exemplar_candidates, one measure at a time
+    # in a run) leaves out no passage that the walk over every unit would show
+    for model in ("lda", "lexicon"):
+        for theme_id in lexicon.ids:
+            for scope, by, n in (("overall", None, 3), ("locality", "locality", 1)):
+                every = themes.exemplars(
+                    stacked[stacked["model"] == model],
+                    units,
+                    theme_id,
+                    by=by,
+                    n=n,
+                    lexicon=lexicon,
+                    tokens=token_lists,
+                )
+                mine = in_memory[
+                    (in_memory["model"] == model)
+                    & (in_memory["theme"] == theme_id)
+                    & (in_memory["scope"] == scope)
+                ]
+                assert mine["unit_id"].tolist() == every["unit_id"].tolist()
+                assert mine["share"].tolist() == every["share"].tolist()
+    # the document shares of each measure, stacked, are those of the stacked unit shares
+    per_measure = [
+        themes.document_shares(stacked[stacked["model"] == m]) for m in ("lda", "lexicon")
     ]
-    assert mine["unit_id"].tolist() == every["unit_id"].tolist()
+    pd.testing.assert_frame_equal(
+        themes.stack_documents(per_measure), themes.document_shares(stacked), check_exact=True
+    )
 
 
 # ------------------------------------------------------------------- whole runs, slow

@@ -114,7 +114,8 @@ def _stage_themes(fitted: Fitted, settings: ThemeSettings, *, seed: int) -> dict
 @dataclass(frozen=True)
 class _MeasureSummary:
     """What the theme tables need of one measure's unit shares: its document shares, its
-    row of lexicon_coverage.csv and its exemplar candidates (a few hundred units)."""
+    row of lexicon_coverage.csv and its exemplar candidates (a few units per theme and
+    locality)."""
 
     documents: pd.DataFrame
     coverage: pd.DataFrame
