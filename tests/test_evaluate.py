@@ -311,6 +311,26 @@ def test_a_workers_fit_holds_the_callers_unit_ids(vc):
     assert alone.unit_ids == ids
 
 
+def test_fits_in_two_processes_come_in_task_order_with_the_values_of_one(vc):
+    """The calling process fits its next task instead of waiting for a worker's earlier one,
+    and the fitters take turns through their peak sections: neither changes a value or the
+    order of the results."""
+    from topiclab.evaluate import fit_topic_models
+
+    ids = [f"u{i}" for i in range(vc.n_units)]
+    tasks = [
+        ("lda" if i != 3 else "nmf", 3, i, vc.bow if i != 3 else vc.tfidf, vc.vocab, {}, ids)
+        for i in range(5)
+    ]
+    two = list(fit_topic_models(tasks, n_jobs=2))
+    one = list(fit_topic_models(tasks, n_jobs=1))
+    assert [r.model for r in two] == ["lda", "lda", "lda", "nmf", "lda"]
+    for a, b in zip(one, two, strict=True):
+        assert (a.model, a.seed, a.unit_ids) == (b.model, b.seed, b.unit_ids)
+        np.testing.assert_array_equal(a.doc_topic, b.doc_topic)
+        np.testing.assert_array_equal(a.topic_word, b.topic_word)
+
+
 def test_joblib_parallel_still_works_after_fits_in_worker_processes(vc):
     from joblib import Parallel, delayed
 

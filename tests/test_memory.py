@@ -6,11 +6,45 @@ worker, so the memory of its process tree follows what it holds, not what it onc
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import psutil
 import pytest
 
-from topiclab.memory import _malloc_trim, release_memory
+from topiclab.memory import _malloc_trim, peak_section, peaks_one_at_a_time, release_memory
+
+
+def _hold_peak(lock: str, record: str) -> None:
+    import time
+
+    with peaks_one_at_a_time(lock), peak_section():
+        start = time.monotonic()
+        time.sleep(0.4)
+        end = time.monotonic()
+    with open(record, "a", encoding="utf-8") as handle:
+        handle.write(f"{start} {end}\n")
+
+
+def test_peak_sections_sharing_a_lock_run_one_at_a_time(tmp_path):
+    """Processes given one lock file never are inside a peak section at the same time (a
+    fit's largest allocation, see fit_topic_models); without a lock a section takes none."""
+    import multiprocessing
+
+    lock, record = str(tmp_path / "peak.lock"), str(tmp_path / "record.txt")
+    context = multiprocessing.get_context("spawn")
+    processes = [context.Process(target=_hold_peak, args=(lock, record)) for _ in range(3)]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+        assert process.exitcode == 0
+    spans = sorted(tuple(map(float, line.split())) for line in open(record, encoding="utf-8"))
+    assert len(spans) == 3
+    for (_, end), (start, _) in itertools.pairwise(spans):
+        assert start >= end
+    with peak_section():  # no lock given in this process: nothing to wait for
+        pass
 
 
 @pytest.mark.skipif(_malloc_trim() is None, reason="glibc's malloc_trim is not available")

@@ -10,9 +10,11 @@ reused for every model and K.
 
 from __future__ import annotations
 
+import tempfile
 import warnings
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from itertools import combinations
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -31,6 +33,7 @@ from topiclab.evaluate.coherence import (
     count_cooccurrences,
 )
 from topiclab.evaluate.selection import CHOICE_METRIC, CHOICE_NOTE, choose_k
+from topiclab.memory import peaks_one_at_a_time
 from topiclab.models import LDA, NMF, TopicResult
 from topiclab.models._base import MAX_SEED, check_unit_ids
 
@@ -245,7 +248,12 @@ def fit_topic_models(tasks: Sequence[FitTask], n_jobs: int | None = 1) -> Iterat
 
     The caller is a fitter rather than an idle parent because a worker process costs its
     own copy of the libraries and of its fit's data: at 80,000 VNTC articles two workers
-    beside a waiting parent held about 0.6-0.8 GB each, the largest peak of the run.
+    beside a waiting parent held about 0.6-0.8 GB each, the largest peak of the run. The
+    fitters take turns through the part of a fit that holds its largest allocation (an LDA
+    fit's documents and sampler state, :func:`topiclab.memory.peak_section`): one samples
+    while another infers its units' shares, so two corpora are never held at once. The
+    calling process fits its next task rather than wait for a worker's earlier one, so the
+    turns cost little time.
     """
     from joblib import cpu_count
     from joblib.executor import get_memmapping_executor
@@ -256,19 +264,45 @@ def fit_topic_models(tasks: Sequence[FitTask], n_jobs: int | None = 1) -> Iterat
         yield from (_fit_here(task) for task in tasks)
         return
 
+    lock = tempfile.NamedTemporaryFile(prefix="topiclab-peak-", suffix=".lock", delete=False)
+    lock.close()
     # joblib's own reusable executor (what Parallel uses): a bare loky executor would lack
     # joblib's temporary-folder manager, and a later Parallel reusing it would fail
     executor = get_memmapping_executor(n_jobs - 1)
-    # every task of the workers is queued before the first fit here starts
-    queued = {
-        i: executor.submit(_fit_recording, *task) for i, task in enumerate(tasks) if i % n_jobs
-    }
-    for i, task in enumerate(tasks):
-        if i in queued:
-            for result in _rewarned([queued.pop(i).result()]):
-                yield _with_unit_ids(result, task[-1])
-        else:
-            yield _fit_here(task)
+    try:
+        # every task of the workers is queued before the first fit here starts; the unit
+        # ids stay here (_fit_recording)
+        queued = {
+            i: executor.submit(_fit_recording, *task[:-1], None, peak_lock=lock.name)
+            for i, task in enumerate(tasks)
+            if i % n_jobs
+        }
+        done_here: dict[int, TopicResult] = {}
+        order = iter(range(len(tasks)))
+        next_out = next(order)
+
+        def taken(i: int) -> Iterator[TopicResult]:
+            if i in done_here:
+                yield done_here.pop(i)
+            else:
+                for result in _rewarned([queued.pop(i).result()]):
+                    yield _with_unit_ids(result, tasks[i][-1])
+
+        for mine in range(0, len(tasks), n_jobs):
+            # what is ready goes on in task order; a worker's task still running is not
+            # waited for: this process fits its own next task meanwhile
+            while next_out is not None and (
+                next_out in done_here or (next_out in queued and queued[next_out].done())
+            ):
+                yield from taken(next_out)
+                next_out = next(order, None)
+            with peaks_one_at_a_time(lock.name):
+                done_here[mine] = _fit_here(tasks[mine])
+        while next_out is not None:
+            yield from taken(next_out)
+            next_out = next(order, None)
+    finally:
+        Path(lock.name).unlink(missing_ok=True)
 
 
 def _fit_here(task: FitTask) -> TopicResult:
@@ -289,20 +323,22 @@ def _fit_one(model, k, seed, matrix, vocab, params, unit_ids) -> TopicResult:
     return estimator.fit(matrix, vocab=list(vocab), unit_ids=unit_ids).result_
 
 
-def _fit_recording(*task) -> tuple[TopicResult, list[tuple[type[Warning], str]]]:
+def _fit_recording(
+    *task, peak_lock: str | None = None
+) -> tuple[TopicResult, list[tuple[type[Warning], str]]]:
     """A fit in a worker process: its warnings are returned, not printed by the worker.
 
-    The unit ids given in the task are not sent back (:func:`_with_unit_ids` puts the
+    The worker gets no unit ids and sends none back (:func:`_with_unit_ids` puts the
     caller's own list in): at 437,856 paragraph units they were as many strings to pickle,
-    unpickle and compare for every fit, and their freed copies fragmented the caller's heap.
+    hold in the worker through its fit, unpickle and compare for every fit. ``peak_lock``
+    is the lock the fitters share (:func:`topiclab.memory.peaks_one_at_a_time`).
     """
     from topiclab.memory import release_memory
 
-    with warnings.catch_warnings(record=True) as caught:
+    with warnings.catch_warnings(record=True) as caught, peaks_one_at_a_time(peak_lock):
         warnings.simplefilter("always")
         result = _fit_one(*task)
-    if task[-1] is not None:
-        result.unit_ids = []
+    result.unit_ids = []
     # the fit's corpus and sampler state are garbage now: the worker waits for its next
     # fit without them
     release_memory()
@@ -310,9 +346,9 @@ def _fit_recording(*task) -> tuple[TopicResult, list[tuple[type[Warning], str]]]
 
 
 def _with_unit_ids(result: TopicResult, unit_ids: Sequence[str] | None) -> TopicResult:
-    """A worker's ``result`` holding the task's ``unit_ids`` (see :func:`_fit_recording`)."""
-    if unit_ids is not None:
-        result.unit_ids = check_unit_ids(unit_ids, result.doc_topic.shape[0])
+    """A worker's ``result`` holding the task's ``unit_ids`` (see :func:`_fit_recording`);
+    row numbers, as a fit given no ids names its rows, when the task has none."""
+    result.unit_ids = check_unit_ids(unit_ids, result.doc_topic.shape[0])
     return result
 
 

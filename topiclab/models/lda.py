@@ -20,6 +20,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 from threadpoolctl import threadpool_limits
 
+from topiclab.memory import peak_section
 from topiclab.models._base import (
     AnchorPlan,
     TopicModelBase,
@@ -435,72 +436,78 @@ class LDA(TopicModelBase):
         tp = import_tomotopy()
 
         eta = self._tomotopy_prior()
-        model = tp.LDAModel(
-            k=self.n_topics,
-            alpha=self._tomotopy_alpha(),
-            eta=eta,
-            seed=self.seed_,
-            min_cf=0,
-            rm_top=0,
-            tw=tp.TermWeight.ONE,
-        )
-        # tomotopy re-estimates alpha every 10 sweeps by default: only when asked for, as
-        # gensim's alpha="auto", so that a given alpha means the same on both backends
-        model.optim_interval = 10 if isinstance(self.alpha, str) and self.alpha == "auto" else 0
-        n_units = 0
-        for words in _unit_words(X, kind, vocab):
-            n_units += 1
-            # Empty units get their shares from transform (uniform), not from training.
-            if words:
-                model.add_doc(words)
-        if kind == "tokens" and vocab is None:
-            vocab = sorted(model.vocabs)
-        elif kind == "bow" and vocab is None:
-            vocab = _placeholder_vocab(model.vocabs)
-        _check_corpus_size(self.n_topics, n_units, len(vocab), len(model.docs))
-        self._n_units_fit = n_units
-        plan = plan_anchor_words(self.anchor_words, vocab, self.n_topics)
-        if plan is not None and isinstance(self.eta, str) and self.eta == "auto":
-            raise ValueError("eta='auto' re-learns the prior and would undo anchor_words")
-        self.anchor_topics_ = plan.as_dict() if plan else {}
-        prior = np.full((self.n_topics, len(vocab)), eta)
-        if plan is not None:
-            # The gensim backend's prior, term for term: in its anchored topic an anchor word
-            # gets a pseudo-count of anchor_weight x its corpus count on top of the base eta,
-            # in every other topic eta x 1e-3, so the data alone decides whether another
-            # topic uses it (tomotopy's word prior is exactly a per-topic eta of the word).
-            freq = dict(zip(model.vocabs, np.asarray(model.vocab_freq, dtype=float), strict=True))
-            for topic, ids in zip(plan.topics, plan.term_ids, strict=True):
-                for j in ids:
-                    prior[:, j] = eta * _ANCHOR_OTHER_TOPICS
-                    prior[topic, j] = eta + self.anchor_weight * freq.get(vocab[j], 0.0)
-                    if vocab[j] in freq:
-                        model.set_word_prior(vocab[j], prior[:, j].tolist())
-        with warnings.catch_warnings():
-            # tomotopy warns for any workers > 1; PARTITION is reproducible for a seed and
-            # a number of workers (module note _TOMOTOPY_SCHEME), COPY_MERGE is not
-            warnings.filterwarnings("ignore", "The training result may differ", RuntimeWarning)
-            model.train(
-                self.passes,
-                workers=self.workers,
-                parallel=getattr(tp.ParallelScheme, _TOMOTOPY_SCHEME),
-                show_progress=False,
+        # Adding the documents and sampling hold the fit's largest allocation (tomotopy's
+        # documents and sampler state, about 600 bytes a unit): fits run side by side by
+        # fit_topic_models take turns here (memory.peak_section), not all at once.
+        with peak_section():
+            model = tp.LDAModel(
+                k=self.n_topics,
+                alpha=self._tomotopy_alpha(),
+                eta=eta,
+                seed=self.seed_,
+                min_cf=0,
+                rm_top=0,
+                tw=tp.TermWeight.ONE,
             )
-        index = {term: j for j, term in enumerate(vocab)}
-        columns = np.asarray([index[w] for w in model.used_vocabs], dtype=np.intp)
-        counts = np.zeros((self.n_topics, len(vocab)))
-        for topic in range(self.n_topics):
-            # tomotopy's unnormalised distribution is count + the base eta (never a word
-            # prior), in float32; the counts of TermWeight.ONE are whole tokens, so
-            # rounding recovers them exactly and the prior is added back in float64
-            dist = np.asarray(model.get_topic_word_dist(topic, normalize=False), dtype=float)
-            counts[topic, columns] = np.round(dist - eta)
-        # The documents' sampler state (a topic for each of the corpus's tokens: 280 MB at
-        # 437,856 units) is not needed once the topics are known, and would be held through
-        # the units' inference below: the model is kept without its documents.
-        alpha = np.asarray(model.alpha, dtype=np.float64)
-        self.model_ = tp.LDAModel.loads(model.saves(full=False))
-        del model
+            # tomotopy re-estimates alpha every 10 sweeps by default: only when asked for, as
+            # gensim's alpha="auto", so that a given alpha means the same on both backends
+            model.optim_interval = 10 if isinstance(self.alpha, str) and self.alpha == "auto" else 0
+            n_units = 0
+            for words in _unit_words(X, kind, vocab):
+                n_units += 1
+                # Empty units get their shares from transform (uniform), not from training.
+                if words:
+                    model.add_doc(words)
+            if kind == "tokens" and vocab is None:
+                vocab = sorted(model.vocabs)
+            elif kind == "bow" and vocab is None:
+                vocab = _placeholder_vocab(model.vocabs)
+            _check_corpus_size(self.n_topics, n_units, len(vocab), len(model.docs))
+            self._n_units_fit = n_units
+            plan = plan_anchor_words(self.anchor_words, vocab, self.n_topics)
+            if plan is not None and isinstance(self.eta, str) and self.eta == "auto":
+                raise ValueError("eta='auto' re-learns the prior and would undo anchor_words")
+            self.anchor_topics_ = plan.as_dict() if plan else {}
+            prior = np.full((self.n_topics, len(vocab)), eta)
+            if plan is not None:
+                # The gensim backend's prior, term for term: in its anchored topic an anchor word
+                # gets a pseudo-count of anchor_weight x its corpus count on top of the base eta,
+                # in every other topic eta x 1e-3, so the data alone decides whether another
+                # topic uses it (tomotopy's word prior is exactly a per-topic eta of the word).
+                freq = dict(
+                    zip(model.vocabs, np.asarray(model.vocab_freq, dtype=float), strict=True)
+                )
+                for topic, ids in zip(plan.topics, plan.term_ids, strict=True):
+                    for j in ids:
+                        prior[:, j] = eta * _ANCHOR_OTHER_TOPICS
+                        prior[topic, j] = eta + self.anchor_weight * freq.get(vocab[j], 0.0)
+                        if vocab[j] in freq:
+                            model.set_word_prior(vocab[j], prior[:, j].tolist())
+            with warnings.catch_warnings():
+                # tomotopy warns for any workers > 1; PARTITION is reproducible for a seed and
+                # a number of workers (module note _TOMOTOPY_SCHEME), COPY_MERGE is not
+                warnings.filterwarnings("ignore", "The training result may differ", RuntimeWarning)
+                model.train(
+                    self.passes,
+                    workers=self.workers,
+                    parallel=getattr(tp.ParallelScheme, _TOMOTOPY_SCHEME),
+                    show_progress=False,
+                )
+            index = {term: j for j, term in enumerate(vocab)}
+            columns = np.asarray([index[w] for w in model.used_vocabs], dtype=np.intp)
+            counts = np.zeros((self.n_topics, len(vocab)))
+            for topic in range(self.n_topics):
+                # tomotopy's unnormalised distribution is count + the base eta (never a word
+                # prior), in float32; the counts of TermWeight.ONE are whole tokens, so
+                # rounding recovers them exactly and the prior is added back in float64
+                dist = np.asarray(model.get_topic_word_dist(topic, normalize=False), dtype=float)
+                counts[topic, columns] = np.round(dist - eta)
+            # The documents' sampler state (a topic for each of the corpus's tokens: 280 MB at
+            # 437,856 units) is not needed once the topics are known, and would be held through
+            # the units' inference below: the model is kept without its documents.
+            alpha = np.asarray(model.alpha, dtype=np.float64)
+            self.model_ = tp.LDAModel.loads(model.saves(full=False))
+            del model
         self.topic_term_counts_ = counts
         self.components_ = counts + prior
         # The units' shares: gensim's deterministic E-step given these topics (their
