@@ -43,6 +43,8 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
+
 __all__ = [
     "MANIFEST",
     "StageCache",
@@ -357,3 +359,20 @@ def _code_digest(modules: tuple[str, ...]) -> str:
             digest.update(path.relative_to(root).as_posix().encode("utf-8") + b"\0")
             digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def feed_counts(digest: Any, matrix: Any) -> None:
+    """Feed a sparse matrix, or a :class:`~topiclab.stream.BowStore` chunk by chunk, into
+    ``digest``: row lengths, column indices and values, so a matrix and a store of the same
+    counts (in any chunks) give one key. Nothing is read whole: a store is read a chunk at a
+    time. The keys of the fits and of the figure stage read their counts through it."""
+    chunks = matrix.chunks() if hasattr(matrix, "chunks") else [matrix.tocsr()]
+    parts: dict[str, Any] = {name: hashlib.sha256() for name in ("rows", "indices", "data")}
+    for chunk in chunks:
+        chunk = chunk.tocsr()
+        parts["rows"].update(np.diff(chunk.indptr).astype(np.int64).tobytes())
+        parts["indices"].update(np.ascontiguousarray(chunk.indices, dtype=np.int64).tobytes())
+        parts["data"].update(np.ascontiguousarray(chunk.data, dtype=np.float64).tobytes())
+    for part in parts.values():
+        digest.update(part.digest())
+    digest.update(b"\x1e")

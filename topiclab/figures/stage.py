@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from topiclab import plotting
-from topiclab.cache import StageCache
+from topiclab.cache import StageCache, feed_counts
 from topiclab.figures.ldavis import LDAVIS_FILE, write_ldavis
 from topiclab.figures.notes import environment_text, outputs_digest, write_notes
 from topiclab.figures.registry import FIGURES, table_files, topic_terms_table
@@ -176,16 +176,10 @@ def _inputs_digest(tables_dir: Path, lda_result: Any, bow: Any, lexicon: Any) ->
 
 def _counts_digest(bow: Any) -> str:
     """Digest of a count matrix, or of a :class:`~topiclab.stream.BowStore` read one chunk
-    at a time: its values, their columns and the length of each row, in row order (the same
-    however the store is cut into chunks)."""
-    import scipy.sparse as sp
-
-    values, columns, lengths = hashlib.sha256(), hashlib.sha256(), hashlib.sha256()
-    for part in bow.chunks() if hasattr(bow, "chunks") else [sp.csr_matrix(bow)]:
-        values.update(memoryview(np.ascontiguousarray(part.data, dtype=np.float64)))
-        columns.update(memoryview(np.ascontiguousarray(part.indices, dtype=np.int64)))
-        lengths.update(memoryview(np.diff(part.indptr).astype(np.int64)))
-    return "".join(h.hexdigest() for h in (values, columns, lengths))
+    at a time (:func:`topiclab.cache.feed_counts`)."""
+    digest = hashlib.sha256()
+    feed_counts(digest, bow)
+    return digest.hexdigest()
 
 
 def _reuse(cache: StageCache, key: str, output: Path) -> tuple[list[Path], dict[str, str]] | None:

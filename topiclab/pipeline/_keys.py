@@ -6,11 +6,8 @@ from __future__ import annotations
 import hashlib
 import json
 from pathlib import Path
-from typing import Any
 
-import numpy as np
-
-from topiclab.cache import StageCache
+from topiclab.cache import StageCache, feed_counts
 
 
 def _tokens_digest(tokens: list[list[str]]) -> str:
@@ -49,7 +46,7 @@ def _counts_digest(vectorized, unit_ids) -> str:
     vocabulary and the unit ids."""
     digest = hashlib.sha256()
     for matrix in (vectorized.bow, vectorized.tfidf):
-        _digest_counts(digest, matrix)
+        feed_counts(digest, matrix)
     described = {"vocab": list(vectorized.vocab), "unit_ids": list(unit_ids)}
     digest.update(json.dumps(described, ensure_ascii=False).encode("utf-8"))
     return digest.hexdigest()
@@ -60,19 +57,3 @@ def _model_key(models: StageCache, content: str, name: str, k: int, params: dict
     seed, with the model code and the fitting libraries' versions (:data:`_FIT_CODE`)."""
     settings = {"model": name, "k": k, "params": params, "seed": seed}
     return models.key(content, {**settings, "fit_revision": _fit_revision()})
-
-
-def _digest_counts(digest: Any, matrix: Any) -> None:
-    """Feed a sparse matrix, or a :class:`~topiclab.stream.BowStore` chunk by chunk, into
-    ``digest``: row lengths, column indices and values, so a matrix and a store of the same
-    counts (in any chunks) give one key."""
-    chunks = matrix.chunks() if hasattr(matrix, "chunks") else [matrix.tocsr()]
-    parts: dict[str, Any] = {name: hashlib.sha256() for name in ("rows", "indices", "data")}
-    for chunk in chunks:
-        chunk = chunk.tocsr()
-        parts["rows"].update(np.diff(chunk.indptr).astype(np.int64).tobytes())
-        parts["indices"].update(np.ascontiguousarray(chunk.indices, dtype=np.int64).tobytes())
-        parts["data"].update(np.ascontiguousarray(chunk.data, dtype=np.float64).tobytes())
-    for part in parts.values():
-        digest.update(part.digest())
-    digest.update(b"\x1e")
